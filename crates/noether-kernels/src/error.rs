@@ -1,0 +1,87 @@
+//! The errors of the kernel crate.
+
+use thiserror::Error;
+
+/// What can go wrong while parsing operators, building kernels or applying one to the other.
+#[non_exhaustive]
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum KernelError {
+    /// The operator text does not follow the grammar.
+    #[error("cannot parse operator `{text}` at column {column}: {message}")]
+    Syntax {
+        /// The operator text.
+        text: String,
+        /// 1-based column of the problem.
+        column: usize,
+        /// What was expected or found.
+        message: String,
+    },
+    /// A name that is neither an input, a latent, a parameter nor a derivative of a latent.
+    #[error(
+        "unknown name `{name}` at column {column} of `{text}`; known inputs: [{inputs}], latents: [{latents}], parameters: [{parameters}]"
+    )]
+    UnknownName {
+        /// The operator text.
+        text: String,
+        /// The unknown name.
+        name: String,
+        /// 1-based column of the name.
+        column: usize,
+        /// Input names, comma-separated.
+        inputs: String,
+        /// Latent names, comma-separated.
+        latents: String,
+        /// Parameter names, comma-separated.
+        parameters: String,
+    },
+    /// The operator is not linear in the latent functions.
+    #[error("operator `{text}` is not linear in the latent functions: the term `{term}` at column {column} {reason}")]
+    Nonlinear {
+        /// The operator text.
+        text: String,
+        /// The offending term.
+        term: String,
+        /// 1-based column of the term.
+        column: usize,
+        /// Why it is not linear.
+        reason: String,
+    },
+    /// An operator whose order exceeds what a kernel can be differentiated to.
+    #[error(
+        "the term `{term}` differentiates latent `{latent}` to order {order}, but its {kernel} kernel supports operators of order at most {max}"
+    )]
+    OrderTooHigh {
+        /// The operator term (printed).
+        term: String,
+        /// The latent function.
+        latent: String,
+        /// Its kernel.
+        kernel: String,
+        /// The order asked for.
+        order: usize,
+        /// The highest order supported.
+        max: usize,
+    },
+    /// A kernel was given the wrong number of lengthscales.
+    #[error(
+        "kernel of `{latent}` needs {expected} lengthscales (one per input) but was given {got}"
+    )]
+    LengthscaleCount {
+        /// The latent function.
+        latent: String,
+        /// Number of inputs.
+        expected: usize,
+        /// Number given.
+        got: usize,
+    },
+    /// A name is used twice (an input that is also a parameter, say).
+    #[error("the name `{name}` is used both as {first} and as {second}")]
+    NameClash {
+        /// The name.
+        name: String,
+        /// Its first role.
+        first: String,
+        /// Its second role.
+        second: String,
+    },
+}

@@ -1,0 +1,229 @@
+//! Base kernels written once, as expressions over both arguments, and their sums and products.
+//!
+//! Every derivative kernel the project uses is derived from these by [`crate::expr::Graph::diff`]:
+//! nothing here is hand-differentiated.
+
+use crate::expr::{ExprId, Graph, ParamId, RadialFamily};
+
+/// The kind of a base kernel, or a combination of kernels.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KernelSpec {
+    /// Squared exponential: `σ² exp(−½ s)`, `s = Σ_d (x_d − x'_d)²/ℓ_d²`. Any operator order.
+    SquaredExponential {
+        /// One lengthscale per input (true) or one shared (false).
+        ard: bool,
+    },
+    /// Matérn ν = 3/2: `σ² (1 + √3 r) e^{−√3 r}`, `r = √s`. Operators of order ≤ 1.
+    Matern32 {
+        /// One lengthscale per input.
+        ard: bool,
+    },
+    /// Matérn ν = 5/2: `σ² (1 + √5 r + 5r²/3) e^{−√5 r}`. Operators of order ≤ 2.
+    Matern52 {
+        /// One lengthscale per input.
+        ard: bool,
+    },
+    /// Rational quadratic: `σ² (1 + s/(2α))^{−α}`. Any operator order.
+    RationalQuadratic {
+        /// One lengthscale per input.
+        ard: bool,
+    },
+    /// Periodic: `σ² exp(−2 Σ_d sin²(π (x_d − x'_d)/p)/ℓ_d²)` with one period p. Any order.
+    Periodic {
+        /// One lengthscale per input.
+        ard: bool,
+    },
+    /// `k₁ + k₂`.
+    Sum(Box<KernelSpec>, Box<KernelSpec>),
+    /// `k₁ · k₂`.
+    Product(Box<KernelSpec>, Box<KernelSpec>),
+    /// `c · k` for a fixed constant c > 0.
+    Scaled(f64, Box<KernelSpec>),
+}
+
+/// A kernel built into a graph: its expression k(x, x') and what it depends on.
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    /// k(x, x') over the graph's coordinates of x and x'.
+    pub expr: ExprId,
+    /// The highest operator order (per argument, summed over inputs) the kernel supports, or
+    /// `None` where any order is fine.
+    pub max_order: Option<usize>,
+    /// Its hyperparameters, in the order they were created.
+    pub params: Vec<ParamId>,
+    /// A short human name (`squared exponential`, `Matérn 3/2 + periodic`).
+    pub name: String,
+}
+
+fn min_order(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+impl KernelSpec {
+    /// The highest per-argument operator order this kernel supports (`None`: unlimited).
+    pub fn max_order(&self) -> Option<usize> {
+        match self {
+            KernelSpec::Matern32 { .. } => Some(RadialFamily::Matern32.smoothness()),
+            KernelSpec::Matern52 { .. } => Some(RadialFamily::Matern52.smoothness()),
+            KernelSpec::Sum(a, b) | KernelSpec::Product(a, b) => {
+                min_order(a.max_order(), b.max_order())
+            }
+            KernelSpec::Scaled(_, k) => k.max_order(),
+            _ => None,
+        }
+    }
+
+    /// A short human name.
+    pub fn name(&self) -> String {
+        match self {
+            KernelSpec::SquaredExponential { .. } => "squared exponential".into(),
+            KernelSpec::Matern32 { .. } => "Matérn 3/2".into(),
+            KernelSpec::Matern52 { .. } => "Matérn 5/2".into(),
+            KernelSpec::RationalQuadratic { .. } => "rational quadratic".into(),
+            KernelSpec::Periodic { .. } => "periodic".into(),
+            KernelSpec::Sum(a, b) => format!("({} + {})", a.name(), b.name()),
+            KernelSpec::Product(a, b) => format!("({} × {})", a.name(), b.name()),
+            KernelSpec::Scaled(c, k) => format!("{c} × {}", k.name()),
+        }
+    }
+
+    /// Build the kernel into `g`, naming its parameters `<prefix>.variance`,
+    /// `<prefix>.lengthscale` (shared) or `<prefix>.lengthscales.<input>`, `<prefix>.alpha`,
+    /// `<prefix>.period`; the parts of a sum or product get prefixes `<prefix>.0`, `<prefix>.1`.
+    ///
+    /// # Examples
+    /// ```
+    /// use noether_kernels::{expr::Graph, KernelSpec};
+    /// let mut g = Graph::new(&["t", "x"]);
+    /// let k = KernelSpec::SquaredExponential { ard: true }.build(&mut g, "u");
+    /// assert_eq!(g.param_names(), ["u.variance", "u.lengthscales.t", "u.lengthscales.x"]);
+    /// assert_eq!(k.max_order, None);
+    /// ```
+    pub fn build(&self, g: &mut Graph, prefix: &str) -> Kernel {
+        let before = g.num_params();
+        let expr = self.build_expr(g, prefix);
+        Kernel {
+            expr,
+            max_order: self.max_order(),
+            params: (before..g.num_params())
+                .map(|i| ParamId(i as u32))
+                .collect(),
+            name: self.name(),
+        }
+    }
+
+    fn build_expr(&self, g: &mut Graph, prefix: &str) -> ExprId {
+        match self {
+            KernelSpec::SquaredExponential { ard } => {
+                variance_param(g, prefix);
+                let s = scaled_sq_dist(g, prefix, *ard);
+                let e = g.scale(-0.5, s);
+                let e = g.exp(e);
+                with_variance(g, prefix, e)
+            }
+            KernelSpec::Matern32 { ard } | KernelSpec::Matern52 { ard } => {
+                let fam = if matches!(self, KernelSpec::Matern32 { .. }) {
+                    RadialFamily::Matern32
+                } else {
+                    RadialFamily::Matern52
+                };
+                variance_param(g, prefix);
+                let s = scaled_sq_dist(g, prefix, *ard);
+                let f = g.radial(fam, 0, s);
+                with_variance(g, prefix, f)
+            }
+            KernelSpec::RationalQuadratic { ard } => {
+                variance_param(g, prefix);
+                let s = scaled_sq_dist(g, prefix, *ard);
+                let alpha = g.param_with_latex(&format!("{prefix}.alpha"), "\\alpha");
+                let a = g.p(alpha);
+                // (1 + s/(2α))^(−α)
+                let q = g.product(&[(s, 1.0), (a, -1.0)]);
+                let base = g.linear(1.0, &[(0.5, q)]);
+                let ex = g.neg(a);
+                let k = g.pow(base, ex);
+                with_variance(g, prefix, k)
+            }
+            KernelSpec::Periodic { ard } => {
+                variance_param(g, prefix);
+                let period = g.param_with_latex(&format!("{prefix}.period"), "p");
+                let p = g.p(period);
+                let ls = lengthscales(g, prefix, *ard);
+                let mut terms = Vec::new();
+                for d in 0..g.dim() {
+                    let (x, y) = (g.x(d), g.y(d));
+                    let diff = g.sub(x, y);
+                    let arg = g.product(&[(diff, 1.0), (p, -1.0)]);
+                    let arg = g.scale(std::f64::consts::PI, arg);
+                    let s = g.sin(arg);
+                    let l = g.p(ls[d]);
+                    terms.push((-2.0, g.product(&[(s, 2.0), (l, -2.0)])));
+                }
+                let e = g.linear(0.0, &terms);
+                let e = g.exp(e);
+                with_variance(g, prefix, e)
+            }
+            KernelSpec::Sum(a, b) => {
+                let ka = a.build_expr(g, &format!("{prefix}.0"));
+                let kb = b.build_expr(g, &format!("{prefix}.1"));
+                g.add(ka, kb)
+            }
+            KernelSpec::Product(a, b) => {
+                let ka = a.build_expr(g, &format!("{prefix}.0"));
+                let kb = b.build_expr(g, &format!("{prefix}.1"));
+                g.mul(ka, kb)
+            }
+            KernelSpec::Scaled(c, k) => {
+                let kk = k.build_expr(g, prefix);
+                g.scale(*c, kk)
+            }
+        }
+    }
+}
+
+/// Create the variance parameter first, so that every kernel lists it first.
+fn variance_param(g: &mut Graph, prefix: &str) -> ParamId {
+    g.param_with_latex(&format!("{prefix}.variance"), "\\sigma^2")
+}
+
+fn with_variance(g: &mut Graph, prefix: &str, body: ExprId) -> ExprId {
+    let v = variance_param(g, prefix);
+    let v = g.p(v);
+    g.mul(v, body)
+}
+
+/// The lengthscale parameter of each input (the same one repeated when shared).
+fn lengthscales(g: &mut Graph, prefix: &str, ard: bool) -> Vec<ParamId> {
+    let inputs: Vec<String> = g.inputs().to_vec();
+    if ard {
+        inputs
+            .iter()
+            .map(|n| {
+                g.param_with_latex(
+                    &format!("{prefix}.lengthscales.{n}"),
+                    &format!("\\ell_{{{n}}}"),
+                )
+            })
+            .collect()
+    } else {
+        let l = g.param_with_latex(&format!("{prefix}.lengthscale"), "\\ell");
+        vec![l; inputs.len()]
+    }
+}
+
+/// `s = Σ_d (x_d − x'_d)² / ℓ_d²`.
+fn scaled_sq_dist(g: &mut Graph, prefix: &str, ard: bool) -> ExprId {
+    let ls = lengthscales(g, prefix, ard);
+    let mut terms = Vec::new();
+    for (d, l) in ls.iter().enumerate() {
+        let (x, y) = (g.x(d), g.y(d));
+        let diff = g.sub(x, y);
+        let l = g.p(*l);
+        terms.push((1.0, g.product(&[(diff, 2.0), (l, -2.0)])));
+    }
+    g.linear(0.0, &terms)
+}

@@ -1,0 +1,122 @@
+//! Linear operators over latent functions: `Σ_j c_j(x, φ) ∂^{α_j} g_{l_j}`.
+//!
+//! The grammar (see `docs/operators.md` of the `noether` package for the tutorial):
+//!
+//! ```text
+//! expr    := term (('+' | '-') term)*
+//! term    := unary (('*' | '/') unary)*
+//! unary   := ('-' | '+') unary | power
+//! power   := atom ('^' unary)?
+//! atom    := number | name | name '(' expr (',' expr)* ')' | '(' expr ')'
+//! ```
+//!
+//! A name is an input coordinate, a latent, a parameter, `pi`, or a derivative of a latent written
+//! `u_x`, `u_tx`, `psi_y` (the suffix a run of input names) or `d(u, x1, 2)`. Functions:
+//! `exp log sin cos sqrt erf` of coefficients, and `d(expr, input[, order], ...)`, which applies the
+//! product rule, so `d(x*u, x)` is `u + x*u_x`.
+
+mod parse;
+
+use crate::expr::{ExprId, Graph};
+use crate::KernelError;
+
+/// One term of a linear operator: `coeff · ∂^orders g_latent`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Term {
+    /// Index of the latent function.
+    pub latent: usize,
+    /// The order of differentiation in each input coordinate.
+    pub orders: Vec<u8>,
+    /// The coefficient, an expression in the first argument's coordinates and parameters.
+    pub coeff: ExprId,
+}
+
+impl Term {
+    /// The total order of differentiation.
+    pub fn order(&self) -> usize {
+        self.orders.iter().map(|&o| o as usize).sum()
+    }
+}
+
+/// A linear operator acting on a vector of latent functions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Operator {
+    /// Its terms, one per (latent, multi-index), with nonzero coefficients.
+    pub terms: Vec<Term>,
+    /// The text it was parsed from (or built as).
+    pub text: String,
+}
+
+/// The names an operator may use.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    /// The latent functions, in order.
+    pub latents: Vec<String>,
+    /// The unknown coefficients (created in the graph as parameters when used).
+    pub parameters: Vec<String>,
+}
+
+impl Operator {
+    /// Parse an operator from text.
+    ///
+    /// # Errors
+    /// [`KernelError::Syntax`] for text outside the grammar, [`KernelError::UnknownName`] for an
+    /// unknown name (the message lists the known ones), [`KernelError::Nonlinear`] for a term that
+    /// is not linear in the latents (`u*u_x`, `sin(u)`, `u + 1`), pointing at the term's column.
+    ///
+    /// # Examples
+    /// ```
+    /// use noether_kernels::{expr::Graph, operator::{Names, Operator}};
+    /// let mut g = Graph::new(&["t", "x"]);
+    /// let names = Names { latents: vec!["u".into()], parameters: vec!["a".into()] };
+    /// let heat = Operator::parse("u_t - a*u_xx", &mut g, &names)?;
+    /// assert_eq!(heat.terms.len(), 2);
+    /// assert_eq!(heat.terms[1].orders, [0, 2]);
+    /// assert_eq!(g.to_text(heat.terms[1].coeff), "-a");
+    ///
+    /// let err = Operator::parse("u*u_x", &mut g, &names).unwrap_err();
+    /// assert!(err.to_string().contains("column 1"));
+    /// # Ok::<(), noether_kernels::KernelError>(())
+    /// ```
+    pub fn parse(text: &str, g: &mut Graph, names: &Names) -> Result<Operator, KernelError> {
+        parse::parse(text, g, names)
+    }
+
+    /// The identity on latent `latent` (observing the latent itself).
+    pub fn identity(g: &mut Graph, latent: usize, name: &str) -> Operator {
+        let one = g.constant(1.0);
+        Operator {
+            terms: vec![Term {
+                latent,
+                orders: vec![0; g.dim()],
+                coeff: one,
+            }],
+            text: name.to_string(),
+        }
+    }
+
+    /// The highest total order over its terms.
+    pub fn order(&self) -> usize {
+        self.terms.iter().map(Term::order).max().unwrap_or(0)
+    }
+
+    /// The operator as text in canonical form (`-a*d(u, x, 2) + d(u, t, 1)`).
+    pub fn to_canonical_text(&self, g: &Graph, latents: &[String]) -> String {
+        self.terms
+            .iter()
+            .map(|t| {
+                let mut d = latents[t.latent].clone();
+                for (i, &o) in t.orders.iter().enumerate() {
+                    if o > 0 {
+                        d = format!("d({d}, {}, {o})", g.inputs()[i]);
+                    }
+                }
+                match g.as_const(t.coeff) {
+                    Some(c) if c == 1.0 => d,
+                    _ => format!("({})*{d}", g.to_text(t.coeff)),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
+}

@@ -1,0 +1,606 @@
+//! The operator parser: recursive descent straight into linear forms, so that nonlinearity is
+//! caught at the operation that causes it and reported at that term's column.
+
+use super::{Names, Operator, Term};
+use crate::expr::{ExprId, Func, Graph, Var};
+use crate::KernelError;
+
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    Num(f64),
+    Ident(String),
+    Op(char),
+    End,
+}
+
+fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, KernelError> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i] as char;
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if c.is_ascii_digit() || (c == '.' && i + 1 < b.len() && b[i + 1].is_ascii_digit()) {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+                i += 1;
+            }
+            if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+                let mut j = i + 1;
+                if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
+                    j += 1;
+                }
+                if j < b.len() && b[j].is_ascii_digit() {
+                    i = j;
+                    while i < b.len() && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                }
+            }
+            let s = &text[start..i];
+            let v = s
+                .parse::<f64>()
+                .map_err(|_| syntax(text, start, format!("bad number `{s}`")))?;
+            out.push((Tok::Num(v), start));
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            out.push((Tok::Ident(text[start..i].to_string()), start));
+        } else if "+-*/^(),".contains(c) {
+            out.push((Tok::Op(c), i));
+            i += 1;
+        } else {
+            let ch = text[i..].chars().next().unwrap_or('?');
+            return Err(syntax(text, i, format!("unexpected character `{ch}`")));
+        }
+    }
+    out.push((Tok::End, text.len()));
+    Ok(out)
+}
+
+fn column(text: &str, byte: usize) -> usize {
+    text[..byte.min(text.len())].chars().count() + 1
+}
+
+fn syntax(text: &str, at: usize, message: String) -> KernelError {
+    KernelError::Syntax {
+        text: text.to_string(),
+        column: column(text, at),
+        message,
+    }
+}
+
+/// A linear form in the latents: `scalar + Σ coeff · ∂^orders g_latent`, with the span of text it
+/// came from.
+#[derive(Clone, Debug)]
+struct Lin {
+    scalar: ExprId,
+    terms: Vec<((usize, Vec<u8>), ExprId)>,
+    start: usize,
+    end: usize,
+    /// Where a latent-free part came from, for the error when one is left over.
+    scalar_span: Option<(usize, usize)>,
+}
+
+impl Lin {
+    fn is_scalar(&self) -> bool {
+        self.terms.is_empty()
+    }
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    toks: Vec<(Tok, usize)>,
+    pos: usize,
+    g: &'a mut Graph,
+    names: &'a Names,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.pos].0
+    }
+
+    fn at(&self) -> usize {
+        self.toks[self.pos].1
+    }
+
+    fn prev_end(&self) -> usize {
+        // End of the previous token: the start of the current one is a safe bound for spans.
+        if self.pos == 0 {
+            0
+        } else {
+            let (t, s) = &self.toks[self.pos - 1];
+            match t {
+                Tok::Ident(n) => s + n.len(),
+                Tok::Op(_) => s + 1,
+                Tok::Num(_) => self.text[*s..]
+                    .find(|c: char| {
+                        !(c.is_ascii_alphanumeric() || c == '.' || c == '+' || c == '-')
+                    })
+                    .map_or(self.text.len(), |k| s + k),
+                Tok::End => *s,
+            }
+        }
+    }
+
+    fn expect(&mut self, c: char) -> Result<(), KernelError> {
+        if *self.peek() == Tok::Op(c) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(syntax(
+                self.text,
+                self.at(),
+                format!("expected `{c}`, found {}", self.describe()),
+            ))
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self.peek() {
+            Tok::Num(v) => format!("number {v}"),
+            Tok::Ident(n) => format!("`{n}`"),
+            Tok::Op(c) => format!("`{c}`"),
+            Tok::End => "the end of the operator".into(),
+        }
+    }
+
+    fn nonlinear(&self, start: usize, end: usize, reason: &str) -> KernelError {
+        KernelError::Nonlinear {
+            text: self.text.to_string(),
+            term: self.text[start..end.max(start)].trim().to_string(),
+            column: column(self.text, start),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn scalar(&mut self, e: ExprId, start: usize, end: usize) -> Lin {
+        Lin {
+            scalar: e,
+            terms: vec![],
+            start,
+            end,
+            scalar_span: Some((start, end)),
+        }
+    }
+
+    fn combine(&mut self, a: Lin, b: Lin, sign: f64) -> Lin {
+        let scalar = self.g.linear(0.0, &[(1.0, a.scalar), (sign, b.scalar)]);
+        let mut terms = a.terms;
+        for (k, c) in b.terms {
+            match terms.iter_mut().find(|t| t.0 == k) {
+                Some(t) => t.1 = self.g.linear(0.0, &[(1.0, t.1), (sign, c)]),
+                None => {
+                    let c = self.g.scale(sign, c);
+                    terms.push((k, c));
+                }
+            }
+        }
+        terms.retain(|t| self.g.as_const(t.1) != Some(0.0));
+        Lin {
+            scalar,
+            terms,
+            start: a.start,
+            end: b.end,
+            scalar_span: a.scalar_span.or(b.scalar_span),
+        }
+    }
+
+    fn times(&mut self, a: Lin, b: Lin) -> Result<Lin, KernelError> {
+        if !a.is_scalar() && !b.is_scalar() {
+            return Err(self.nonlinear(a.start, b.end, "multiplies two latent functions"));
+        }
+        let (lin, s) = if a.is_scalar() {
+            (b.clone(), a.scalar)
+        } else {
+            (a.clone(), b.scalar)
+        };
+        let scalar = self.g.mul(lin.scalar, s);
+        let mut terms = Vec::with_capacity(lin.terms.len());
+        for (k, c) in lin.terms {
+            let c = self.g.mul(c, s);
+            if self.g.as_const(c) != Some(0.0) {
+                terms.push((k, c));
+            }
+        }
+        let span = if a.is_scalar() && b.is_scalar() {
+            Some((a.start, b.end))
+        } else {
+            lin.scalar_span
+        };
+        Ok(Lin {
+            scalar,
+            terms,
+            start: a.start,
+            end: b.end,
+            scalar_span: span,
+        })
+    }
+
+    fn expr(&mut self) -> Result<Lin, KernelError> {
+        let mut acc = self.term()?;
+        loop {
+            let sign = match self.peek() {
+                Tok::Op('+') => 1.0,
+                Tok::Op('-') => -1.0,
+                _ => return Ok(acc),
+            };
+            self.pos += 1;
+            let rhs = self.term()?;
+            acc = self.combine(acc, rhs, sign);
+        }
+    }
+
+    fn term(&mut self) -> Result<Lin, KernelError> {
+        let mut acc = self.unary()?;
+        loop {
+            match self.peek() {
+                Tok::Op('*') => {
+                    self.pos += 1;
+                    let rhs = self.unary()?;
+                    acc = self.times(acc, rhs)?;
+                }
+                Tok::Op('/') => {
+                    self.pos += 1;
+                    let rhs = self.unary()?;
+                    if !rhs.is_scalar() {
+                        return Err(self.nonlinear(
+                            acc.start,
+                            rhs.end,
+                            "divides by a latent function",
+                        ));
+                    }
+                    let inv = self.g.powf(rhs.scalar, -1.0);
+                    let inv = Lin { scalar: inv, ..rhs };
+                    acc = self.times(acc, inv)?;
+                }
+                _ => return Ok(acc),
+            }
+        }
+    }
+
+    fn unary(&mut self) -> Result<Lin, KernelError> {
+        let start = self.at();
+        match self.peek() {
+            Tok::Op('-') => {
+                self.pos += 1;
+                let inner = self.unary()?;
+                let zero = self.g.constant(0.0);
+                let z = Lin {
+                    scalar: zero,
+                    terms: vec![],
+                    start,
+                    end: start,
+                    scalar_span: None,
+                };
+                let mut r = self.combine(z, inner, -1.0);
+                r.start = start;
+                Ok(r)
+            }
+            Tok::Op('+') => {
+                self.pos += 1;
+                let mut r = self.unary()?;
+                r.start = start;
+                Ok(r)
+            }
+            _ => self.power(),
+        }
+    }
+
+    fn power(&mut self) -> Result<Lin, KernelError> {
+        let base = self.atom()?;
+        if *self.peek() != Tok::Op('^') {
+            return Ok(base);
+        }
+        self.pos += 1;
+        let ex = self.unary()?;
+        if !base.is_scalar() {
+            return Err(self.nonlinear(base.start, ex.end, "raises a latent function to a power"));
+        }
+        if !ex.is_scalar() {
+            return Err(self.nonlinear(base.start, ex.end, "has a latent function in an exponent"));
+        }
+        let v = self.g.pow(base.scalar, ex.scalar);
+        Ok(self.scalar(v, base.start, ex.end))
+    }
+
+    fn atom(&mut self) -> Result<Lin, KernelError> {
+        let start = self.at();
+        match self.peek().clone() {
+            Tok::Num(v) => {
+                self.pos += 1;
+                let c = self.g.constant(v);
+                let end = self.prev_end();
+                Ok(self.scalar(c, start, end))
+            }
+            Tok::Op('(') => {
+                self.pos += 1;
+                let mut inner = self.expr()?;
+                self.expect(')')?;
+                inner.start = start;
+                inner.end = self.prev_end();
+                Ok(inner)
+            }
+            Tok::Ident(name) => {
+                self.pos += 1;
+                if *self.peek() == Tok::Op('(') {
+                    self.pos += 1;
+                    return self.call(&name, start);
+                }
+                self.name(&name, start)
+            }
+            _ => Err(syntax(
+                self.text,
+                start,
+                format!(
+                    "expected a number, a name or `(`, found {}",
+                    self.describe()
+                ),
+            )),
+        }
+    }
+
+    fn call(&mut self, name: &str, start: usize) -> Result<Lin, KernelError> {
+        if name == "d" {
+            return self.derivative(start);
+        }
+        let f = match name {
+            "exp" => Some(Func::Exp),
+            "log" | "ln" => Some(Func::Log),
+            "sin" => Some(Func::Sin),
+            "cos" => Some(Func::Cos),
+            "erf" => Some(Func::Erf),
+            "sqrt" => None,
+            _ => {
+                return Err(syntax(
+                    self.text,
+                    start,
+                    format!("unknown function `{name}`; known: exp, log, sin, cos, sqrt, erf, d"),
+                ))
+            }
+        };
+        let arg = self.expr()?;
+        self.expect(')')?;
+        let end = self.prev_end();
+        if !arg.is_scalar() {
+            return Err(self.nonlinear(
+                start,
+                end,
+                &format!("applies `{name}` to a latent function"),
+            ));
+        }
+        let v = match f {
+            Some(f) => self.g.func(f, arg.scalar),
+            None => self.g.sqrt(arg.scalar),
+        };
+        Ok(self.scalar(v, start, end))
+    }
+
+    /// `d(expr, input[, order], input[, order], ...)`.
+    fn derivative(&mut self, start: usize) -> Result<Lin, KernelError> {
+        let mut lin = self.expr()?;
+        let mut any = false;
+        while *self.peek() == Tok::Op(',') {
+            self.pos += 1;
+            let at = self.at();
+            let input = match self.peek().clone() {
+                Tok::Ident(n) => match self.g.input_index(&n) {
+                    Some(i) => i,
+                    None => return Err(self.unknown(&n, at)),
+                },
+                _ => {
+                    return Err(syntax(
+                        self.text,
+                        at,
+                        format!("d(...) needs an input name, found {}", self.describe()),
+                    ))
+                }
+            };
+            self.pos += 1;
+            let mut order = 1;
+            if *self.peek() == Tok::Op(',') {
+                if let Tok::Num(v) = self.toks[self.pos + 1].0 {
+                    if v.fract() != 0.0 || !(0.0..=16.0).contains(&v) {
+                        return Err(syntax(self.text, self.toks[self.pos + 1].1, format!("order of a derivative must be a whole number from 0 to 16, found {v}")));
+                    }
+                    order = v as usize;
+                    self.pos += 2;
+                }
+            }
+            for _ in 0..order {
+                lin = self.diff_lin(lin, input);
+            }
+            any = true;
+        }
+        if !any {
+            return Err(syntax(
+                self.text,
+                self.at(),
+                "d(...) needs an input to differentiate by: d(u, x) or d(u, x, 2)".into(),
+            ));
+        }
+        self.expect(')')?;
+        lin.start = start;
+        lin.end = self.prev_end();
+        if lin.scalar_span.is_some() {
+            lin.scalar_span = Some((start, lin.end));
+        }
+        Ok(lin)
+    }
+
+    /// ∂/∂x_i of a linear form, by the product rule.
+    fn diff_lin(&mut self, lin: Lin, i: usize) -> Lin {
+        let v = Var::X(i as u16);
+        let scalar = self.g.diff(lin.scalar, v);
+        let mut out = Lin {
+            scalar,
+            terms: vec![],
+            ..lin.clone()
+        };
+        for ((l, ords), c) in lin.terms.clone() {
+            let dc = self.g.diff(c, v);
+            let mut higher = ords.clone();
+            higher[i] += 1;
+            let part = Lin {
+                scalar: self.g.constant(0.0),
+                terms: if self.g.as_const(dc) == Some(0.0) {
+                    vec![((l, higher), c)]
+                } else {
+                    vec![((l, ords), dc), ((l, higher), c)]
+                },
+                ..lin.clone()
+            };
+            out = self.combine(out, part, 1.0);
+        }
+        out
+    }
+
+    fn unknown(&self, name: &str, at: usize) -> KernelError {
+        KernelError::UnknownName {
+            text: self.text.to_string(),
+            name: name.to_string(),
+            column: column(self.text, at),
+            inputs: self.g.inputs().join(", "),
+            latents: self.names.latents.join(", "),
+            parameters: self.names.parameters.join(", "),
+        }
+    }
+
+    fn name(&mut self, name: &str, start: usize) -> Result<Lin, KernelError> {
+        let end = start + name.len();
+        let dim = self.g.dim();
+        if let Some(l) = self.names.latents.iter().position(|n| n == name) {
+            let one = self.g.constant(1.0);
+            let zero = self.g.constant(0.0);
+            return Ok(Lin {
+                scalar: zero,
+                terms: vec![((l, vec![0; dim]), one)],
+                start,
+                end,
+                scalar_span: None,
+            });
+        }
+        if let Some(i) = self.g.input_index(name) {
+            let x = self.g.x(i);
+            return Ok(self.scalar(x, start, end));
+        }
+        if self.names.parameters.iter().any(|p| p == name) {
+            let p = self.g.param(name);
+            let e = self.g.p(p);
+            return Ok(self.scalar(e, start, end));
+        }
+        if name == "pi" {
+            let c = self.g.constant(std::f64::consts::PI);
+            return Ok(self.scalar(c, start, end));
+        }
+        // `u_tx`: a latent, an underscore, then a run of input names.
+        if let Some(cut) = name.rfind('_') {
+            let (base, suffix) = (&name[..cut], &name[cut + 1..]);
+            if let Some(l) = self.names.latents.iter().position(|n| n == base) {
+                if let Some(ords) = split_inputs(suffix, self.g.inputs()) {
+                    let one = self.g.constant(1.0);
+                    let zero = self.g.constant(0.0);
+                    return Ok(Lin {
+                        scalar: zero,
+                        terms: vec![((l, ords), one)],
+                        start,
+                        end,
+                        scalar_span: None,
+                    });
+                }
+            }
+        }
+        Err(self.unknown(name, start))
+    }
+}
+
+/// Split `tx` (or `x1x2`) into a run of input names, longest name first; the count of each.
+fn split_inputs(suffix: &str, inputs: &[String]) -> Option<Vec<u8>> {
+    let mut ords = vec![0u8; inputs.len()];
+    let mut rest = suffix;
+    if rest.is_empty() {
+        return None;
+    }
+    let mut by_len: Vec<usize> = (0..inputs.len()).collect();
+    by_len.sort_by_key(|&i| std::cmp::Reverse(inputs[i].len()));
+    while !rest.is_empty() {
+        let i = by_len
+            .iter()
+            .copied()
+            .find(|&i| rest.starts_with(inputs[i].as_str()))?;
+        ords[i] += 1;
+        rest = &rest[inputs[i].len()..];
+    }
+    Some(ords)
+}
+
+pub(super) fn parse(text: &str, g: &mut Graph, names: &Names) -> Result<Operator, KernelError> {
+    for p in &names.parameters {
+        if g.input_index(p).is_some() {
+            return Err(KernelError::NameClash {
+                name: p.clone(),
+                first: "an input".into(),
+                second: "a parameter".into(),
+            });
+        }
+        if names.latents.contains(p) {
+            return Err(KernelError::NameClash {
+                name: p.clone(),
+                first: "a latent".into(),
+                second: "a parameter".into(),
+            });
+        }
+    }
+    let toks = tokenize(text)?;
+    let mut p = Parser {
+        text,
+        toks,
+        pos: 0,
+        g,
+        names,
+    };
+    if *p.peek() == Tok::End {
+        return Err(syntax(text, 0, "the operator is empty".into()));
+    }
+    let lin = p.expr()?;
+    if *p.peek() != Tok::End {
+        return Err(syntax(
+            text,
+            p.at(),
+            format!("unexpected {} after a complete expression", p.describe()),
+        ));
+    }
+    if p.g.as_const(lin.scalar) != Some(0.0) {
+        let (s, e) = lin.scalar_span.unwrap_or((0, text.len()));
+        return Err(p.nonlinear(
+            s,
+            e,
+            "has no latent function in it (an operator must map 0 to 0)",
+        ));
+    }
+    if lin.terms.is_empty() {
+        return Err(p.nonlinear(
+            0,
+            text.len(),
+            "leaves no latent function after simplification",
+        ));
+    }
+    let mut terms: Vec<Term> = lin
+        .terms
+        .into_iter()
+        .map(|((latent, orders), coeff)| Term {
+            latent,
+            orders,
+            coeff,
+        })
+        .collect();
+    terms.sort_by(|a, b| (a.latent, a.order(), &a.orders).cmp(&(b.latent, b.order(), &b.orders)));
+    Ok(Operator {
+        terms,
+        text: text.to_string(),
+    })
+}

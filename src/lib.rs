@@ -1,0 +1,1 @@
+pub use noether_kernels as kernels;
