@@ -4,7 +4,7 @@
 //! argument, `Cov(L₁ g(x), L₂ g(x')) = Σ_l L₁,ₓ L₂,ₓ' k_l(x, x')`: each pair of terms on the same
 //! latent contributes `c₁(x) c₂(x') ∂ₓ^α ∂ₓ'^β k_l(x, x')`.
 
-use crate::expr::{ExprId, Graph, ParamId, Var};
+use crate::expr::{val, ExprId, Graph, Node, ParamId, Var};
 use crate::operator::{Operator, Term};
 use crate::{Kernel, KernelError};
 
@@ -89,7 +89,21 @@ pub fn covariance(
             }
             let d = kernel_derivative(g, kernels[t1.latent].expr, &t1.orders, &t2.orders);
             let c2 = g.to_second_argument(t2.coeff);
-            parts.push(g.mul_all(&[t1.coeff, c2, d]));
+            let c = g.mul(t1.coeff, c2);
+            // Distribute the coefficient over the derivative's terms, so that like terms from
+            // different operator terms meet and cancel (∂_t ∂_x'x' k and ∂_xx ∂_t' k in the heat
+            // operator's k_ff do).
+            match g.node(d).clone() {
+                Node::Sum { constant, terms } => {
+                    let k0 = g.constant(val(constant));
+                    parts.push(g.mul(c, k0));
+                    for (t, w) in terms.iter() {
+                        let ct = g.mul(c, *t);
+                        parts.push(g.scale(val(*w), ct));
+                    }
+                }
+                _ => parts.push(g.mul(c, d)),
+            }
         }
     }
     Ok(g.sum(&parts))

@@ -45,10 +45,14 @@ enum Instr {
         dst: u32,
         dim: u16,
     },
+    Diff {
+        dst: u32,
+        dim: u16,
+    },
     Lin {
         dst: u32,
         c0: u32,
-        terms: Vec<(f64, u32)>,
+        terms: Vec<(u32, u32, f64)>,
     },
     Mul {
         dst: u32,
@@ -93,7 +97,7 @@ pub enum Shape {
 /// use noether_kernels::{compile::Program, expr::{Env, Graph}, KernelSpec};
 /// let mut g = Graph::new(&["x"]);
 /// let k = KernelSpec::SquaredExponential { ard: false }.build(&mut g, "u");
-/// let prog = Program::compile(&g, &[k.expr]);
+/// let prog = Program::compile(&mut g, &[k.expr]);
 /// let bound = prog.bind(&[2.0, 0.5]); // variance, lengthscale
 /// let xs = [0.0, 0.1, 0.7];
 /// let blocks = prog.fill(&bound, &xs, &xs);
@@ -144,138 +148,206 @@ impl Batch<'_> {
     }
 }
 
-impl Program {
-    /// Compile `outputs`, expressions of `g`, into one program.
-    pub fn compile(g: &Graph, outputs: &[ExprId]) -> Program {
-        let order = g.topo_order(outputs);
-        let n = g.len();
-        // Which nodes are uniform (no coordinate below them).
-        let mut uniform = vec![true; n];
-        for &e in &order {
-            uniform[e.index()] = match g.node(e) {
-                Node::Var(Var::X(_)) | Node::Var(Var::Y(_)) => false,
-                _ => g.children(e).iter().all(|c| uniform[c.index()]),
-            };
+struct Builder<'g> {
+    g: &'g Graph,
+    uniform: Vec<bool>,
+    uslot: Vec<u32>,
+    vreg: Vec<u32>,
+    uops: Vec<UOp>,
+    code: Vec<Instr>,
+}
+
+impl Builder<'_> {
+    fn push_u(&mut self, op: UOp) -> u32 {
+        self.uops.push(op);
+        self.uops.len() as u32 - 1
+    }
+
+    /// The slot of a uniform node (all uniform nodes are evaluated at bind time).
+    fn u(&self, e: ExprId) -> u32 {
+        debug_assert!(self.uniform[e.index()]);
+        self.uslot[e.index()]
+    }
+
+    fn src(&mut self, e: ExprId) -> Src {
+        if self.uniform[e.index()] {
+            Src::U(self.u(e))
+        } else {
+            Src::V(self.emit(e))
         }
-        let mut uops: Vec<UOp> = Vec::new();
-        let mut uslot = vec![u32::MAX; n];
-        let push_u = |uops: &mut Vec<UOp>, op: UOp| -> u32 {
-            uops.push(op);
-            uops.len() as u32 - 1
+    }
+
+    fn emit_instr(&mut self, f: impl FnOnce(u32) -> Instr) -> u32 {
+        let dst = self.code.len() as u32;
+        let ins = f(dst);
+        self.code.push(ins);
+        dst
+    }
+
+    /// `x_d − x'_d`, the commonest node of a stationary kernel, as one instruction.
+    fn coordinate_difference(&self, e: ExprId) -> Option<u16> {
+        let Node::Sum { constant: 0, terms } = self.g.node(e) else {
+            return None;
         };
-        // Virtual registers: one per varying node, in topological order.
-        let mut vreg = vec![u32::MAX; n];
-        let mut vcode: Vec<Instr> = Vec::new();
+        let [(a, ca), (b, cb)] = terms[..] else {
+            return None;
+        };
+        match (self.g.node(a), self.g.node(b), val(ca), val(cb)) {
+            (Node::Var(Var::X(i)), Node::Var(Var::Y(j)), 1.0, -1.0) if i == j => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The register of a varying node, emitting its instruction (and its inputs') on first use.
+    fn emit(&mut self, e: ExprId) -> u32 {
+        if self.vreg[e.index()] != u32::MAX {
+            return self.vreg[e.index()];
+        }
+        let g = self.g;
+        let r = match g.node(e) {
+            Node::Var(Var::X(d)) => self.emit_instr(|dst| Instr::LoadX { dst, dim: *d }),
+            Node::Var(Var::Y(d)) => self.emit_instr(|dst| Instr::LoadY { dst, dim: *d }),
+            Node::Const(_) | Node::Var(Var::Param(_)) => unreachable!("constants are uniform"),
+            Node::Sum { constant, terms } => {
+                if let Some(dim) = self.coordinate_difference(e) {
+                    let r = self.emit_instr(|dst| Instr::Diff { dst, dim });
+                    self.vreg[e.index()] = r;
+                    return r;
+                }
+                let mut ufold = Vec::new();
+                let mut vt = Vec::new();
+                for &(t, c) in terms.iter() {
+                    if self.uniform[t.index()] {
+                        ufold.push((val(c), self.u(t)));
+                        continue;
+                    }
+                    // A product with one varying factor is inlined as `coef · v^p`.
+                    if let Node::Product(fs) = g.node(t) {
+                        let varying: Vec<&(ExprId, u64)> =
+                            fs.iter().filter(|f| !self.uniform[f.0.index()]).collect();
+                        if let [&(b, p)] = varying[..] {
+                            let uf: Vec<(u32, f64)> = fs
+                                .iter()
+                                .filter(|f| self.uniform[f.0.index()])
+                                .map(|&(ub, up)| (self.u(ub), val(up)))
+                                .collect();
+                            let coef = self.push_u(UOp::Mul(val(c), uf));
+                            let v = self.emit(b);
+                            vt.push((coef, v, val(p)));
+                            continue;
+                        }
+                    }
+                    let coef = self.push_u(UOp::Const(val(c)));
+                    let v = self.emit(t);
+                    vt.push((coef, v, 1.0));
+                }
+                let c0 = self.push_u(UOp::Lin(val(*constant), ufold));
+                self.emit_instr(|dst| Instr::Lin { dst, c0, terms: vt })
+            }
+            Node::Product(fs) => {
+                let mut ufold = Vec::new();
+                let mut vf = Vec::new();
+                for &(b, p) in fs.iter() {
+                    if self.uniform[b.index()] {
+                        ufold.push((self.u(b), val(p)));
+                    } else {
+                        vf.push((self.emit(b), val(p)));
+                    }
+                }
+                let scale = (!ufold.is_empty()).then(|| self.push_u(UOp::Mul(1.0, ufold)));
+                self.emit_instr(|dst| Instr::Mul {
+                    dst,
+                    scale,
+                    factors: vf,
+                })
+            }
+            Node::Pow(a, b) => {
+                let (base, exp) = (self.src(*a), self.src(*b));
+                self.emit_instr(|dst| Instr::Pow { dst, base, exp })
+            }
+            Node::Func(f, a) => {
+                let (f, src) = (*f, self.emit(*a));
+                self.emit_instr(|dst| Instr::Func { dst, f, src })
+            }
+            Node::Radial(fam, k, a) => {
+                let (fam, order, src) = (*fam, *k, self.emit(*a));
+                self.emit_instr(|dst| Instr::Radial {
+                    dst,
+                    fam,
+                    order,
+                    src,
+                })
+            }
+        };
+        self.vreg[e.index()] = r;
+        r
+    }
+}
+
+impl Program {
+    /// Compile `outputs`, expressions of `g`, into one program. Common factors are first pulled
+    /// out of sums ([`Graph::factor_common`]), which adds nodes to `g` but changes no value.
+    pub fn compile(g: &mut Graph, outputs: &[ExprId]) -> Program {
+        let outputs: Vec<ExprId> = outputs.iter().map(|&o| g.factor_common(o)).collect();
+        let g: &Graph = g;
+        let order = g.topo_order(&outputs);
+        let n = g.len();
+        let mut b = Builder {
+            g,
+            uniform: vec![true; n],
+            uslot: vec![u32::MAX; n],
+            vreg: vec![u32::MAX; n],
+            uops: Vec::new(),
+            code: Vec::new(),
+        };
+        // Uniform nodes (no coordinate below them) are evaluated once per bind, in order.
         for &e in &order {
-            let i = e.index();
-            if uniform[i] {
-                let op = match g.node(e) {
-                    Node::Const(b) => UOp::Const(val(*b)),
-                    Node::Var(Var::Param(p)) => UOp::Param(p.0),
-                    Node::Var(_) => unreachable!("coordinates are never uniform"),
-                    Node::Sum { constant, terms } => UOp::Lin(
-                        val(*constant),
-                        terms
-                            .iter()
-                            .map(|&(t, c)| (val(c), uslot[t.index()]))
-                            .collect(),
-                    ),
-                    Node::Product(fs) => UOp::Mul(
-                        1.0,
-                        fs.iter()
-                            .map(|&(b, p)| (uslot[b.index()], val(p)))
-                            .collect(),
-                    ),
-                    Node::Pow(a, b) => UOp::Pow(uslot[a.index()], uslot[b.index()]),
-                    Node::Func(f, a) => UOp::Func(*f, uslot[a.index()]),
-                    Node::Radial(fam, k, a) => UOp::Radial(*fam, *k, uslot[a.index()]),
-                };
-                uslot[i] = push_u(&mut uops, op);
+            let uni = match g.node(e) {
+                Node::Var(Var::X(_)) | Node::Var(Var::Y(_)) => false,
+                _ => g.children(e).iter().all(|c| b.uniform[c.index()]),
+            };
+            b.uniform[e.index()] = uni;
+            if !uni {
                 continue;
             }
-            let dst = vcode.len() as u32;
-            vreg[i] = dst;
-            let src = |c: ExprId| -> Src {
-                if uniform[c.index()] {
-                    Src::U(uslot[c.index()])
-                } else {
-                    Src::V(vreg[c.index()])
-                }
+            let us = &b.uslot;
+            let op = match g.node(e) {
+                Node::Const(c) => UOp::Const(val(*c)),
+                Node::Var(Var::Param(p)) => UOp::Param(p.0),
+                Node::Var(_) => unreachable!("coordinates are never uniform"),
+                Node::Sum { constant, terms } => UOp::Lin(
+                    val(*constant),
+                    terms
+                        .iter()
+                        .map(|&(t, c)| (val(c), us[t.index()]))
+                        .collect(),
+                ),
+                Node::Product(fs) => UOp::Mul(
+                    1.0,
+                    fs.iter().map(|&(x, p)| (us[x.index()], val(p))).collect(),
+                ),
+                Node::Pow(x, y) => UOp::Pow(us[x.index()], us[y.index()]),
+                Node::Func(f, x) => UOp::Func(*f, us[x.index()]),
+                Node::Radial(fam, k, x) => UOp::Radial(*fam, *k, us[x.index()]),
             };
-            let instr = match g.node(e) {
-                Node::Var(Var::X(d)) => Instr::LoadX { dst, dim: *d },
-                Node::Var(Var::Y(d)) => Instr::LoadY { dst, dim: *d },
-                Node::Const(_) | Node::Var(Var::Param(_)) => unreachable!("constants are uniform"),
-                Node::Sum { constant, terms } => {
-                    let mut ufold = Vec::new();
-                    let mut vt = Vec::new();
-                    for &(t, c) in terms.iter() {
-                        match src(t) {
-                            Src::U(u) => ufold.push((val(c), u)),
-                            Src::V(v) => vt.push((val(c), v)),
-                        }
-                    }
-                    let c0 = push_u(&mut uops, UOp::Lin(val(*constant), ufold));
-                    Instr::Lin { dst, c0, terms: vt }
-                }
-                Node::Product(fs) => {
-                    let mut ufold = Vec::new();
-                    let mut vf = Vec::new();
-                    for &(b, p) in fs.iter() {
-                        match src(b) {
-                            Src::U(u) => ufold.push((u, val(p))),
-                            Src::V(v) => vf.push((v, val(p))),
-                        }
-                    }
-                    let scale =
-                        (!ufold.is_empty()).then(|| push_u(&mut uops, UOp::Mul(1.0, ufold)));
-                    // Put an integer power first so the first pass writes, not multiplies.
-                    Instr::Mul {
-                        dst,
-                        scale,
-                        factors: vf,
-                    }
-                }
-                Node::Pow(a, b) => Instr::Pow {
-                    dst,
-                    base: src(*a),
-                    exp: src(*b),
-                },
-                Node::Func(f, a) => match src(*a) {
-                    Src::V(v) => Instr::Func { dst, f: *f, src: v },
-                    Src::U(_) => unreachable!("a function of a uniform value is uniform"),
-                },
-                Node::Radial(fam, k, a) => match src(*a) {
-                    Src::V(v) => Instr::Radial {
-                        dst,
-                        fam: *fam,
-                        order: *k,
-                        src: v,
-                    },
-                    Src::U(_) => unreachable!("a function of a uniform value is uniform"),
-                },
-            };
-            vcode.push(instr);
+            b.uslot[e.index()] = b.push_u(op);
         }
-        // Outputs that are uniform get a broadcast instruction so every output lives in a slot.
+        // Outputs that are uniform get a broadcast so that every output lives in a register.
         let mut out_v = Vec::with_capacity(outputs.len());
-        for &o in outputs {
-            if uniform[o.index()] {
-                let dst = vcode.len() as u32;
-                vcode.push(Instr::Broadcast {
-                    dst,
-                    src: uslot[o.index()],
-                });
-                out_v.push(dst);
+        for &o in &outputs {
+            let r = if b.uniform[o.index()] {
+                let src = b.u(o);
+                b.emit_instr(|dst| Instr::Broadcast { dst, src })
             } else {
-                out_v.push(vreg[o.index()]);
-            }
+                b.emit(o)
+            };
+            out_v.push(r);
         }
-        let (code, n_slots, outputs) = allocate(vcode, &out_v);
+        let (code, n_slots, outputs) = allocate(b.code, &out_v);
         Program {
             dim: g.dim(),
             n_params: g.num_params(),
-            uniform: uops,
+            uniform: b.uops,
             code,
             n_slots,
             outputs,
@@ -408,23 +480,19 @@ impl Program {
                         o[k] = ys[(j0 + k) * d + *dim as usize];
                     }
                 }
+                Instr::Diff { dst, dim } => {
+                    let (o, xv, dm) = (slot(regs, *dst), xi[*dim as usize], *dim as usize);
+                    for k in 0..len {
+                        o[k] = xv - ys[(j0 + k) * d + dm];
+                    }
+                }
                 Instr::Broadcast { dst, src } => slot(regs, *dst)[..len].fill(u[*src as usize]),
                 Instr::Lin { dst, c0, terms } => {
                     let c0 = u[*c0 as usize];
-                    match terms.first() {
-                        None => slot(regs, *dst)[..len].fill(c0),
-                        Some(&(c, s)) => {
-                            let (o, a) = pair(regs, *dst, s);
-                            for (o, a) in o[..len].iter_mut().zip(&a[..len]) {
-                                *o = c0 + c * a;
-                            }
-                        }
-                    }
-                    for &(c, s) in terms.iter().skip(1) {
+                    slot(regs, *dst)[..len].fill(c0);
+                    for &(c, s, p) in terms {
                         let (o, a) = pair(regs, *dst, s);
-                        for (o, a) in o[..len].iter_mut().zip(&a[..len]) {
-                            *o += c * a;
-                        }
+                        add_pow(&mut o[..len], &a[..len], u[c as usize], p);
                     }
                 }
                 Instr::Mul {
@@ -508,6 +576,37 @@ fn pair(regs: &mut [f64], dst: u32, src: u32) -> (&mut [f64], &[f64]) {
     }
 }
 
+/// `o += c · a^p`, with the usual powers unrolled.
+#[inline]
+fn add_pow(o: &mut [f64], a: &[f64], c: f64, p: f64) {
+    macro_rules! go {
+        ($f:expr) => {
+            o.iter_mut().zip(a).for_each(|(o, &a)| *o += c * $f(a))
+        };
+    }
+    if p == 1.0 {
+        go!(|a: f64| a)
+    } else if p == 2.0 {
+        go!(|a: f64| a * a)
+    } else if p == 3.0 {
+        go!(|a: f64| a * a * a)
+    } else if p == 4.0 {
+        go!(|a: f64| {
+            let b = a * a;
+            b * b
+        })
+    } else if p == -1.0 {
+        go!(|a: f64| 1.0 / a)
+    } else if p == 0.5 {
+        go!(|a: f64| a.sqrt())
+    } else if p.fract() == 0.0 && p.abs() < 64.0 {
+        let n = p as i32;
+        go!(|a: f64| a.powi(n))
+    } else {
+        go!(|a: f64| a.powf(p))
+    }
+}
+
 /// `o = first · a^p` (when `first` is given) or `o *= a^p`, with the usual powers unrolled.
 #[inline]
 fn mul_pow(o: &mut [f64], a: &[f64], p: f64, first: Option<f64>) {
@@ -548,7 +647,10 @@ fn mul_pow(o: &mut [f64], a: &[f64], p: f64, first: Option<f64>) {
 
 fn sources(ins: &Instr) -> Vec<u32> {
     match ins {
-        Instr::LoadX { .. } | Instr::LoadY { .. } | Instr::Broadcast { .. } => vec![],
+        Instr::LoadX { .. }
+        | Instr::LoadY { .. }
+        | Instr::Broadcast { .. }
+        | Instr::Diff { .. } => vec![],
         Instr::Lin { terms, .. } => terms.iter().map(|t| t.1).collect(),
         Instr::Mul { factors, .. } => factors.iter().map(|f| f.0).collect(),
         Instr::Pow { base, exp, .. } => [base, exp]
@@ -565,6 +667,7 @@ fn sources(ins: &Instr) -> Vec<u32> {
 fn dst_of(ins: &mut Instr) -> &mut u32 {
     match ins {
         Instr::LoadX { dst, .. }
+        | Instr::Diff { dst, .. }
         | Instr::LoadY { dst, .. }
         | Instr::Broadcast { dst, .. }
         | Instr::Lin { dst, .. }
@@ -578,7 +681,10 @@ fn dst_of(ins: &mut Instr) -> &mut u32 {
 fn rename(ins: &mut Instr, map: &[u32]) {
     let m = |v: &mut u32| *v = map[*v as usize];
     match ins {
-        Instr::LoadX { .. } | Instr::LoadY { .. } | Instr::Broadcast { .. } => {}
+        Instr::LoadX { .. }
+        | Instr::LoadY { .. }
+        | Instr::Broadcast { .. }
+        | Instr::Diff { .. } => {}
         Instr::Lin { terms, .. } => terms.iter_mut().for_each(|t| m(&mut t.1)),
         Instr::Mul { factors, .. } => factors.iter_mut().for_each(|f| m(&mut f.0)),
         Instr::Pow { base, exp, .. } => {

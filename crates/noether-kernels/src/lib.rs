@@ -62,7 +62,7 @@
 //!
 //! let all: Vec<_> = (0..g.num_params()).map(|p| noether_kernels::expr::ParamId(p as u32)).collect();
 //! let outputs = apply::with_gradient(&mut g, kff, &all);
-//! let prog = Program::compile(&g, &outputs);
+//! let prog = Program::compile(&mut g, &outputs);
 //! let points = [0.1, 0.2, 0.3, 0.25, 0.9, 0.5]; // three (t, x) points
 //! let blocks = prog.fill(&prog.bind(&params), &points, &points);
 //! assert_eq!(blocks.len(), 5);               // value and 4 derivatives

@@ -357,17 +357,79 @@ impl Graph {
 
     /// Rebuild `e` with variables renamed by `f` (None keeps a variable as it is).
     pub fn map_vars(&mut self, e: ExprId, f: &mut dyn FnMut(Var) -> Option<Var>) -> ExprId {
-        self.rebuild(e, &mut |v| f(v).map(Leaf::Var))
+        self.rebuild(e, &mut |v| f(v).map(Leaf::Var), &mut |_, n| n)
     }
 
     /// Replace parameter `p` by the expression `by` everywhere in `e`.
     pub fn substitute_param(&mut self, e: ExprId, p: ParamId, by: ExprId) -> ExprId {
-        self.rebuild(e, &mut |v| (v == Var::Param(p)).then_some(Leaf::Expr(by)))
+        self.rebuild(
+            e,
+            &mut |v| (v == Var::Param(p)).then_some(Leaf::Expr(by)),
+            &mut |_, n| n,
+        )
+    }
+
+    /// Pull the factors common to every term of each sum out of it:
+    /// `c₁ E Δ² + c₂ E = E (c₁ Δ² + c₂)`. The value is unchanged; a compiled program then multiplies
+    /// by the common factor once instead of once per term.
+    pub fn factor_common(&mut self, e: ExprId) -> ExprId {
+        self.rebuild(e, &mut |_| None, &mut |g, n| g.factor_sum(n))
+    }
+
+    fn factor_sum(&mut self, n: ExprId) -> ExprId {
+        let Node::Sum { constant, terms } = self.node(n).clone() else {
+            return n;
+        };
+        if constant != 0 || terms.len() < 2 {
+            return n;
+        }
+        let factors = |g: &Graph, t: ExprId| -> Vec<(ExprId, f64)> {
+            match g.node(t) {
+                Node::Product(fs) => fs.iter().map(|&(b, p)| (b, val(p))).collect(),
+                _ => vec![(t, 1.0)],
+            }
+        };
+        let all: Vec<Vec<(ExprId, f64)>> = terms.iter().map(|&(t, _)| factors(self, t)).collect();
+        let mut common: Vec<(ExprId, f64)> = Vec::new();
+        for &(b, p0) in &all[0] {
+            let mut m = p0;
+            let ok = all[1..]
+                .iter()
+                .all(|fs| match fs.iter().find(|f| f.0 == b) {
+                    Some(&(_, p)) if p.signum() == p0.signum() => {
+                        m = if p0 > 0.0 { m.min(p) } else { m.max(p) };
+                        true
+                    }
+                    _ => false,
+                });
+            if ok {
+                common.push((b, m));
+            }
+        }
+        if common.is_empty() {
+            return n;
+        }
+        let mut reduced = Vec::with_capacity(terms.len());
+        for (fs, &(_, c)) in all.iter().zip(terms.iter()) {
+            let mut f = fs.clone();
+            f.extend(common.iter().map(|&(b, m)| (b, -m)));
+            let t = self.product(&f);
+            reduced.push((val(c), t));
+        }
+        let inner = self.linear(0.0, &reduced);
+        let inner = self.factor_sum(inner);
+        common.push((inner, 1.0));
+        self.product(&common)
     }
 
     /// Rebuild `e` bottom-up through the canonical constructors, replacing the variables for which
     /// `leaf` answers.
-    fn rebuild(&mut self, e: ExprId, leaf: &mut dyn FnMut(Var) -> Option<Leaf>) -> ExprId {
+    fn rebuild(
+        &mut self,
+        e: ExprId,
+        leaf: &mut dyn FnMut(Var) -> Option<Leaf>,
+        post: &mut dyn FnMut(&mut Graph, ExprId) -> ExprId,
+    ) -> ExprId {
         let order = self.topo_order(&[e]);
         let mut map: HashMap<ExprId, ExprId> = HashMap::with_capacity(order.len());
         for n in order {
@@ -392,6 +454,7 @@ impl Graph {
                 Node::Func(fun, a) => self.func(fun, map[&a]),
                 Node::Radial(fam, k, a) => self.radial(fam, k, map[&a]),
             };
+            let new = post(self, new);
             map.insert(n, new);
         }
         map[&e]
