@@ -88,6 +88,8 @@ pub enum Shape {
     Full,
     /// Pairs with j ≤ i only: the lower triangle of a symmetric block, diagonal included.
     Lower,
+    /// Pairs with j ≥ i only: the upper triangle of a symmetric block, diagonal included.
+    Upper,
 }
 
 /// A compiled evaluation program for several expressions at once.
@@ -430,11 +432,11 @@ impl Program {
         let ny = if d == 0 { 0 } else { ys.len() / d };
         for i in rows {
             let xi = &xs[i * d..(i + 1) * d];
-            let end = match shape {
-                Shape::Full => ny,
-                Shape::Lower => (i + 1).min(ny),
+            let (mut j0, end) = match shape {
+                Shape::Full => (0, ny),
+                Shape::Lower => (0, (i + 1).min(ny)),
+                Shape::Upper => (i.min(ny), ny),
             };
-            let mut j0 = 0;
             while j0 < end {
                 let len = (end - j0).min(BATCH);
                 self.run(&bound.u, &mut ws.regs, xi, ys, j0, len);

@@ -1,1 +1,23 @@
-//! placeholder
+//! Marginal likelihood, optimisation, posterior and parameter uncertainty for Gaussian processes
+//! observed through linear operators.
+//!
+//! A [`Model`] holds latents with kernels, unknown operator coefficients and observation channels
+//! `y_c = L_c g(x) + ε_c`. From it this crate computes the negative log marginal likelihood and its
+//! exact gradient ([`Model::nlml`]), fits all parameters by L-BFGS with restarts ([`fit`]), predicts
+//! any operator of the latents with uncertainty ([`posterior`]) and gives standard errors of the
+//! learned coefficients by the Laplace approximation ([`laplace`]).
+
+#![warn(missing_docs)]
+
+mod error;
+pub mod factor;
+pub mod fit;
+pub mod laplace;
+mod model;
+mod nlml;
+pub mod posterior;
+pub mod problems;
+
+pub use error::LikelihoodError;
+pub use model::{Channel, Model, Param, ParamKind, Transform};
+pub use nlml::{Evaluation, Factored};

@@ -1,0 +1,66 @@
+//! The errors of the likelihood crate.
+
+use noether_kernels::KernelError;
+use thiserror::Error;
+
+/// What can go wrong while assembling, factoring, optimising or predicting.
+#[non_exhaustive]
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum LikelihoodError {
+    /// An operator or kernel problem.
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+    /// The covariance matrix could not be factored even with the largest jitter.
+    #[error(
+        "the covariance matrix is not positive definite (pivot {pivot} of {n}) even with jitter {jitter:.3e} × mean diagonal; duplicate points or a degenerate kernel make it singular"
+    )]
+    NotPositiveDefinite {
+        /// The failing pivot.
+        pivot: usize,
+        /// The matrix size.
+        n: usize,
+        /// The largest relative jitter tried.
+        jitter: f64,
+    },
+    /// A name the model does not know.
+    #[error("unknown parameter `{name}`; known: {known}")]
+    UnknownParameter {
+        /// The name.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+    /// A name given twice.
+    #[error("the name `{name}` is declared twice")]
+    Duplicate {
+        /// The name.
+        name: String,
+    },
+    /// Data of the wrong shape.
+    #[error("channel `{channel}`: {message}")]
+    Data {
+        /// The channel.
+        channel: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value that is not finite, or outside its parameter's domain.
+    #[error("parameter `{name}` = {value} is not allowed: {reason}")]
+    BadValue {
+        /// The parameter.
+        name: String,
+        /// Its value.
+        value: f64,
+        /// Why not.
+        reason: String,
+    },
+    /// The model has no observations.
+    #[error("the model has no channel with data")]
+    NoData,
+    /// Every optimisation start failed.
+    #[error("every optimisation start failed; the first error: {first}")]
+    AllStartsFailed {
+        /// The first start's error.
+        first: String,
+    },
+}

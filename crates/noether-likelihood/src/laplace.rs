@@ -1,0 +1,109 @@
+//! Parameter uncertainty by the Laplace approximation.
+//!
+//! At the optimum θ̂ of the NLML (in the free, transformed space), the posterior of θ under a flat
+//! prior is approximately N(θ̂, H⁻¹), H the Hessian of the NLML. H is built from central
+//! differences of the exact gradient and symmetrised. Standard errors are mapped to natural
+//! units by the delta method (`se_p = |dp/dθ| se_θ`). A direction in which H is not positive
+//! (the data do not pin the parameters down) is reported: the parameters that make it up are
+//! listed as not identifiable and get no standard error.
+
+use crate::factor::JitterPolicy;
+use crate::model::Model;
+use crate::LikelihoodError;
+
+/// The uncertainty of every parameter at a fitted point.
+#[derive(Clone, Debug)]
+pub struct Uncertainty {
+    /// Standard error of each parameter in natural units: None for fixed parameters and for
+    /// those the data cannot identify.
+    pub std_errors: Vec<Option<f64>>,
+    /// The free parameters (indices into the model's parameters), in the order of `covariance`.
+    pub free: Vec<usize>,
+    /// Covariance of the free parameters in the transformed space (row-major).
+    pub covariance: Vec<f64>,
+    /// The Hessian's eigenvalues, smallest first.
+    pub eigenvalues: Vec<f64>,
+    /// Names of parameters the data cannot identify.
+    pub unidentifiable: Vec<String>,
+}
+
+/// The Laplace approximation at `values` (natural units), normally a fitted optimum.
+///
+/// # Errors
+/// When the NLML or its gradient cannot be evaluated near `values`.
+pub fn laplace(
+    model: &Model,
+    values: &[f64],
+    policy: &JitterPolicy,
+) -> Result<Uncertainty, LikelihoodError> {
+    let params = model.params();
+    let free: Vec<usize> = (0..params.len()).filter(|&i| !params[i].fixed).collect();
+    let m = free.len();
+    let theta: Vec<f64> = free
+        .iter()
+        .map(|&i| params[i].transform.to_free(values[i]))
+        .collect();
+    let grad_at = |t: &[f64]| -> Result<Vec<f64>, LikelihoodError> {
+        let mut v = values.to_vec();
+        for (k, &i) in free.iter().enumerate() {
+            v[i] = params[i].transform.to_natural(t[k]);
+        }
+        let e = model.nlml_with(&v, true, policy)?;
+        Ok(free
+            .iter()
+            .map(|&i| e.gradient[i] * params[i].transform.jacobian(v[i]))
+            .collect())
+    };
+    let mut h = vec![0.0; m * m];
+    for j in 0..m {
+        let step = 1e-4 * theta[j].abs().max(1.0);
+        let mut tp = theta.clone();
+        tp[j] += step;
+        let gp = grad_at(&tp)?;
+        tp[j] = theta[j] - step;
+        let gm = grad_at(&tp)?;
+        for i in 0..m {
+            h[i * m + j] = (gp[i] - gm[i]) / (2.0 * step);
+        }
+    }
+    let hs = nalgebra::DMatrix::from_fn(m, m, |i, j| 0.5 * (h[i * m + j] + h[j * m + i]));
+    let eig = nalgebra::SymmetricEigen::new(hs);
+    let lmax = eig.eigenvalues.iter().fold(0.0f64, |a, &b| a.max(b.abs()));
+    // Curvature below this is no information: the likelihood is flat in that direction.
+    let tol = 1e-8 * lmax.max(1e-300);
+    let mut flagged = vec![false; m];
+    let mut cov = nalgebra::DMatrix::<f64>::zeros(m, m);
+    for (k, &lam) in eig.eigenvalues.iter().enumerate() {
+        let v = eig.eigenvectors.column(k);
+        if lam > tol {
+            cov += (v * v.transpose()) / lam;
+        } else {
+            for i in 0..m {
+                if v[i].abs() > 0.1 {
+                    flagged[i] = true;
+                }
+            }
+        }
+    }
+    let mut std_errors = vec![None; params.len()];
+    for (k, &i) in free.iter().enumerate() {
+        if !flagged[k] && cov[(k, k)] > 0.0 {
+            std_errors[i] =
+                Some(params[i].transform.jacobian(values[i]).abs() * cov[(k, k)].sqrt());
+        }
+    }
+    let mut eigenvalues: Vec<f64> = eig.eigenvalues.iter().copied().collect();
+    eigenvalues.sort_by(f64::total_cmp);
+    Ok(Uncertainty {
+        std_errors,
+        covariance: (0..m * m).map(|r| cov[(r / m, r % m)]).collect(),
+        free: free.clone(),
+        eigenvalues,
+        unidentifiable: free
+            .iter()
+            .zip(&flagged)
+            .filter(|(_, &f)| f)
+            .map(|(&i, _)| params[i].name.clone())
+            .collect(),
+    })
+}

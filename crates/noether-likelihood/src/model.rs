@@ -1,0 +1,475 @@
+//! The model: latents with kernels, unknown operator coefficients, observation channels with
+//! data and noise, and the compiled covariance blocks between every pair of channels.
+
+use crate::LikelihoodError;
+use noether_kernels::apply::covariance;
+use noether_kernels::compile::Program;
+use noether_kernels::expr::{Graph, ParamId, Var};
+use noether_kernels::operator::{Names, Operator};
+use noether_kernels::{Kernel, KernelSpec};
+
+/// How a parameter is mapped to the unconstrained space the optimiser works in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transform {
+    /// θ = p: any real value.
+    Identity,
+    /// θ = ln p: p > 0.
+    Log,
+}
+
+impl Transform {
+    /// Natural value → optimiser value.
+    pub fn to_free(self, p: f64) -> f64 {
+        match self {
+            Transform::Identity => p,
+            Transform::Log => p.ln(),
+        }
+    }
+
+    /// Optimiser value → natural value.
+    pub fn to_natural(self, t: f64) -> f64 {
+        match self {
+            Transform::Identity => t,
+            Transform::Log => t.exp(),
+        }
+    }
+
+    /// dp/dθ at the natural value p.
+    pub fn jacobian(self, p: f64) -> f64 {
+        match self {
+            Transform::Identity => 1.0,
+            Transform::Log => p,
+        }
+    }
+}
+
+/// What a parameter is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// A kernel hyperparameter of a latent.
+    Kernel {
+        /// The latent.
+        latent: String,
+    },
+    /// An unknown operator coefficient.
+    Coefficient,
+    /// The noise variance of a channel.
+    Noise {
+        /// The channel.
+        channel: String,
+    },
+}
+
+/// One parameter of the model.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// Its name (`u.variance`, `a`, `noise.f`).
+    pub name: String,
+    /// Its current value in natural units.
+    pub value: f64,
+    /// Its transform.
+    pub transform: Transform,
+    /// Kept at its value, not learned.
+    pub fixed: bool,
+    /// What it is.
+    pub kind: ParamKind,
+}
+
+/// One observation channel: `y = L g(x) + ε`, ε ~ N(0, σ²).
+#[derive(Clone, Debug)]
+pub struct Channel {
+    /// Its name.
+    pub name: String,
+    /// Its operator.
+    pub operator: Operator,
+    /// Input points, row-major, `dim` numbers each.
+    pub x: Vec<f64>,
+    /// Observations, one per point.
+    pub y: Vec<f64>,
+}
+
+impl Channel {
+    /// The number of observations.
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Whether it holds no observation.
+    pub fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+}
+
+/// The compiled covariance between channels c1 ≤ c2.
+#[derive(Clone, Debug)]
+pub(crate) struct Block {
+    pub(crate) c1: usize,
+    pub(crate) c2: usize,
+    pub(crate) value: Program,
+    /// Outputs: ∂/∂p for each parameter index in `params` (graph parameters it depends on).
+    pub(crate) grad: Program,
+    pub(crate) params: Vec<usize>,
+}
+
+/// A Gaussian-process model over latent functions observed through linear operators.
+///
+/// # Examples
+/// ```
+/// use noether_likelihood::Model;
+/// use noether_kernels::KernelSpec;
+/// let mut m = Model::new(&["x"], &[("u", KernelSpec::SquaredExponential { ard: false })], &[])?;
+/// m.add_channel("u", "u", vec![0.0, 0.5, 1.0], vec![0.0, 1.0, 0.0], 1e-4)?;
+/// assert_eq!(m.param_names(), ["u.variance", "u.lengthscale", "noise.u"]);
+/// let e = m.nlml(&m.values(), true)?;
+/// assert!(e.nlml.is_finite() && e.gradient.len() == 3);
+/// # Ok::<(), noether_likelihood::LikelihoodError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub(crate) graph: Graph,
+    pub(crate) latents: Vec<String>,
+    pub(crate) kernels: Vec<Kernel>,
+    pub(crate) coefficients: Vec<String>,
+    pub(crate) channels: Vec<Channel>,
+    pub(crate) params: Vec<Param>,
+    pub(crate) blocks: Vec<Block>,
+}
+
+impl Model {
+    /// A model over named inputs, with latents and their kernels, and unknown operator
+    /// coefficients with their initial values. Kernel hyperparameters start at 1 (set them with
+    /// [`Model::set`]); all are positive (log transform); coefficients are free.
+    ///
+    /// # Errors
+    /// [`LikelihoodError::Duplicate`] for a name used twice.
+    pub fn new<S: AsRef<str>>(
+        inputs: &[S],
+        latents: &[(&str, KernelSpec)],
+        coefficients: &[(&str, f64)],
+    ) -> Result<Model, LikelihoodError> {
+        let mut graph = Graph::new(inputs);
+        let mut seen: Vec<String> = graph.inputs().to_vec();
+        let mut check = |n: &str| {
+            if seen.iter().any(|s| s == n) {
+                Err(LikelihoodError::Duplicate {
+                    name: n.to_string(),
+                })
+            } else {
+                seen.push(n.to_string());
+                Ok(())
+            }
+        };
+        let mut params = Vec::new();
+        let mut kernels = Vec::new();
+        for (name, spec) in latents {
+            check(name)?;
+            let k = spec.build(&mut graph, name);
+            for &p in &k.params {
+                params.push(Param {
+                    name: graph.param_name(p).to_string(),
+                    value: 1.0,
+                    transform: Transform::Log,
+                    fixed: false,
+                    kind: ParamKind::Kernel {
+                        latent: name.to_string(),
+                    },
+                });
+            }
+            kernels.push(k);
+        }
+        for (name, v) in coefficients {
+            check(name)?;
+            graph.param(name);
+            params.push(Param {
+                name: name.to_string(),
+                value: *v,
+                transform: Transform::Identity,
+                fixed: false,
+                kind: ParamKind::Coefficient,
+            });
+        }
+        Ok(Model {
+            graph,
+            latents: latents.iter().map(|l| l.0.to_string()).collect(),
+            kernels,
+            coefficients: coefficients.iter().map(|c| c.0.to_string()).collect(),
+            channels: Vec::new(),
+            params,
+            blocks: Vec::new(),
+        })
+    }
+
+    /// The names operators may use.
+    pub fn names(&self) -> Names {
+        Names {
+            latents: self.latents.clone(),
+            parameters: self.coefficients.clone(),
+        }
+    }
+
+    /// Parse an operator against this model's inputs, latents and coefficients.
+    ///
+    /// # Errors
+    /// The parser's errors ([`noether_kernels::KernelError`]).
+    pub fn parse_operator(&mut self, text: &str) -> Result<Operator, LikelihoodError> {
+        let names = self.names();
+        Ok(Operator::parse(text, &mut self.graph, &names)?)
+    }
+
+    /// Add an observation channel: `y = L g(x) + ε` with initial noise variance `noise`. `x` holds
+    /// the points row-major (`dim` numbers each).
+    ///
+    /// # Errors
+    /// A bad operator, data of the wrong shape, non-finite values, a name used twice, an operator
+    /// past a kernel's supported order.
+    pub fn add_channel(
+        &mut self,
+        name: &str,
+        operator: &str,
+        x: Vec<f64>,
+        y: Vec<f64>,
+        noise: f64,
+    ) -> Result<(), LikelihoodError> {
+        let data = |m: String| LikelihoodError::Data {
+            channel: name.to_string(),
+            message: m,
+        };
+        if self.channels.iter().any(|c| c.name == name) {
+            return Err(LikelihoodError::Duplicate {
+                name: name.to_string(),
+            });
+        }
+        let d = self.graph.dim();
+        if y.is_empty() {
+            return Err(data("no observations".into()));
+        }
+        if x.len() != y.len() * d {
+            return Err(data(format!(
+                "{} observations need {} input numbers ({} per point), got {}",
+                y.len(),
+                y.len() * d,
+                d,
+                x.len()
+            )));
+        }
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            return Err(data(format!(
+                "input of point {} is not finite ({})",
+                i / d + 1,
+                x[i]
+            )));
+        }
+        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+            return Err(data(format!(
+                "observation {} is not finite ({})",
+                i + 1,
+                y[i]
+            )));
+        }
+        if !(noise.is_finite() && noise > 0.0) {
+            return Err(data(format!(
+                "initial noise variance must be positive and finite, got {noise}"
+            )));
+        }
+        let operator = self.parse_operator(operator)?;
+        self.channels.push(Channel {
+            name: name.to_string(),
+            operator,
+            x,
+            y,
+        });
+        self.params.push(Param {
+            name: format!("noise.{name}"),
+            value: noise,
+            transform: Transform::Log,
+            fixed: false,
+            kind: ParamKind::Noise {
+                channel: name.to_string(),
+            },
+        });
+        self.compile_blocks()
+    }
+
+    fn compile_blocks(&mut self) -> Result<(), LikelihoodError> {
+        let c = self.channels.len();
+        let mut blocks = Vec::with_capacity(c * (c + 1) / 2);
+        for c1 in 0..c {
+            for c2 in c1..c {
+                let e = covariance(
+                    &mut self.graph,
+                    &self.kernels,
+                    &self.latents,
+                    &self.channels[c1].operator,
+                    &self.channels[c2].operator,
+                )?;
+                let mut params = Vec::new();
+                let mut grads = Vec::new();
+                for p in 0..self.graph.num_params() {
+                    let v = Var::Param(ParamId(p as u32));
+                    if self.graph.depends_on(e, v) {
+                        grads.push(self.graph.diff(e, v));
+                        params.push(p);
+                    }
+                }
+                let value = Program::compile(&mut self.graph, &[e]);
+                let grad = Program::compile(&mut self.graph, &grads);
+                blocks.push(Block {
+                    c1,
+                    c2,
+                    value,
+                    grad,
+                    params,
+                });
+            }
+        }
+        self.blocks = blocks;
+        Ok(())
+    }
+
+    /// The channels.
+    pub fn channels(&self) -> &[Channel] {
+        &self.channels
+    }
+
+    /// The latent names.
+    pub fn latents(&self) -> &[String] {
+        &self.latents
+    }
+
+    /// The input names.
+    pub fn inputs(&self) -> &[String] {
+        self.graph.inputs()
+    }
+
+    /// The number of input coordinates.
+    pub fn dim(&self) -> usize {
+        self.graph.dim()
+    }
+
+    /// The parameters, kernel hyperparameters and coefficients first (in the kernel graph's
+    /// order), then one noise variance per channel.
+    pub fn params(&self) -> &[Param] {
+        &self.params
+    }
+
+    /// The parameter names in order.
+    pub fn param_names(&self) -> Vec<String> {
+        self.params.iter().map(|p| p.name.clone()).collect()
+    }
+
+    /// The current values of all parameters, in natural units.
+    pub fn values(&self) -> Vec<f64> {
+        self.params.iter().map(|p| p.value).collect()
+    }
+
+    /// The index of a parameter.
+    ///
+    /// # Errors
+    /// [`LikelihoodError::UnknownParameter`] listing the known names.
+    pub fn index_of(&self, name: &str) -> Result<usize, LikelihoodError> {
+        self.params
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| LikelihoodError::UnknownParameter {
+                name: name.to_string(),
+                known: self.param_names().join(", "),
+            })
+    }
+
+    /// Set a parameter's value.
+    ///
+    /// # Errors
+    /// An unknown name; a non-finite value; a non-positive value for a positive parameter.
+    pub fn set(&mut self, name: &str, value: f64) -> Result<(), LikelihoodError> {
+        let i = self.index_of(name)?;
+        let bad = |reason: &str| LikelihoodError::BadValue {
+            name: name.to_string(),
+            value,
+            reason: reason.into(),
+        };
+        if !value.is_finite() {
+            return Err(bad("not finite"));
+        }
+        if self.params[i].transform == Transform::Log && value <= 0.0 {
+            return Err(bad("it must be positive"));
+        }
+        self.params[i].value = value;
+        Ok(())
+    }
+
+    /// Keep a parameter at its value (true) or learn it (false).
+    ///
+    /// # Errors
+    /// An unknown name.
+    pub fn fix(&mut self, name: &str, fixed: bool) -> Result<(), LikelihoodError> {
+        let i = self.index_of(name)?;
+        self.params[i].fixed = fixed;
+        Ok(())
+    }
+
+    /// Constrain an operator coefficient to be positive (log transform).
+    ///
+    /// # Errors
+    /// An unknown name, or a current value that is not positive.
+    pub fn make_positive(&mut self, name: &str) -> Result<(), LikelihoodError> {
+        let i = self.index_of(name)?;
+        if self.params[i].value <= 0.0 {
+            return Err(LikelihoodError::BadValue {
+                name: name.to_string(),
+                value: self.params[i].value,
+                reason: "a positive parameter needs a positive initial value".into(),
+            });
+        }
+        self.params[i].transform = Transform::Log;
+        Ok(())
+    }
+
+    /// Set all parameter values at once (natural units).
+    ///
+    /// # Panics
+    /// If `values` does not have one value per parameter.
+    #[track_caller]
+    pub fn set_values(&mut self, values: &[f64]) {
+        assert_eq!(values.len(), self.params.len());
+        for (p, &v) in self.params.iter_mut().zip(values) {
+            p.value = v;
+        }
+    }
+
+    /// The total number of observations.
+    pub fn num_observations(&self) -> usize {
+        self.channels.iter().map(Channel::len).sum()
+    }
+
+    /// Where each channel starts in the stacked observation vector.
+    pub(crate) fn offsets(&self) -> Vec<usize> {
+        let mut o = Vec::with_capacity(self.channels.len() + 1);
+        let mut acc = 0;
+        for c in &self.channels {
+            o.push(acc);
+            acc += c.len();
+        }
+        o.push(acc);
+        o
+    }
+
+    /// The number of kernel-graph parameters (hyperparameters and coefficients).
+    pub(crate) fn num_graph_params(&self) -> usize {
+        self.graph.num_params()
+    }
+
+    /// Index of the noise parameter of channel `c`.
+    pub(crate) fn noise_index(&self, c: usize) -> usize {
+        self.graph.num_params() + c
+    }
+
+    /// The kernel graph (for building prediction operators).
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The kernels of the latents.
+    pub fn kernels(&self) -> &[Kernel] {
+        &self.kernels
+    }
+}

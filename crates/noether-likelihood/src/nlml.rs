@@ -1,0 +1,257 @@
+//! Covariance assembly, the negative log marginal likelihood and its exact gradient.
+//!
+//! NLML = ½ yᵀK⁻¹y + ½ log|K| + (n/2) log 2π, and ∂NLML/∂p = ½ tr((K⁻¹ − ααᵀ) ∂K/∂p) with α = K⁻¹y
+//! (Rasmussen & Williams 2006, eqs. 2.30 and 5.9). The trace is accumulated while the entries of
+//! ∂K/∂p are produced, block by block and column by column on all cores: no n × n derivative
+//! matrix is ever stored.
+
+use crate::factor::{cholesky_with_jitter, Factor, JitterPolicy};
+use crate::model::Model;
+use crate::LikelihoodError;
+use faer::linalg::solvers::{DenseSolveCore, Solve};
+use faer::Mat;
+use noether_kernels::compile::{Bound, Shape, Workspace};
+use rayon::prelude::*;
+
+/// One evaluation of the NLML.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    /// The negative log marginal likelihood.
+    pub nlml: f64,
+    /// ∂NLML/∂p for every parameter, in natural units (zeros when not asked for).
+    pub gradient: Vec<f64>,
+    /// The relative diagonal jitter the Cholesky factorisation needed.
+    pub jitter: f64,
+}
+
+/// The factored covariance of a model at one parameter vector.
+#[derive(Debug)]
+pub struct Factored {
+    /// The Cholesky factor.
+    pub factor: Factor,
+    /// α = K⁻¹ y.
+    pub alpha: Vec<f64>,
+    /// The stacked observations.
+    pub y: Vec<f64>,
+}
+
+impl Model {
+    /// The stacked observations of all channels.
+    pub fn stacked_y(&self) -> Vec<f64> {
+        self.channels
+            .iter()
+            .flat_map(|c| c.y.iter().copied())
+            .collect()
+    }
+
+    fn bind_all(&self, values: &[f64], grad: bool) -> Vec<Bound> {
+        let gp = &values[..self.num_graph_params()];
+        self.blocks
+            .iter()
+            .map(|b| {
+                if grad {
+                    b.grad.bind(gp)
+                } else {
+                    b.value.bind(gp)
+                }
+            })
+            .collect()
+    }
+
+    fn workspaces(&self, grad: bool) -> Vec<Workspace> {
+        self.blocks
+            .iter()
+            .map(|b| {
+                if grad {
+                    b.grad.workspace()
+                } else {
+                    b.value.workspace()
+                }
+            })
+            .collect()
+    }
+
+    /// The channel a stacked index belongs to, and its index inside it.
+    fn locate(offsets: &[usize], col: usize) -> (usize, usize) {
+        let c = offsets.partition_point(|&o| o <= col) - 1;
+        (c, col - offsets[c])
+    }
+
+    /// The covariance matrix of all observations, noise included: the lower triangle, stored
+    /// column-major (n × n).
+    ///
+    /// # Panics
+    /// If `values` does not hold one value per parameter.
+    #[track_caller]
+    pub fn covariance_lower(&self, values: &[f64]) -> Vec<f64> {
+        assert_eq!(values.len(), self.params.len(), "one value per parameter");
+        let n = self.num_observations();
+        let offsets = self.offsets();
+        let bounds = self.bind_all(values, false);
+        let mut k = vec![0.0; n * n];
+        k.par_chunks_mut(n.max(1)).enumerate().for_each_init(
+            || self.workspaces(false),
+            |ws, (col, out)| {
+                let (c1, i) = Self::locate(&offsets, col);
+                for (bi, b) in self.blocks.iter().enumerate().filter(|(_, b)| b.c1 == c1) {
+                    let (xs, ys) = (&self.channels[c1].x, &self.channels[b.c2].x);
+                    let shape = if b.c2 == c1 {
+                        Shape::Upper
+                    } else {
+                        Shape::Full
+                    };
+                    let o2 = offsets[b.c2];
+                    b.value
+                        .visit(&bounds[bi], &mut ws[bi], xs, ys, i..i + 1, shape, |batch| {
+                            out[o2 + batch.col0..o2 + batch.col0 + batch.len]
+                                .copy_from_slice(batch.output(0));
+                        });
+                }
+                out[col] += values[self.noise_index(c1)];
+            },
+        );
+        k
+    }
+
+    /// Factor the covariance at `values` and solve for α = K⁻¹y.
+    ///
+    /// # Errors
+    /// [`LikelihoodError::NoData`]; [`LikelihoodError::NotPositiveDefinite`] when even the
+    /// largest jitter fails.
+    pub fn factor(
+        &self,
+        values: &[f64],
+        policy: &JitterPolicy,
+    ) -> Result<Factored, LikelihoodError> {
+        let n = self.num_observations();
+        if n == 0 {
+            return Err(LikelihoodError::NoData);
+        }
+        let mut k = self.covariance_lower(values);
+        if let Some(bad) = k.iter().position(|v| !v.is_finite()) {
+            return Err(LikelihoodError::BadValue {
+                name: "covariance".into(),
+                value: k[bad],
+                reason: format!(
+                    "entry ({}, {}) is not finite at these parameters",
+                    bad % n,
+                    bad / n
+                ),
+            });
+        }
+        let factor = cholesky_with_jitter(&mut k, n, policy)?;
+        let y = self.stacked_y();
+        let ym = Mat::from_fn(n, 1, |i, _| y[i]);
+        let a = factor.llt.solve(&ym);
+        let alpha = (0..n).map(|i| a[(i, 0)]).collect();
+        Ok(Factored { factor, alpha, y })
+    }
+
+    /// The NLML at `values` (natural units, one per parameter), with its gradient if asked.
+    ///
+    /// # Errors
+    /// As [`Model::factor`].
+    pub fn nlml(&self, values: &[f64], gradient: bool) -> Result<Evaluation, LikelihoodError> {
+        self.nlml_with(values, gradient, &JitterPolicy::default())
+    }
+
+    /// [`Model::nlml`] with a given jitter policy.
+    ///
+    /// # Errors
+    /// As [`Model::factor`].
+    pub fn nlml_with(
+        &self,
+        values: &[f64],
+        gradient: bool,
+        policy: &JitterPolicy,
+    ) -> Result<Evaluation, LikelihoodError> {
+        let f = self.factor(values, policy)?;
+        let n = f.y.len();
+        let l = f.factor.llt.L();
+        let half_logdet: f64 = (0..n).map(|i| l[(i, i)].ln()).sum();
+        let quad: f64 = f.y.iter().zip(&f.alpha).map(|(a, b)| a * b).sum();
+        let nlml = 0.5 * quad + half_logdet + 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln();
+        let mut grad = vec![0.0; self.params.len()];
+        if gradient {
+            let kinv = f.factor.llt.inverse();
+            // W = K⁻¹ − ααᵀ, lower triangle, column-major.
+            let mut w = vec![0.0; n * n];
+            w.par_chunks_mut(n).enumerate().for_each(|(c, col)| {
+                for r in c..n {
+                    col[r] = kinv[(r, c)] - f.alpha[r] * f.alpha[c];
+                }
+            });
+            self.accumulate_gradient(values, &w, &mut grad);
+            let offsets = self.offsets();
+            for c in 0..self.channels.len() {
+                grad[self.noise_index(c)] = 0.5
+                    * (offsets[c]..offsets[c + 1])
+                        .map(|i| w[i * n + i])
+                        .sum::<f64>();
+            }
+        }
+        Ok(Evaluation {
+            nlml,
+            gradient: grad,
+            jitter: f.factor.jitter,
+        })
+    }
+
+    /// grad[p] = ½ Σ_ij W_ij ∂K_ij/∂p over the kernel-graph parameters, from the lower triangle
+    /// of W, without storing ∂K/∂p.
+    fn accumulate_gradient(&self, values: &[f64], w: &[f64], grad: &mut [f64]) {
+        let n = self.num_observations();
+        let offsets = self.offsets();
+        let bounds = self.bind_all(values, true);
+        let np = self.num_graph_params();
+        let total = w
+            .par_chunks(n)
+            .enumerate()
+            .fold(
+                || {
+                    (
+                        self.workspaces(true),
+                        vec![0.0; np],
+                        vec![0.0; noether_kernels::compile::BATCH],
+                    )
+                },
+                |(mut ws, mut acc, mut wv), (col, wcol)| {
+                    let (c1, i) = Self::locate(&offsets, col);
+                    for (bi, b) in self.blocks.iter().enumerate().filter(|(_, b)| b.c1 == c1) {
+                        let (xs, ys) = (&self.channels[c1].x, &self.channels[b.c2].x);
+                        let diag = b.c2 == c1;
+                        let shape = if diag { Shape::Upper } else { Shape::Full };
+                        let o2 = offsets[b.c2];
+                        b.grad
+                            .visit(&bounds[bi], &mut ws[bi], xs, ys, i..i + 1, shape, |batch| {
+                                // Off-diagonal entries stand for themselves and their mirror image.
+                                let ws_ = &wcol[o2 + batch.col0..o2 + batch.col0 + batch.len];
+                                for (k, v) in ws_.iter().enumerate() {
+                                    wv[k] = 2.0 * v;
+                                }
+                                if diag && batch.col0 == i {
+                                    wv[0] *= 0.5;
+                                }
+                                for (k, &p) in b.params.iter().enumerate() {
+                                    acc[p] += batch
+                                        .output(k)
+                                        .iter()
+                                        .zip(&wv[..batch.len])
+                                        .map(|(a, b)| a * b)
+                                        .sum::<f64>();
+                                }
+                            });
+                    }
+                    (ws, acc, wv)
+                },
+            )
+            .map(|(_, acc, _)| acc)
+            .reduce(
+                || vec![0.0; np],
+                |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect(),
+            );
+        for p in 0..np {
+            grad[p] = 0.5 * total[p];
+        }
+    }
+}

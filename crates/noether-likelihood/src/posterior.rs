@@ -1,0 +1,178 @@
+//! The posterior of any operator of the latents, observed or not, at new points.
+//!
+//! With K the covariance of all observations and K* the cross-covariance between the target
+//! L* g(x*) and the observations, the posterior is Gaussian with mean K*ᵀα and covariance
+//! K** − K*ᵀ K⁻¹ K* (Rasmussen & Williams 2006, eqs. 2.25–2.26), for any linear operator L*.
+
+use crate::factor::JitterPolicy;
+use crate::model::Model;
+use crate::nlml::Factored;
+use crate::LikelihoodError;
+use faer::linalg::solvers::Solve;
+use faer::Mat;
+use noether_kernels::apply::covariance;
+use noether_kernels::compile::Program;
+use noether_kernels::expr::Graph;
+use noether_kernels::operator::Operator;
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
+
+/// The posterior of a fitted model at fixed parameter values.
+#[derive(Debug)]
+pub struct Posterior<'m> {
+    model: &'m Model,
+    values: Vec<f64>,
+    fact: Factored,
+    graph: Graph,
+}
+
+/// A prediction at m points.
+#[derive(Clone, Debug)]
+pub struct Prediction {
+    /// Posterior mean.
+    pub mean: Vec<f64>,
+    /// Posterior variance (≥ 0).
+    pub variance: Vec<f64>,
+    /// The full posterior covariance, row-major m × m, when asked for.
+    pub covariance: Option<Vec<f64>>,
+}
+
+impl Model {
+    /// The posterior at `values` (natural units).
+    ///
+    /// # Errors
+    /// As [`Model::factor`].
+    pub fn posterior(&self, values: &[f64]) -> Result<Posterior<'_>, LikelihoodError> {
+        let fact = self.factor(values, &JitterPolicy::default())?;
+        Ok(Posterior {
+            model: self,
+            values: values.to_vec(),
+            fact,
+            graph: self.graph.clone(),
+        })
+    }
+}
+
+impl Posterior<'_> {
+    /// The relative jitter the factorisation needed.
+    pub fn jitter(&self) -> f64 {
+        self.fact.factor.jitter
+    }
+
+    /// Predict the operator `target` (a channel's operator, or any operator of the latents such
+    /// as `u_x` or `u_t - a*u_xx`) at `points` (row-major), noise-free.
+    ///
+    /// # Errors
+    /// A bad operator; points of the wrong dimension.
+    pub fn predict(
+        &mut self,
+        target: &str,
+        points: &[f64],
+        full: bool,
+    ) -> Result<Prediction, LikelihoodError> {
+        let d = self.model.dim();
+        if points.len() % d.max(1) != 0 {
+            return Err(LikelihoodError::Data {
+                channel: target.to_string(),
+                message: format!(
+                    "prediction points need {d} numbers each, got {} numbers",
+                    points.len()
+                ),
+            });
+        }
+        let m = points.len() / d.max(1);
+        let names = self.model.names();
+        let op = Operator::parse(target, &mut self.graph, &names)?;
+        let gp = &self.values[..self.model.num_graph_params()];
+        let n = self.fact.y.len();
+        // K*ᵀ as an n × m matrix, column j the cross-covariances of point j.
+        let mut ks = Mat::<f64>::zeros(n, m);
+        let offsets = self.model.offsets();
+        for (c, ch) in self.model.channels.iter().enumerate() {
+            let e = covariance(
+                &mut self.graph,
+                &self.model.kernels,
+                &self.model.latents,
+                &op,
+                &ch.operator,
+            )?;
+            let prog = Program::compile(&mut self.graph, &[e]);
+            let blk = prog.fill(&prog.bind(gp), points, &ch.x);
+            for j in 0..m {
+                for i in 0..ch.len() {
+                    ks[(offsets[c] + i, j)] = blk[0][j * ch.len() + i];
+                }
+            }
+        }
+        let mean: Vec<f64> = (0..m)
+            .map(|j| (0..n).map(|i| ks[(i, j)] * self.fact.alpha[i]).sum())
+            .collect();
+        let v = self.fact.factor.llt.solve(&ks); // K⁻¹ K*ᵀ
+        let e = covariance(
+            &mut self.graph,
+            &self.model.kernels,
+            &self.model.latents,
+            &op,
+            &op,
+        )?;
+        let prog = Program::compile(&mut self.graph, &[e]);
+        let bound = prog.bind(gp);
+        let reduce = |a: usize, b: usize| -> f64 { (0..n).map(|i| ks[(i, a)] * v[(i, b)]).sum() };
+        let variance: Vec<f64> = (0..m)
+            .map(|j| {
+                let p = &points[j * d..(j + 1) * d];
+                (prog.eval_pair(&bound, p, p)[0] - reduce(j, j)).max(0.0)
+            })
+            .collect();
+        let covariance = full.then(|| {
+            let kss = prog.fill(&bound, points, points);
+            let mut c = vec![0.0; m * m];
+            for a in 0..m {
+                for b in 0..m {
+                    c[a * m + b] = kss[0][a * m + b] - reduce(a, b);
+                }
+            }
+            c
+        });
+        Ok(Prediction {
+            mean,
+            variance,
+            covariance,
+        })
+    }
+
+    /// `count` samples of the posterior of `target` at `points`, seeded.
+    ///
+    /// # Errors
+    /// As [`Posterior::predict`]; a covariance that cannot be factored even with jitter.
+    pub fn sample(
+        &mut self,
+        target: &str,
+        points: &[f64],
+        count: usize,
+        seed: u64,
+    ) -> Result<Vec<Vec<f64>>, LikelihoodError> {
+        let p = self.predict(target, points, true)?;
+        let m = p.mean.len();
+        let mut c = p.covariance.unwrap_or_default();
+        // Column-major lower triangle for the factorisation: symmetric, so the row-major copy serves.
+        let f = crate::factor::cholesky_with_jitter(
+            &mut c,
+            m,
+            &JitterPolicy {
+                cap: 1e-6,
+                ..JitterPolicy::default()
+            },
+        )?;
+        let l = f.llt.L();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        Ok((0..count)
+            .map(|_| {
+                let z: Vec<f64> = (0..m).map(|_| StandardNormal.sample(&mut rng)).collect();
+                (0..m)
+                    .map(|i| p.mean[i] + (0..=i).map(|k| l[(i, k)] * z[k]).sum::<f64>())
+                    .collect()
+            })
+            .collect())
+    }
+}
