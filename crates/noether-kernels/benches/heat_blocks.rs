@@ -6,13 +6,16 @@
 //!
 //! Run: `cargo bench -p noether-kernels --bench heat_blocks`.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+#![allow(missing_docs)] // criterion_group! generates an undocumented function
+
+use criterion::{criterion_group, criterion_main, Criterion};
 use noether_kernels::apply::{covariance, with_gradient};
 use noether_kernels::compile::{Program, Shape};
 use noether_kernels::expr::{Graph, ParamId};
 use noether_kernels::operator::{Names, Operator};
 use noether_kernels::KernelSpec;
 use rand::{Rng, SeedableRng};
+use std::hint::black_box;
 
 const N: usize = 1000;
 // σ², ℓ_t, ℓ_x, a
@@ -36,7 +39,7 @@ fn programs() -> Vec<Program> {
     [(&u, &u), (&u, &f), (&f, &f)]
         .iter()
         .map(|(l1, l2)| {
-            let e = covariance(&mut g, &[k.clone()], &names.latents, l1, l2).unwrap();
+            let e = covariance(&mut g, std::slice::from_ref(&k), &names.latents, l1, l2).unwrap();
             let outs = with_gradient(&mut g, e, &params);
             Program::compile(&mut g, &outs)
         })

@@ -429,7 +429,7 @@ impl Program {
             xs.len() % d.max(1) == 0 && ys.len() % d.max(1) == 0,
             "point sets must hold dim = {d} numbers per point"
         );
-        let ny = if d == 0 { 0 } else { ys.len() / d };
+        let ny = ys.len().checked_div(d).unwrap_or(0);
         for i in rows {
             let xi = &xs[i * d..(i + 1) * d];
             let (mut j0, end) = match shape {

@@ -39,7 +39,7 @@
 //! # let names = Names { latents: vec!["u".into()], parameters: vec!["a".into()] };
 //! # let heat = Operator::parse("u_t - a*u_xx", &mut g, &names)?;
 //! # let ident = Operator::parse("u", &mut g, &names)?;
-//! let kff = apply::covariance(&mut g, &[k.clone()], &names.latents, &heat, &heat)?;
+//! let kff = apply::covariance(&mut g, std::slice::from_ref(&k), &names.latents, &heat, &heat)?;
 //! let kuf = apply::covariance(&mut g, &[k], &names.latents, &ident, &heat)?;
 //! let latex = g.to_latex(kff);
 //! assert!(latex.contains("\\ell_{x}") && latex.contains("\\exp"));

@@ -236,8 +236,8 @@ fn covariance_is_symmetric_under_exchange_of_arguments() {
                 let la = Operator::parse(a, &mut g, &names).unwrap();
                 let lb = Operator::parse(b, &mut g, &names).unwrap();
                 let (Ok(ab), Ok(ba)) = (
-                    covariance(&mut g, &[k.clone()], &names.latents, &la, &lb),
-                    covariance(&mut g, &[k.clone()], &names.latents, &lb, &la),
+                    covariance(&mut g, std::slice::from_ref(&k), &names.latents, &la, &lb),
+                    covariance(&mut g, std::slice::from_ref(&k), &names.latents, &lb, &la),
                 ) else {
                     continue; // beyond a Matérn kernel's order: rejected both ways
                 };
@@ -301,7 +301,8 @@ fn joint_gram_matrix_of_several_operators_is_positive_semidefinite() {
         let mut gram = vec![0.0; n * n];
         for (a, la) in ops.iter().enumerate() {
             for (b, lb) in ops.iter().enumerate() {
-                let c = covariance(&mut g, &[k.clone()], &names.latents, la, lb).unwrap();
+                let c =
+                    covariance(&mut g, std::slice::from_ref(&k), &names.latents, la, lb).unwrap();
                 let prog = Program::compile(&mut g, &[c]);
                 let blk = prog.fill(&prog.bind(&params), &pts, &pts);
                 for i in 0..m {
@@ -574,7 +575,7 @@ proptest! {
         let names = Names { latents: vec!["u".into()], parameters: vec!["a".into()] };
         let Ok(l1) = Operator::parse(&o1, &mut g, &names) else { return Ok(()) };
         let Ok(l2) = Operator::parse(&o2, &mut g, &names) else { return Ok(()) };
-        let c = covariance(&mut g, &[k.clone()], &names.latents, &l1, &l2).unwrap();
+        let c = covariance(&mut g, std::slice::from_ref(&k), &names.latents, &l1, &l2).unwrap();
         let params = [1.2, 0.8, 0.6, 0.45];
         let (x, y) = ([xs[0], xs[1]], [xs[2], xs[3]]);
         let at = |g: &Graph, e, p: &[f64], q: &[f64]| g.eval(e, &Env { x: p, y: q, params: &params });

@@ -4,10 +4,13 @@
 //!
 //! Run: `cargo bench -p noether-likelihood --bench nlml`.
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+#![allow(missing_docs)] // criterion_group! generates an undocumented function
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use faer::linalg::solvers::DenseSolveCore;
 use faer::{MatRef, Side};
 use noether_likelihood::problems::heat_e4;
+use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("heat_nlml_gradient");

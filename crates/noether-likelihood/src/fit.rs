@@ -144,13 +144,17 @@ const PENALTY: f64 = 1e100;
 /// A start whose line search stalls counts as converged when |gradient| ≤ this × (1 + |NLML|).
 pub const STATIONARY: f64 = 1e-3;
 
+/// The last evaluation: θ, cost, gradient, jitter. argmin asks for cost and gradient
+/// separately at the same point; one NLML evaluation serves both.
+type Cached = (Vec<f64>, f64, Vec<f64>, f64);
+
 struct Objective<'m> {
     model: &'m Model,
     free: Vec<usize>,
     base: Vec<f64>,
     policy: JitterPolicy,
     /// The last evaluation: θ, cost, gradient, jitter.
-    cache: RefCell<Option<(Vec<f64>, f64, Vec<f64>, f64)>>,
+    cache: RefCell<Option<Cached>>,
     best: RefCell<Option<(Vec<f64>, f64)>>,
     evals: RefCell<u64>,
 }

@@ -1,6 +1,6 @@
 //! Linear operators over latent functions: `Σ_j c_j(x, φ) ∂^{α_j} g_{l_j}`.
 //!
-//! The grammar (see `docs/operators.md` of the `noether` package for the tutorial):
+//! The grammar (the `noether` crate has the tutorial, `operators_tutorial`):
 //!
 //! ```text
 //! expr    := term (('+' | '-') term)*
@@ -112,7 +112,7 @@ impl Operator {
                     }
                 }
                 match g.as_const(t.coeff) {
-                    Some(c) if c == 1.0 => d,
+                    Some(1.0) => d,
                     _ => format!("({})*{d}", g.to_text(t.coeff)),
                 }
             })
