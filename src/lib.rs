@@ -12,8 +12,8 @@
 //! let mut model = heat_e4(20, 20, 0, 0.5)?;
 //! let report = fit(&mut model, &FitOptions { restarts: 0, ..FitOptions::default() }, &mut |_| {})?;
 //! let a = model.index_of("a")?;
-//! let se = laplace(&model, &report.values, &Default::default())?.std_errors[a].unwrap();
-//! assert!((report.values[a] - 1.0).abs() < 1e-2 && se < 0.05);
+//! let se = laplace(&model, &report.best.values, &Default::default())?.std_errors[a].unwrap();
+//! assert!((report.best.values[a] - 1.0).abs() < 1e-2 && se < 0.05);
 //! # Ok::<(), noether::likelihood::LikelihoodError>(())
 //! ```
 

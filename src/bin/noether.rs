@@ -52,13 +52,15 @@ fn demo(restarts: usize, seed: u64) -> Result<(), String> {
         )
     })
     .map_err(|e| e.to_string())?;
-    let unc = laplace(&model, &report.values, &opts.jitter).map_err(|e| e.to_string())?;
+    let unc = laplace(&model, &report.best.values, &opts.jitter).map_err(|e| e.to_string())?;
     let a = model.index_of("a").map_err(|e| e.to_string())?;
     // Relative L2 errors of the posterior means of u and f on a 50 × 50 grid.
     let grid: Vec<f64> = (0..2500)
         .flat_map(|k| [(k / 50) as f64 / 49.0, (k % 50) as f64 / 49.0])
         .collect();
-    let mut post = model.posterior(&report.values).map_err(|e| e.to_string())?;
+    let mut post = model
+        .posterior(&report.best.values)
+        .map_err(|e| e.to_string())?;
     let rel = |pred: &[f64], exact: &dyn Fn(f64, f64) -> f64| {
         let (mut num, mut den) = (0.0, 0.0);
         for (p, x) in pred.iter().zip(grid.chunks(2)) {
@@ -79,7 +81,7 @@ fn demo(restarts: usize, seed: u64) -> Result<(), String> {
     eprintln!(
         "  {:<22} {:>22} {:>12}",
         "alpha",
-        format!("{:.6} ± {se}", report.values[a]),
+        format!("{:.6} ± {se}", report.best.values[a]),
         PUBLISHED_ALPHA
     );
     eprintln!(
@@ -90,10 +92,10 @@ fn demo(restarts: usize, seed: u64) -> Result<(), String> {
         "  {:<22} {:>22.2e} {:>12}",
         "rel. L2 error of f", ef, "4.17e-3"
     );
-    if !report.converged {
+    if !report.best.converged {
         eprintln!(
             "  warning: the best start did not converge ({})",
-            report.termination
+            report.best.termination
         );
     }
     let params: serde_json::Map<String, serde_json::Value> = model
@@ -109,14 +111,14 @@ fn demo(restarts: usize, seed: u64) -> Result<(), String> {
         .collect();
     let out = serde_json::json!({
         "problem": "E4: u_t - a*u_xx = f, u = exp(-t) sin(2 pi x)",
-        "nlml": report.nlml,
+        "nlml": report.best.nlml,
         "parameters": params,
         "published_alpha": PUBLISHED_ALPHA,
         "relative_l2_error": {"u": eu, "f": ef},
         "optimizer": {"starts": report.starts.len(), "evaluations": report.evaluations,
-                      "converged": report.converged, "termination": report.termination,
-                      "gradient_norm": report.gradient_norm},
-        "jitter": report.jitter,
+                      "converged": report.best.converged, "termination": report.best.termination,
+                      "gradient_norm": report.best.gradient_norm},
+        "jitter": report.best.jitter,
         "unidentifiable": unc.unidentifiable,
     });
     println!(

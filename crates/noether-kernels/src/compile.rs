@@ -578,46 +578,12 @@ fn pair(regs: &mut [f64], dst: u32, src: u32) -> (&mut [f64], &[f64]) {
     }
 }
 
-/// `o += c · a^p`, with the usual powers unrolled.
+/// `combine(o_k, a_k^p)` over a batch, with the usual powers unrolled so that the loop vectorises.
 #[inline]
-fn add_pow(o: &mut [f64], a: &[f64], c: f64, p: f64) {
+fn zip_pow(o: &mut [f64], a: &[f64], p: f64, combine: impl Fn(&mut f64, f64)) {
     macro_rules! go {
         ($f:expr) => {
-            o.iter_mut().zip(a).for_each(|(o, &a)| *o += c * $f(a))
-        };
-    }
-    if p == 1.0 {
-        go!(|a: f64| a)
-    } else if p == 2.0 {
-        go!(|a: f64| a * a)
-    } else if p == 3.0 {
-        go!(|a: f64| a * a * a)
-    } else if p == 4.0 {
-        go!(|a: f64| {
-            let b = a * a;
-            b * b
-        })
-    } else if p == -1.0 {
-        go!(|a: f64| 1.0 / a)
-    } else if p == 0.5 {
-        go!(|a: f64| a.sqrt())
-    } else if p.fract() == 0.0 && p.abs() < 64.0 {
-        let n = p as i32;
-        go!(|a: f64| a.powi(n))
-    } else {
-        go!(|a: f64| a.powf(p))
-    }
-}
-
-/// `o = first · a^p` (when `first` is given) or `o *= a^p`, with the usual powers unrolled.
-#[inline]
-fn mul_pow(o: &mut [f64], a: &[f64], p: f64, first: Option<f64>) {
-    macro_rules! go {
-        ($f:expr) => {
-            match first {
-                Some(c) => o.iter_mut().zip(a).for_each(|(o, &a)| *o = c * $f(a)),
-                None => o.iter_mut().zip(a).for_each(|(o, &a)| *o *= $f(a)),
-            }
+            o.iter_mut().zip(a).for_each(|(o, &a)| combine(o, $f(a)))
         };
     }
     if p == 1.0 {
@@ -644,6 +610,21 @@ fn mul_pow(o: &mut [f64], a: &[f64], p: f64, first: Option<f64>) {
         go!(|a: f64| a.powi(n))
     } else {
         go!(|a: f64| a.powf(p))
+    }
+}
+
+/// `o += c · a^p`.
+#[inline]
+fn add_pow(o: &mut [f64], a: &[f64], c: f64, p: f64) {
+    zip_pow(o, a, p, |o, v| *o += c * v)
+}
+
+/// `o = first · a^p` (when `first` is given) or `o *= a^p`.
+#[inline]
+fn mul_pow(o: &mut [f64], a: &[f64], p: f64, first: Option<f64>) {
+    match first {
+        Some(c) => zip_pow(o, a, p, |o, v| *o = c * v),
+        None => zip_pow(o, a, p, |o, v| *o *= v),
     }
 }
 

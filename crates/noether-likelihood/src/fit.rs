@@ -114,27 +114,15 @@ pub struct StartReport {
     pub jitter: f64,
 }
 
-/// The outcome of a fit.
+/// The outcome of a fit: the best start (its `values` are the fitted parameters) and all starts.
 #[derive(Clone, Debug)]
 pub struct FitReport {
-    /// The best NLML over all starts.
-    pub nlml: f64,
-    /// The best parameter values, natural units.
-    pub values: Vec<f64>,
-    /// Which start gave it.
-    pub best_start: usize,
-    /// Every start's result.
+    /// The start with the lowest NLML.
+    pub best: StartReport,
+    /// Every start's result, in order.
     pub starts: Vec<StartReport>,
     /// Evaluations over all starts.
     pub evaluations: u64,
-    /// Whether the best start converged.
-    pub converged: bool,
-    /// The best start's termination reason.
-    pub termination: String,
-    /// The gradient norm at the best point (free space).
-    pub gradient_norm: f64,
-    /// The relative jitter at the best point.
-    pub jitter: f64,
 }
 
 /// A value returned for points where the NLML cannot be evaluated: large enough that the line
@@ -372,14 +360,8 @@ pub fn fit(
         })?;
     model.set_values(&best.values);
     Ok(FitReport {
-        nlml: best.nlml,
-        values: best.values.clone(),
-        best_start: best.start,
         evaluations: starts.iter().map(|s| s.evaluations).sum(),
-        converged: best.converged,
-        termination: best.termination.clone(),
-        gradient_norm: best.gradient_norm,
-        jitter: best.jitter,
+        best,
         starts,
     })
 }

@@ -183,13 +183,17 @@ fn heat_coefficient_is_recovered_with_a_standard_error() {
     )
     .unwrap();
     let a = m.index_of("a").unwrap();
-    assert!((r.values[a] - 1.0).abs() < 1e-2, "alpha = {}", r.values[a]);
-    let u = laplace(&m, &r.values, &Default::default()).unwrap();
+    assert!(
+        (r.best.values[a] - 1.0).abs() < 1e-2,
+        "alpha = {}",
+        r.best.values[a]
+    );
+    let u = laplace(&m, &r.best.values, &Default::default()).unwrap();
     let se = u.std_errors[a].expect("alpha is identifiable");
     assert!(se > 0.0 && se < 0.05, "standard error {se}");
     assert!(r.starts.len() == 2 && r.evaluations > 10);
     // Predict u where it was not observed, against the exact solution.
-    let mut post = m.posterior(&r.values).unwrap();
+    let mut post = m.posterior(&r.best.values).unwrap();
     let p = post.predict("u", &[0.5, 0.25, 0.2, 0.6], false).unwrap();
     assert!((p.mean[0] - heat_u(0.5, 0.25)).abs() < 2e-2);
     assert!((p.mean[1] - heat_u(0.2, 0.6)).abs() < 2e-2);
