@@ -290,39 +290,37 @@ impl Model {
         self.compile_blocks()
     }
 
+    /// Compile the blocks between the newest channel and every channel before it (itself
+    /// included); the blocks among earlier channels are already compiled.
     fn compile_blocks(&mut self) -> Result<(), LikelihoodError> {
-        let c = self.channels.len();
-        let mut blocks = Vec::with_capacity(c * (c + 1) / 2);
-        for c1 in 0..c {
-            for c2 in c1..c {
-                let e = covariance(
-                    &mut self.graph,
-                    &self.kernels,
-                    &self.latents,
-                    &self.channels[c1].operator,
-                    &self.channels[c2].operator,
-                )?;
-                let mut params = Vec::new();
-                let mut grads = Vec::new();
-                for p in 0..self.graph.num_params() {
-                    let v = Var::Param(ParamId(p as u32));
-                    if self.graph.depends_on(e, v) {
-                        grads.push(self.graph.diff(e, v));
-                        params.push(p);
-                    }
+        let c2 = self.channels.len() - 1;
+        for c1 in 0..=c2 {
+            let e = covariance(
+                &mut self.graph,
+                &self.kernels,
+                &self.latents,
+                &self.channels[c1].operator,
+                &self.channels[c2].operator,
+            )?;
+            let mut params = Vec::new();
+            let mut grads = Vec::new();
+            for p in 0..self.graph.num_params() {
+                let v = Var::Param(ParamId(p as u32));
+                if self.graph.depends_on(e, v) {
+                    grads.push(self.graph.diff(e, v));
+                    params.push(p);
                 }
-                let value = Program::compile(&mut self.graph, &[e]);
-                let grad = Program::compile(&mut self.graph, &grads);
-                blocks.push(Block {
-                    c1,
-                    c2,
-                    value,
-                    grad,
-                    params,
-                });
             }
+            let value = Program::compile(&mut self.graph, &[e]);
+            let grad = Program::compile(&mut self.graph, &grads);
+            self.blocks.push(Block {
+                c1,
+                c2,
+                value,
+                grad,
+                params,
+            });
         }
-        self.blocks = blocks;
         Ok(())
     }
 

@@ -6,11 +6,12 @@
 //! matrix is ever stored.
 
 use crate::factor::{cholesky_with_jitter, Factor, JitterPolicy};
+use crate::model::Block;
 use crate::model::Model;
 use crate::LikelihoodError;
 use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::Mat;
-use noether_kernels::compile::{Bound, Shape, Workspace};
+use noether_kernels::compile::{Batch, Bound, Program, Shape, Workspace};
 use rayon::prelude::*;
 
 /// One evaluation of the NLML.
@@ -77,6 +78,33 @@ impl Model {
         (c, col - offsets[c])
     }
 
+    /// Visit, for column `col` of the stacked covariance (point i of channel c1), every block
+    /// (c1, c2 ≥ c1) over row i, restricted to the lower triangle of the whole matrix: the blocks'
+    /// upper triangle when c2 = c1, all of it otherwise. `visit(block, row offset of c2, batch)`.
+    fn visit_column(
+        &self,
+        programs: fn(&Block) -> &Program,
+        bounds: &[Bound],
+        ws: &mut [Workspace],
+        offsets: &[usize],
+        col: usize,
+        mut visit: impl FnMut(&Block, usize, &Batch),
+    ) {
+        let (c1, i) = Self::locate(offsets, col);
+        for (bi, b) in self.blocks.iter().enumerate().filter(|(_, b)| b.c1 == c1) {
+            let (xs, ys) = (&self.channels[c1].x, &self.channels[b.c2].x);
+            let shape = if b.c2 == c1 {
+                Shape::Upper
+            } else {
+                Shape::Full
+            };
+            let o2 = offsets[b.c2];
+            programs(b).visit(&bounds[bi], &mut ws[bi], xs, ys, i..i + 1, shape, |batch| {
+                visit(b, o2, batch)
+            });
+        }
+    }
+
     /// The covariance matrix of all observations, noise included: the lower triangle, stored
     /// column-major (n × n).
     ///
@@ -92,21 +120,18 @@ impl Model {
         k.par_chunks_mut(n.max(1)).enumerate().for_each_init(
             || self.workspaces(false),
             |ws, (col, out)| {
-                let (c1, i) = Self::locate(&offsets, col);
-                for (bi, b) in self.blocks.iter().enumerate().filter(|(_, b)| b.c1 == c1) {
-                    let (xs, ys) = (&self.channels[c1].x, &self.channels[b.c2].x);
-                    let shape = if b.c2 == c1 {
-                        Shape::Upper
-                    } else {
-                        Shape::Full
-                    };
-                    let o2 = offsets[b.c2];
-                    b.value
-                        .visit(&bounds[bi], &mut ws[bi], xs, ys, i..i + 1, shape, |batch| {
-                            out[o2 + batch.col0..o2 + batch.col0 + batch.len]
-                                .copy_from_slice(batch.output(0));
-                        });
-                }
+                self.visit_column(
+                    |b| &b.value,
+                    &bounds,
+                    ws,
+                    &offsets,
+                    col,
+                    |_, o2, batch| {
+                        out[o2 + batch.col0..o2 + batch.col0 + batch.len]
+                            .copy_from_slice(batch.output(0));
+                    },
+                );
+                let (c1, _) = Self::locate(&offsets, col);
                 out[col] += values[self.noise_index(c1)];
             },
         );
@@ -217,31 +242,31 @@ impl Model {
                 },
                 |(mut ws, mut acc, mut wv), (col, wcol)| {
                     let (c1, i) = Self::locate(&offsets, col);
-                    for (bi, b) in self.blocks.iter().enumerate().filter(|(_, b)| b.c1 == c1) {
-                        let (xs, ys) = (&self.channels[c1].x, &self.channels[b.c2].x);
-                        let diag = b.c2 == c1;
-                        let shape = if diag { Shape::Upper } else { Shape::Full };
-                        let o2 = offsets[b.c2];
-                        b.grad
-                            .visit(&bounds[bi], &mut ws[bi], xs, ys, i..i + 1, shape, |batch| {
-                                // Off-diagonal entries stand for themselves and their mirror image.
-                                let ws_ = &wcol[o2 + batch.col0..o2 + batch.col0 + batch.len];
-                                for (k, v) in ws_.iter().enumerate() {
-                                    wv[k] = 2.0 * v;
-                                }
-                                if diag && batch.col0 == i {
-                                    wv[0] *= 0.5;
-                                }
-                                for (k, &p) in b.params.iter().enumerate() {
-                                    acc[p] += batch
-                                        .output(k)
-                                        .iter()
-                                        .zip(&wv[..batch.len])
-                                        .map(|(a, b)| a * b)
-                                        .sum::<f64>();
-                                }
-                            });
-                    }
+                    self.visit_column(
+                        |b| &b.grad,
+                        &bounds,
+                        &mut ws,
+                        &offsets,
+                        col,
+                        |b, o2, batch| {
+                            // Off-diagonal entries stand for themselves and their mirror image.
+                            let w = &wcol[o2 + batch.col0..o2 + batch.col0 + batch.len];
+                            for (k, v) in w.iter().enumerate() {
+                                wv[k] = 2.0 * v;
+                            }
+                            if b.c2 == c1 && batch.col0 == i {
+                                wv[0] *= 0.5;
+                            }
+                            for (k, &p) in b.params.iter().enumerate() {
+                                acc[p] += batch
+                                    .output(k)
+                                    .iter()
+                                    .zip(&wv[..batch.len])
+                                    .map(|(a, b)| a * b)
+                                    .sum::<f64>();
+                            }
+                        },
+                    );
                     (ws, acc, wv)
                 },
             )
