@@ -26,5 +26,7 @@ pub use noether_infer as infer;
 pub use noether_kernels as kernels;
 pub use noether_likelihood as likelihood;
 
+pub mod heat;
+
 #[doc = include_str!("../docs/operators.md")]
 pub mod operators_tutorial {}

@@ -1,16 +1,19 @@
-//! The `noether` command line.
+//! The `noether` command line: fit a problem file, predict from a result, evaluate the NLML, and
+//! run the demo on embedded data.
 
 use clap::{Parser, Subcommand};
-use noether::likelihood::fit::{fit, FitOptions};
-use noether::likelihood::laplace::laplace;
-use noether::likelihood::problems::{heat_e4, heat_f, heat_u};
+use noether::heat;
+use noether_infer::data::Table;
+use noether_infer::{write_atomic, FitResult, InferError, Problem};
+use noether_likelihood::fit::StartReport;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
     name = "noether",
     version,
-    about = "Learn linear differential operators from data with Gaussian processes"
+    about = "Learn the coefficients of linear differential operators from data with Gaussian processes"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -19,9 +22,48 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Learn α of the heat equation u_t − α u_xx = f (problem E4 of Raissi & Karniadakis 2017) from
-    /// 20 + 20 noise-free points generated from the exact solution, and compare with the paper.
+    /// Fit a problem file: prints the result JSON (or writes it to --out) and progress to stderr.
+    Fit {
+        /// The problem file (JSON).
+        problem: PathBuf,
+        /// Write the result here, whole or not at all, instead of to stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Restarts after the initial values (overrides the file's `fit.restarts`).
+        #[arg(long)]
+        restarts: Option<usize>,
+        /// Seed of the restarts (overrides the file's `fit.seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// The posterior of a channel or of any operator (`u_x`, `u_t - a*u_xx`) at the points of a CSV.
+    Predict {
+        /// A result file written by `noether fit`.
+        result: PathBuf,
+        /// A channel name or an operator expression.
+        #[arg(long)]
+        channel: String,
+        /// A CSV whose header holds the input names.
+        #[arg(long)]
+        at: PathBuf,
+        /// Write the predictions here (CSV), whole or not at all, instead of to stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The NLML and its gradient at the problem's initial values, as JSON.
+    Nlml {
+        /// The problem file (JSON).
+        problem: PathBuf,
+        /// Evaluate this many times and report the mean time per evaluation.
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
+    },
+    /// Learn a in u_t − a u_xx = f (problem E4 of Raissi & Karniadakis 2017) from embedded data
+    /// and compare with the paper; writes the result and figures to --out.
     Demo {
+        /// The folder for the result and the figures.
+        #[arg(long, default_value = "noether-demo")]
+        out: PathBuf,
         /// Restarts after the initial values.
         #[arg(long, default_value_t = 2)]
         restarts: usize,
@@ -31,109 +73,189 @@ enum Command {
     },
 }
 
-/// The value the authors report for problem E4 (Raissi & Karniadakis 2017, §4).
-const PUBLISHED_ALPHA: f64 = 0.999943;
+fn show_start(s: &StartReport) {
+    let init = s
+        .initial_nlml
+        .map_or("not evaluable".to_string(), |v| format!("{v:.6}"));
+    eprintln!(
+        "  start {}: NLML {init} -> {:.6} in {} iterations, {} evaluations; {}",
+        s.start, s.nlml, s.iterations, s.evaluations, s.termination
+    );
+}
 
-fn demo(restarts: usize, seed: u64) -> Result<(), String> {
-    let mut model = heat_e4(20, 20, seed, 0.5).map_err(|e| e.to_string())?;
+fn summary(r: &FitResult) {
+    let se = |s: Option<f64>| s.map_or("not identifiable".to_string(), |s| format!("{s:.3e}"));
     eprintln!(
-        "noether demo: u_t - a*u_xx = f, 20 u + 20 f points, SE kernel, {} starts",
-        restarts + 1
+        "\n  {:<28} {:>16} {:>18}",
+        "parameter", "value", "standard error"
     );
-    let opts = FitOptions {
-        restarts,
-        seed,
-        ..FitOptions::default()
-    };
-    let report = fit(&mut model, &opts, &mut |s| {
-        eprintln!(
-            "  start {}: NLML {:.6} after {} iterations ({} evaluations), {}",
-            s.start, s.nlml, s.iterations, s.evaluations, s.termination
-        )
-    })
-    .map_err(|e| e.to_string())?;
-    let unc = laplace(&model, &report.best.values, &opts.jitter).map_err(|e| e.to_string())?;
-    let a = model.index_of("a").map_err(|e| e.to_string())?;
-    // Relative L2 errors of the posterior means of u and f on a 50 × 50 grid.
-    let grid: Vec<f64> = (0..2500)
-        .flat_map(|k| [(k / 50) as f64 / 49.0, (k % 50) as f64 / 49.0])
-        .collect();
-    let mut post = model
-        .posterior(&report.best.values)
-        .map_err(|e| e.to_string())?;
-    let rel = |pred: &[f64], exact: &dyn Fn(f64, f64) -> f64| {
-        let (mut num, mut den) = (0.0, 0.0);
-        for (p, x) in pred.iter().zip(grid.chunks(2)) {
-            let e = exact(x[0], x[1]);
-            num += (p - e) * (p - e);
-            den += e * e;
+    for (n, e) in &r.parameters {
+        eprintln!("  {n:<28} {:>16.8} {:>18}", e.value, se(e.std_error));
+    }
+    for (l, ps) in &r.kernels {
+        for (n, e) in ps {
+            eprintln!(
+                "  {:<28} {:>16.6e} {:>18}",
+                format!("{l}.{n}"),
+                e.value,
+                se(e.std_error)
+            );
         }
-        (num / den).sqrt()
-    };
-    let pu = post.predict("u", &grid, false).map_err(|e| e.to_string())?;
-    let pf = post
-        .predict("u_t - a*u_xx", &grid, false)
-        .map_err(|e| e.to_string())?;
-    let (eu, ef) = (rel(&pu.mean, &heat_u), rel(&pf.mean, &heat_f));
-    eprintln!();
-    eprintln!("  {:<22} {:>22} {:>12}", "quantity", "noether", "published");
-    let se = unc.std_errors[a].map_or("not identifiable".to_string(), |s| format!("{s:.2e}"));
-    eprintln!(
-        "  {:<22} {:>22} {:>12}",
-        "alpha",
-        format!("{:.6} ± {se}", report.best.values[a]),
-        PUBLISHED_ALPHA
-    );
-    eprintln!(
-        "  {:<22} {:>22.2e} {:>12}",
-        "rel. L2 error of u", eu, "1.25e-3"
-    );
-    eprintln!(
-        "  {:<22} {:>22.2e} {:>12}",
-        "rel. L2 error of f", ef, "4.17e-3"
-    );
-    if !report.best.converged {
+    }
+    for (c, e) in &r.noise {
         eprintln!(
-            "  warning: the best start did not converge ({})",
-            report.best.termination
+            "  {:<28} {:>16.6e} {:>18}",
+            format!("noise.{c}"),
+            e.value,
+            se(e.std_error)
         );
     }
-    let params: serde_json::Map<String, serde_json::Value> = model
-        .params()
-        .iter()
-        .zip(&unc.std_errors)
-        .map(|(p, s)| {
-            (
-                p.name.clone(),
-                serde_json::json!({"value": p.value, "std_error": s}),
-            )
-        })
-        .collect();
-    let out = serde_json::json!({
-        "problem": "E4: u_t - a*u_xx = f, u = exp(-t) sin(2 pi x)",
-        "nlml": report.best.nlml,
-        "parameters": params,
-        "published_alpha": PUBLISHED_ALPHA,
-        "relative_l2_error": {"u": eu, "f": ef},
-        "optimizer": {"starts": report.starts.len(), "evaluations": report.evaluations,
-                      "converged": report.best.converged, "termination": report.best.termination,
-                      "gradient_norm": report.best.gradient_norm},
-        "jitter": report.best.jitter,
-        "unidentifiable": unc.unidentifiable,
-    });
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+    eprintln!("  NLML {:.6}; jitter {:e}", r.nlml, r.jitter);
+    if !r.optimizer.converged {
+        eprintln!(
+            "  warning: the best start did not converge: {}",
+            r.optimizer.termination
+        );
+    }
+    if !r.unidentifiable.is_empty() {
+        eprintln!(
+            "  note: the data cannot identify {}",
+            r.unidentifiable.join(", ")
+        );
+    }
+}
+
+fn emit(out: Option<&Path>, text: &str) -> Result<(), InferError> {
+    match out {
+        Some(p) => write_atomic(p, text.as_bytes()),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string_pretty(v).expect("results serialise") + "\n"
+}
+
+fn fit(
+    path: &Path,
+    out: Option<&Path>,
+    restarts: Option<usize>,
+    seed: Option<u64>,
+) -> Result<(), InferError> {
+    let mut problem = Problem::from_file(path)?;
+    if let Some(r) = restarts {
+        problem.fit.restarts = r;
+    }
+    if let Some(s) = seed {
+        problem.fit.seed = s;
+    }
+    eprintln!(
+        "noether fit {}: {} starts",
+        path.display(),
+        problem.fit.restarts + 1
+    );
+    let fitted = problem.fit_with(&mut show_start)?;
+    let result = fitted.result();
+    summary(&result);
+    emit(out, &json(&result))
+}
+
+fn predict(result: &Path, target: &str, at: &Path, out: Option<&Path>) -> Result<(), InferError> {
+    let r = FitResult::from_file(result)?;
+    let table = Table::read(at)?;
+    let points = table.points(&r.problem.inputs)?;
+    let p = r.problem.predict(target, &points)?;
+    let d = r.problem.inputs.len();
+    let mut csv = format!("{},mean,std\n", r.problem.inputs.join(","));
+    for (k, pt) in points.chunks(d).enumerate() {
+        let coords: Vec<String> = pt.iter().map(|v| v.to_string()).collect();
+        csv += &format!(
+            "{},{},{}\n",
+            coords.join(","),
+            p.mean[k],
+            p.variance[k].sqrt()
+        );
+    }
+    emit(out, &csv)
+}
+
+fn nlml(path: &Path, repeat: usize) -> Result<(), InferError> {
+    let report = Problem::from_file(path)?.nlml(repeat)?;
+    emit(None, &json(&report))
+}
+
+fn demo(out: &Path, restarts: usize, seed: u64) -> Result<(), InferError> {
+    eprintln!("noether demo: u_t - a*u_xx = f (problem E4), 20 u + 20 f noise-free points, SE kernel, {} starts", restarts + 1);
+    let r = heat::run(restarts, seed, 50, &mut show_start)?;
+    std::fs::create_dir_all(out).map_err(|e| InferError::Io {
+        path: out.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let result = r.fitted.result();
+    write_atomic(&out.join("result.json"), json(&result).as_bytes())?;
+    let figures = heat::figures(&r, out)?;
+    eprintln!(
+        "\n  {:<34} {:>22} {:>12}",
+        "quantity", "noether", "published"
+    );
+    let se = r
+        .a_std_error
+        .map_or("not identifiable".into(), |s| format!("{s:.2e}"));
+    eprintln!(
+        "  {:<34} {:>22} {:>12}",
+        "a",
+        format!("{:.6} ± {se}", r.a),
+        heat::PUBLISHED_A
+    );
+    eprintln!(
+        "  {:<34} {:>22.2e} {:>12.2e}",
+        "relative L2 error of u, 50 × 50",
+        r.error_u,
+        heat::PUBLISHED_ERRORS.0
+    );
+    eprintln!(
+        "  {:<34} {:>22.2e} {:>12.2e}",
+        "relative L2 error of f, 50 × 50",
+        r.error_f,
+        heat::PUBLISHED_ERRORS.1
+    );
+    if !result.optimizer.converged {
+        eprintln!("  note: {}", result.optimizer.termination);
+    }
+    eprintln!(
+        "\n  wrote {} and {}",
+        out.join("result.json").display(),
+        figures.join(", ")
     );
     Ok(())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Demo { restarts, seed } => demo(restarts, seed),
+    let done = match &cli.command {
+        Command::Fit {
+            problem,
+            out,
+            restarts,
+            seed,
+        } => fit(problem, out.as_deref(), *restarts, *seed),
+        Command::Predict {
+            result,
+            channel,
+            at,
+            out,
+        } => predict(result, channel, at, out.as_deref()),
+        Command::Nlml { problem, repeat } => nlml(problem, *repeat),
+        Command::Demo {
+            out,
+            restarts,
+            seed,
+        } => demo(out, *restarts, *seed),
     };
-    match result {
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("noether: {e}");

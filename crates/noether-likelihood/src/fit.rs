@@ -350,10 +350,22 @@ pub fn fit(
         progress(&report);
         starts.push(report);
     }
+    let min = starts
+        .iter()
+        .map(|s| s.nlml)
+        .filter(|v| v.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    // Starts within 1e-6 (relative) of the lowest NLML reach one optimum, as far as the
+    // likelihood can tell (a ratio of likelihoods within 1e-4): prefer one that converged.
+    let same = |s: &StartReport| s.nlml.is_finite() && s.nlml - min <= 1e-6 * (1.0 + min.abs());
     let best = starts
         .iter()
-        .filter(|s| s.nlml.is_finite())
-        .min_by(|a, b| a.nlml.total_cmp(&b.nlml))
+        .filter(|s| same(s))
+        .min_by(|a, b| {
+            (!a.converged, a.nlml)
+                .partial_cmp(&(!b.converged, b.nlml))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
         .cloned()
         .ok_or_else(|| LikelihoodError::AllStartsFailed {
             first: starts[0].termination.clone(),

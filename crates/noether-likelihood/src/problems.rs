@@ -36,6 +36,17 @@ pub fn heat_f(t: f64, x: f64) -> f64 {
     (4.0 * PI * PI - 1.0) * heat_u(t, x)
 }
 
+/// Problem E4's data: `[x_u, u, x_f, f]`, points row-major over (t, x), on Latin-hypercube
+/// designs drawn with `seed`, noise-free.
+pub fn heat_e4_data(n_u: usize, n_f: usize, seed: u64) -> [Vec<f64>; 4] {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let xu = latin_hypercube(n_u, 2, &mut rng);
+    let xf = latin_hypercube(n_f, 2, &mut rng);
+    let yu: Vec<f64> = xu.chunks(2).map(|p| heat_u(p[0], p[1])).collect();
+    let yf: Vec<f64> = xf.chunks(2).map(|p| heat_f(p[0], p[1])).collect();
+    [xu, yu, xf, yf]
+}
+
 /// Problem E4: u_t − α u_xx = f on inputs (t, x), α = 1, with `n_u` observations of u and `n_f` of
 /// f, noise-free, on Latin-hypercube designs drawn with `seed`. The model starts from σ² = 1,
 /// ℓ = (1, 1), α = `alpha0` and noise variances 1e-3.
@@ -43,11 +54,7 @@ pub fn heat_f(t: f64, x: f64) -> f64 {
 /// # Errors
 /// Never for valid sizes; the model constructor's errors otherwise.
 pub fn heat_e4(n_u: usize, n_f: usize, seed: u64, alpha0: f64) -> Result<Model, LikelihoodError> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let xu = latin_hypercube(n_u, 2, &mut rng);
-    let xf = latin_hypercube(n_f, 2, &mut rng);
-    let yu: Vec<f64> = xu.chunks(2).map(|p| heat_u(p[0], p[1])).collect();
-    let yf: Vec<f64> = xf.chunks(2).map(|p| heat_f(p[0], p[1])).collect();
+    let [xu, yu, xf, yf] = heat_e4_data(n_u, n_f, seed);
     let mut m = Model::new(
         &["t", "x"],
         &[("u", KernelSpec::SquaredExponential { ard: true })],

@@ -1,0 +1,449 @@
+//! From a problem description to a model: reading files, checking every field, loading data.
+
+use crate::data::Table;
+use crate::problem::{Data, Init, KernelName, Latent, Lengthscales, Problem};
+use crate::InferError;
+use noether_kernels::KernelSpec;
+use noether_likelihood::{LikelihoodError, Model};
+use std::path::{Path, PathBuf};
+
+/// A channel's observations and where each came from.
+#[derive(Clone, Debug)]
+pub(crate) struct ChannelData {
+    pub(crate) x: Vec<f64>,
+    pub(crate) y: Vec<f64>,
+    /// `FILE` or `inline data`, for messages.
+    pub(crate) source: String,
+    /// The row label of each observation (the CSV line, or the 1-based index inline).
+    pub(crate) rows: Vec<usize>,
+}
+
+fn positive(field: &str, init: &Init) -> Result<(), InferError> {
+    let v = init.value();
+    if !(v.is_finite() && v > 0.0) {
+        return Err(InferError::field(
+            field,
+            format!("must be a positive finite number, got {v}"),
+        ));
+    }
+    Ok(())
+}
+
+fn is_name(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next().is_some_and(|f| f.is_ascii_alphabetic())
+        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+}
+
+impl Problem {
+    /// Read a problem file. Relative data paths are taken from the file's folder.
+    ///
+    /// # Errors
+    /// [`InferError::Io`] for a file that cannot be read; [`InferError::Json`] with the line and
+    /// column of JSON that does not parse or does not fit the format.
+    pub fn from_file(path: &Path) -> Result<Problem, InferError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| InferError::Io {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+        let mut p: Problem = serde_json::from_str(&text).map_err(|e| InferError::Json {
+            path: shown,
+            line: e.line(),
+            column: e.column(),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        p.base = if dir.is_absolute() {
+            dir
+        } else {
+            std::env::current_dir().map(|c| c.join(&dir)).unwrap_or(dir)
+        };
+        Ok(p)
+    }
+
+    fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base.join(p)
+        }
+    }
+
+    /// The problem with every data path made absolute.
+    pub fn with_absolute_paths(&self) -> Problem {
+        let mut p = self.clone();
+        for c in &mut p.channels {
+            match &mut c.data {
+                Data::Csv(path) | Data::Column { csv: path, .. } => *path = self.resolve(path),
+                Data::Inline { .. } => {}
+            }
+        }
+        p
+    }
+
+    /// Check every field that can be checked without reading data.
+    ///
+    /// # Errors
+    /// [`InferError::Field`] naming the field.
+    pub fn validate(&self) -> Result<(), InferError> {
+        if self.inputs.is_empty() {
+            return Err(InferError::field(
+                "inputs",
+                "at least one input name is needed",
+            ));
+        }
+        let mut names: Vec<(String, &str)> = Vec::new();
+        let mut declare = |name: &str,
+                           what: &'static str,
+                           field: String|
+         -> Result<(), InferError> {
+            if !is_name(name) {
+                return Err(InferError::field(
+                    field,
+                    format!("`{name}` is not a valid name (a letter, then letters, digits or _)"),
+                ));
+            }
+            if let Some((_, w)) = names.iter().find(|(n, _)| *n == name) {
+                return Err(InferError::field(
+                    field,
+                    format!("`{name}` is already used as {w}"),
+                ));
+            }
+            names.push((name.to_string(), what));
+            Ok(())
+        };
+        for (i, n) in self.inputs.iter().enumerate() {
+            declare(n, "an input", format!("inputs[{i}]"))?;
+        }
+        if self.latents.is_empty() {
+            return Err(InferError::field(
+                "latents",
+                "at least one latent function is needed",
+            ));
+        }
+        for (name, l) in &self.latents {
+            let f = format!("latents.{name}");
+            declare(name, "a latent", f.clone())?;
+            positive(&format!("{f}.variance"), &l.variance)?;
+            match &l.lengthscales {
+                Lengthscales::Shared(i) => positive(&format!("{f}.lengthscales"), i)?,
+                Lengthscales::PerInput(v) => {
+                    if v.len() != self.inputs.len() {
+                        return Err(InferError::field(
+                            format!("{f}.lengthscales"),
+                            format!("{} values given, but there are {} inputs ({}): give one per input, or one number", v.len(), self.inputs.len(), self.inputs.join(", ")),
+                        ));
+                    }
+                    for (i, x) in v.iter().enumerate() {
+                        positive(&format!("{f}.lengthscales[{i}]"), x)?;
+                    }
+                }
+            }
+            match (l.kernel, &l.alpha) {
+                (KernelName::Rq, None) => {
+                    return Err(InferError::field(
+                        format!("{f}.alpha"),
+                        "the rq kernel needs an initial alpha",
+                    ))
+                }
+                (KernelName::Rq, Some(a)) => positive(&format!("{f}.alpha"), a)?,
+                (_, Some(_)) => {
+                    return Err(InferError::field(
+                        format!("{f}.alpha"),
+                        "only the rq kernel has alpha",
+                    ))
+                }
+                _ => {}
+            }
+            match (l.kernel, &l.period) {
+                (KernelName::Periodic, None) => {
+                    return Err(InferError::field(
+                        format!("{f}.period"),
+                        "the periodic kernel needs an initial period",
+                    ))
+                }
+                (KernelName::Periodic, Some(p)) => positive(&format!("{f}.period"), p)?,
+                (_, Some(_)) => {
+                    return Err(InferError::field(
+                        format!("{f}.period"),
+                        "only the periodic kernel has a period",
+                    ))
+                }
+                _ => {}
+            }
+        }
+        for (name, init) in &self.parameters {
+            let f = format!("parameters.{name}");
+            declare(name, "a parameter", f.clone())?;
+            if !init.value().is_finite() {
+                return Err(InferError::field(f, "must be a finite number"));
+            }
+            if init.positive() {
+                positive(&f, init)?;
+            }
+        }
+        if self.channels.is_empty() {
+            return Err(InferError::field(
+                "channels",
+                "at least one channel of observations is needed",
+            ));
+        }
+        for (i, c) in self.channels.iter().enumerate() {
+            let f = format!("channels[{i}]");
+            if self.channels[..i].iter().any(|d| d.name == c.name) {
+                return Err(InferError::field(
+                    format!("{f}.name"),
+                    format!("the channel name `{}` is used twice", c.name),
+                ));
+            }
+            positive(&format!("{f}.noise"), &c.noise)?;
+        }
+        let s = &self.fit;
+        let opts = noether_likelihood::fit::FitOptions {
+            restarts: s.restarts,
+            seed: s.seed,
+            max_iters: s.max_iters,
+            tol_grad: s.tol_grad,
+            tol_cost: s.tol_cost,
+            perturbation: s.perturbation,
+            ..Default::default()
+        };
+        opts.validate()
+            .map_err(|e| InferError::field("fit", e.to_string()))
+    }
+
+    /// The optimiser options of the `fit` settings.
+    pub fn fit_options(&self) -> noether_likelihood::fit::FitOptions {
+        let s = &self.fit;
+        noether_likelihood::fit::FitOptions {
+            restarts: s.restarts,
+            seed: s.seed,
+            max_iters: s.max_iters,
+            tol_grad: s.tol_grad,
+            tol_cost: s.tol_cost,
+            perturbation: s.perturbation,
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn load_channel(&self, i: usize) -> Result<ChannelData, InferError> {
+        let c = &self.channels[i];
+        let d = self.inputs.len();
+        let field = format!("channels[{i}] ({})", c.name);
+        let out = match &c.data {
+            Data::Csv(path) | Data::Column { csv: path, .. } => {
+                let ycol = match &c.data {
+                    Data::Column { y, .. } => y.as_str(),
+                    _ => "y",
+                };
+                let t = Table::read(&self.resolve(path))?;
+                let x = t.points(&self.inputs)?;
+                let k = t.column(ycol, &format!("the observations of channel `{}`", c.name))?;
+                ChannelData {
+                    x,
+                    y: t.rows.iter().map(|r| r[k]).collect(),
+                    source: t.path.clone(),
+                    rows: t.lines.clone(),
+                }
+            }
+            Data::Inline { x, y } => {
+                if x.len() != y.len() {
+                    return Err(InferError::field(
+                        format!("{field}.data"),
+                        format!("{} points but {} observations", x.len(), y.len()),
+                    ));
+                }
+                for (r, p) in x.iter().enumerate() {
+                    if p.len() != d {
+                        return Err(InferError::field(
+                            format!("{field}.data.x[{r}]"),
+                            format!(
+                                "{} numbers, but there are {d} inputs ({})",
+                                p.len(),
+                                self.inputs.join(", ")
+                            ),
+                        ));
+                    }
+                    if p.iter()
+                        .chain(std::iter::once(&y[r]))
+                        .any(|v| !v.is_finite())
+                    {
+                        return Err(InferError::field(
+                            format!("{field}.data[{r}]"),
+                            "values must be finite numbers",
+                        ));
+                    }
+                }
+                ChannelData {
+                    x: x.concat(),
+                    y: y.clone(),
+                    source: "inline data".into(),
+                    rows: (1..=y.len()).collect(),
+                }
+            }
+        };
+        if out.y.is_empty() {
+            return Err(InferError::field(
+                field,
+                format!("no observations in {}", out.source),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Build the model: check the fields, load every channel's data, set the initial values.
+    ///
+    /// # Errors
+    /// Any field, file or data error, named; an operator that does not parse, with its term.
+    pub fn model(&self) -> Result<Model, InferError> {
+        self.validate()?;
+        let latents: Vec<(&str, KernelSpec)> = self
+            .latents
+            .iter()
+            .map(|(n, l)| (n.as_str(), kernel_spec(l)))
+            .collect();
+        let coefs: Vec<(&str, f64)> = self
+            .parameters
+            .iter()
+            .map(|(n, i)| (n.as_str(), i.value()))
+            .collect();
+        let mut m =
+            Model::new(&self.inputs, &latents, &coefs).map_err(InferError::model("model"))?;
+        let set = |m: &mut Model, name: &str, init: &Init, field: &str| -> Result<(), InferError> {
+            m.set(name, init.value())
+                .map_err(InferError::model(field))?;
+            m.fix(name, init.fixed()).map_err(InferError::model(field))
+        };
+        for (n, l) in &self.latents {
+            set(
+                &mut m,
+                &format!("{n}.variance"),
+                &l.variance,
+                &format!("latents.{n}.variance"),
+            )?;
+            match &l.lengthscales {
+                Lengthscales::Shared(i) => set(
+                    &mut m,
+                    &format!("{n}.lengthscale"),
+                    i,
+                    &format!("latents.{n}.lengthscales"),
+                )?,
+                Lengthscales::PerInput(v) => {
+                    for (inp, i) in self.inputs.iter().zip(v) {
+                        set(
+                            &mut m,
+                            &format!("{n}.lengthscales.{inp}"),
+                            i,
+                            &format!("latents.{n}.lengthscales"),
+                        )?;
+                    }
+                }
+            }
+            if let Some(a) = &l.alpha {
+                set(
+                    &mut m,
+                    &format!("{n}.alpha"),
+                    a,
+                    &format!("latents.{n}.alpha"),
+                )?;
+            }
+            if let Some(p) = &l.period {
+                set(
+                    &mut m,
+                    &format!("{n}.period"),
+                    p,
+                    &format!("latents.{n}.period"),
+                )?;
+            }
+        }
+        for (n, i) in &self.parameters {
+            m.fix(n, i.fixed())
+                .map_err(InferError::model(format!("parameters.{n}")))?;
+            if i.positive() {
+                m.make_positive(n)
+                    .map_err(InferError::model(format!("parameters.{n}")))?;
+            }
+        }
+        let mut data = Vec::new();
+        for (i, c) in self.channels.iter().enumerate() {
+            let cd = self.load_channel(i)?;
+            let ctx = format!("channels[{i}] ({}), operator `{}`", c.name, c.operator);
+            m.add_channel(
+                &c.name,
+                &c.operator,
+                cd.x.clone(),
+                cd.y.clone(),
+                c.noise.value(),
+            )
+            .map_err(InferError::model(ctx))?;
+            m.fix(&format!("noise.{}", c.name), c.noise.fixed())
+                .map_err(InferError::model("noise"))?;
+            data.push(cd);
+        }
+        // A covariance that needs jitter, or cannot be factored at all, at the initial values is
+        // most often duplicate points with a noise too small to separate them: say which.
+        match m.nlml(&m.values(), false) {
+            Ok(e) if e.jitter > 0.0 => {
+                if let Some(msg) = duplicates(self, &data) {
+                    return Err(msg);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                if let (LikelihoodError::NotPositiveDefinite { .. }, Some(msg)) =
+                    (&e, duplicates(self, &data))
+                {
+                    return Err(msg);
+                }
+                return Err(InferError::Model {
+                    context: "the covariance at the initial values".into(),
+                    source: e,
+                });
+            }
+        }
+        Ok(m)
+    }
+}
+
+fn duplicates(p: &Problem, data: &[ChannelData]) -> Option<InferError> {
+    let d = p.inputs.len();
+    for (ci, cd) in data.iter().enumerate() {
+        let n = cd.y.len();
+        let mut idx: Vec<usize> = (0..n).collect();
+        idx.sort_by(|&a, &b| {
+            cd.x[a * d..(a + 1) * d]
+                .partial_cmp(&cd.x[b * d..(b + 1) * d])
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        for w in idx.windows(2) {
+            if cd.x[w[0] * d..(w[0] + 1) * d] == cd.x[w[1] * d..(w[1] + 1) * d] {
+                let (a, b) = (w[0].min(w[1]), w[0].max(w[1]));
+                return Some(InferError::field(
+                    format!("channels[{ci}] ({})", p.channels[ci].name),
+                    format!(
+                        "rows {} and {} of {} have the same inputs {:?}; with a noise variance of {:e} the covariance is singular: remove one, or give the channel a larger noise",
+                        cd.rows[a], cd.rows[b], cd.source, &cd.x[a * d..(a + 1) * d], p.channels[ci].noise.value()
+                    ),
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn kernel_spec(l: &Latent) -> KernelSpec {
+    let ard = matches!(l.lengthscales, Lengthscales::PerInput(_));
+    match l.kernel {
+        KernelName::Se => KernelSpec::SquaredExponential { ard },
+        KernelName::Matern32 => KernelSpec::Matern32 { ard },
+        KernelName::Matern52 => KernelSpec::Matern52 { ard },
+        KernelName::Rq => KernelSpec::RationalQuadratic { ard },
+        KernelName::Periodic => KernelSpec::Periodic { ard },
+    }
+}
