@@ -18,6 +18,30 @@ pub(crate) struct ChannelData {
     pub(crate) rows: Vec<usize>,
 }
 
+/// Read a JSON file into `T`, with errors that name the file, line and column.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, InferError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| InferError::Io {
+        path: shown.clone(),
+        message: e.to_string(),
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or_default();
+        let msg = match msg {
+            m if m.contains("untagged enum Init") => {
+                "an initial value must be a number or {\"value\": v, \"fixed\": bool, \"positive\": bool}".to_string()
+            }
+            m if m.contains("untagged enum Lengthscales") => "lengthscales must be one number or a list with one per input".to_string(),
+            m if m.contains("untagged enum Data") => {
+                "data must be a CSV path, {\"csv\": path, \"y\": column} or {\"x\": [[...]], \"y\": [...]}".to_string()
+            }
+            m => m.to_string(),
+        };
+        InferError::Json { path: shown, line: e.line(), column: e.column(), message: msg }
+    })
+}
+
 fn positive(field: &str, init: &Init) -> Result<(), InferError> {
     let v = init.value();
     if !(v.is_finite() && v > 0.0) {
@@ -42,22 +66,7 @@ impl Problem {
     /// [`InferError::Io`] for a file that cannot be read; [`InferError::Json`] with the line and
     /// column of JSON that does not parse or does not fit the format.
     pub fn from_file(path: &Path) -> Result<Problem, InferError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| InferError::Io {
-            path: shown.clone(),
-            message: e.to_string(),
-        })?;
-        let mut p: Problem = serde_json::from_str(&text).map_err(|e| InferError::Json {
-            path: shown,
-            line: e.line(),
-            column: e.column(),
-            message: e
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        })?;
+        let mut p: Problem = read_json(path)?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         p.base = if dir.is_absolute() {
             dir

@@ -32,7 +32,7 @@ mod result;
 pub use error::InferError;
 pub use noether_likelihood::posterior::Prediction;
 pub use problem::{
-    ChannelSpec, Data, FitSettings, Init, KernelName, Latent, Lengthscales, Problem,
+    ChannelSpec, Data, FitSettings, Init, InitSpec, KernelName, Latent, Lengthscales, Problem,
 };
 pub use result::{Estimate, FitResult, Fitted, NlmlReport, OptimizerReport, StartSummary};
 

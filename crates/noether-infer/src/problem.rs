@@ -12,57 +12,59 @@ pub enum Init {
     /// A number, learned from the data.
     Value(f64),
     /// A number with options.
-    Spec {
-        /// The initial value.
-        value: f64,
-        /// Keep it at `value`.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        fixed: bool,
-        /// Constrain it to be positive (operator coefficients; kernel parameters always are).
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        positive: bool,
-    },
+    Spec(InitSpec),
+}
+
+/// An initial value with options (`{"value": v, "fixed": true}`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitSpec {
+    /// The initial value.
+    pub value: f64,
+    /// Keep it at `value`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fixed: bool,
+    /// Constrain it to be positive (operator coefficients; kernel parameters always are).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub positive: bool,
 }
 
 impl Init {
     /// The value.
     pub fn value(&self) -> f64 {
         match self {
-            Init::Value(v) | Init::Spec { value: v, .. } => *v,
+            Init::Value(v) | Init::Spec(InitSpec { value: v, .. }) => *v,
         }
     }
 
     /// Kept, not learned.
     pub fn fixed(&self) -> bool {
-        matches!(self, Init::Spec { fixed: true, .. })
+        matches!(self, Init::Spec(InitSpec { fixed: true, .. }))
     }
 
     /// Constrained positive.
     pub fn positive(&self) -> bool {
-        matches!(self, Init::Spec { positive: true, .. })
+        matches!(self, Init::Spec(InitSpec { positive: true, .. }))
     }
 
     /// The same options with another value.
     pub fn with_value(&self, v: f64) -> Init {
         match self {
             Init::Value(_) => Init::Value(v),
-            Init::Spec {
-                fixed, positive, ..
-            } => Init::Spec {
+            Init::Spec(s) => Init::Spec(InitSpec {
                 value: v,
-                fixed: *fixed,
-                positive: *positive,
-            },
+                ..s.clone()
+            }),
         }
     }
 
     /// A value kept fixed.
     pub fn fixed_at(v: f64) -> Init {
-        Init::Spec {
+        Init::Spec(InitSpec {
             value: v,
             fixed: true,
             positive: false,
-        }
+        })
     }
 }
 

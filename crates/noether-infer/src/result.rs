@@ -101,22 +101,7 @@ impl FitResult {
     /// # Errors
     /// As [`Problem::from_file`].
     pub fn from_file(path: &Path) -> Result<FitResult, InferError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| InferError::Io {
-            path: shown.clone(),
-            message: e.to_string(),
-        })?;
-        let mut r: FitResult = serde_json::from_str(&text).map_err(|e| InferError::Json {
-            path: shown,
-            line: e.line(),
-            column: e.column(),
-            message: e
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        })?;
+        let mut r: FitResult = crate::build::read_json(path)?;
         r.problem.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(r)
     }

@@ -1,0 +1,320 @@
+//! End-to-end tests of the `noether` binary on the problem files in `tests/data/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn noether(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_noether"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn data(p: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(p)
+        .display()
+        .to_string()
+}
+
+/// A fresh scratch folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("noether-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {}", stderr(o)))
+}
+
+/// Fit problem E4 from its files, then predict u and u_x from the result file against the
+/// exact solution u = e^{−t} sin 2πx.
+#[test]
+fn heat_coefficient_is_recovered_and_predictions_match_the_exact_solution() {
+    let dir = scratch("heat");
+    let result = dir.join("result.json");
+    let o = noether(&[
+        "fit",
+        &data("heat/problem.json"),
+        "--out",
+        result.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("start 0") && stderr(&o).contains("standard error"));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+    let a = r["parameters"]["a"]["value"].as_f64().unwrap();
+    let se = r["parameters"]["a"]["std_error"].as_f64().unwrap();
+    assert!(
+        (a - 1.0).abs() < 1e-2 && se > 0.0 && se < 0.05,
+        "a = {a} ± {se}"
+    );
+    for key in ["nlml", "jitter"] {
+        assert!(r[key].is_number(), "{key}");
+    }
+    assert!(r["kernels"]["u"]["lengthscales.t"]["value"].is_number());
+    assert!(r["noise"]["f"]["value"].is_number());
+    assert!(r["optimizer"]["starts"].as_array().unwrap().len() == 2);
+    assert!(r["optimizer"]["evaluations"].as_u64().unwrap() > 0);
+    assert!(Path::new(r["problem"]["channels"][0]["data"].as_str().unwrap()).is_absolute());
+    assert_eq!(r["problem"]["parameters"]["a"].as_f64().unwrap(), a);
+
+    let at = dir.join("at.csv");
+    let pts = [(0.5, 0.25), (0.2, 0.6), (0.8, 0.9)];
+    let mut csv = "x,t\n".to_string(); // columns in another order than the inputs
+    for (t, x) in pts {
+        csv += &format!("{x},{t}\n");
+    }
+    std::fs::write(&at, csv).unwrap();
+    let tau = 2.0 * std::f64::consts::PI;
+    for (target, exact, tol) in [
+        (
+            "u",
+            Box::new(|t: f64, x: f64| (-t as f64).exp() * (tau * x).sin())
+                as Box<dyn Fn(f64, f64) -> f64>,
+            2e-2,
+        ),
+        (
+            "u_x",
+            Box::new(move |t: f64, x: f64| (-t as f64).exp() * tau * (tau * x).cos()),
+            0.15,
+        ),
+    ] {
+        let o = noether(&[
+            "predict",
+            result.to_str().unwrap(),
+            "--channel",
+            target,
+            "--at",
+            at.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = String::from_utf8(o.stdout).unwrap();
+        let mut lines = out.lines();
+        assert_eq!(lines.next(), Some("t,x,mean,std"));
+        for (line, (t, x)) in lines.zip(pts) {
+            let v: Vec<f64> = line.split(',').map(|s| s.parse().unwrap()).collect();
+            assert_eq!((v[0], v[1]), (t, x));
+            assert!(
+                (v[2] - exact(t, x)).abs() < tol,
+                "{target} at ({t}, {x}): {} vs {}",
+                v[2],
+                exact(t, x)
+            );
+            assert!(v[3] >= 0.0 && v[3] < 0.1);
+        }
+    }
+    // A channel name predicts that channel's operator.
+    let pred = dir.join("pred.csv");
+    let o = noether(&[
+        "predict",
+        result.to_str().unwrap(),
+        "--channel",
+        "f",
+        "--at",
+        at.to_str().unwrap(),
+        "--out",
+        pred.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&pred).unwrap().lines().count(), 4);
+}
+
+/// The NLML and gradient of a plain regression problem against scikit-learn 1.5.2 (see
+/// tests/data/README.md for the call): NLML = 4.284304887354876 and
+/// ∂NLML/∂p = −(∂LML/∂ln p)/p.
+#[test]
+fn nlml_matches_scikit_learn() {
+    let o = noether(&["nlml", &data("regression/problem.json"), "--repeat", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json(&o);
+    assert!((v["nlml"].as_f64().unwrap() - 4.284304887354876).abs() < 1e-8 * 4.3);
+    for (key, dlog, p) in [
+        ("u.variance", 0.31055908950061983, 1.7),
+        ("u.lengthscale", -3.3651586536638995, 0.35),
+        ("noise.u", -0.23655136523455775, 0.01),
+    ] {
+        let expect = -dlog / p;
+        let got = v["gradient"][key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no gradient for {key}: {v}"));
+        assert!(
+            (got - expect).abs() < 1e-8 * expect.abs(),
+            "{key}: {got} vs {expect}"
+        );
+    }
+    assert!(v["seconds_per_eval"].as_f64().unwrap() > 0.0);
+}
+
+/// Write a problem (and files) into a scratch folder, run `noether fit` with `--out`, and return
+/// its stderr after checking that it failed and wrote nothing.
+fn fails(name: &str, problem: &str, files: &[(&str, &str)]) -> String {
+    let dir = scratch(name);
+    std::fs::write(dir.join("p.json"), problem).unwrap();
+    for (f, text) in files {
+        std::fs::write(dir.join(f), text).unwrap();
+    }
+    let out = dir.join("result.json");
+    let o = noether(&[
+        "fit",
+        dir.join("p.json").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success(), "{name} should fail");
+    assert!(!out.exists(), "{name}: nothing may be written");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{name}: temporary files left");
+    let e = stderr(&o);
+    let last = e.lines().last().unwrap_or_default().to_string();
+    assert!(
+        last.starts_with("noether: ") && e.lines().count() <= 2 && !e.contains("panicked"),
+        "{name}: {e}"
+    );
+    last
+}
+
+fn problem(data: &str, operator: &str, noise: &str) -> String {
+    format!(
+        r#"{{"inputs": ["t", "x"], "latents": {{"u": {{"kernel": "se", "variance": 1.0, "lengthscales": [0.5, 0.5]}}}},
+            "parameters": {{"a": 1.0}},
+            "channels": [{{"name": "u", "operator": "{operator}", "data": {data}, "noise": {noise}}}]}}"#
+    )
+}
+
+const GOOD: &str = "t,x,y\n0.1,0.2,1.0\n0.3,0.4,2.0\n0.5,0.6,3.0\n";
+
+#[test]
+fn bad_input_gives_one_clear_message_and_writes_nothing() {
+    let e = fails("missing-data", &problem("\"nope.csv\"", "u", "1e-3"), &[]);
+    assert!(e.contains("nope.csv") && e.contains("No such file"), "{e}");
+
+    let e = fails(
+        "bad-json",
+        "{\n  \"inputs\": [\"t\"],\n  \"latents\": {,\n}",
+        &[],
+    );
+    assert!(e.contains("p.json:3:"), "{e}");
+
+    let e = fails(
+        "bad-row",
+        &problem("\"d.csv\"", "u", "1e-3"),
+        &[("d.csv", "t,x,y\n0.1,0.2,1\n0.3,abc,2\n")],
+    );
+    assert!(
+        e.contains("d.csv, row 3, column `x`: `abc` is not a number"),
+        "{e}"
+    );
+
+    let e = fails(
+        "missing-column",
+        &problem("{\"csv\": \"d.csv\", \"y\": \"f_obs\"}", "u", "1e-3"),
+        &[("d.csv", GOOD)],
+    );
+    assert!(
+        e.contains("d.csv: no column `f_obs`") && e.contains("t, x, y"),
+        "{e}"
+    );
+
+    let e = fails(
+        "nan",
+        &problem("\"d.csv\"", "u", "1e-3"),
+        &[("d.csv", "t,x,y\n0.1,0.2,NaN\n")],
+    );
+    assert!(
+        e.contains("row 2, column `y`") && e.contains("not a finite number"),
+        "{e}"
+    );
+
+    let e = fails(
+        "dims",
+        &problem("{\"x\": [[0.1, 0.2], [0.3]], \"y\": [1, 2]}", "u", "1e-3"),
+        &[],
+    );
+    assert!(
+        e.contains("channels[0] (u).data.x[1]") && e.contains("2 inputs"),
+        "{e}"
+    );
+
+    let e = fails(
+        "input-column",
+        &problem("\"d.csv\"", "u", "1e-3"),
+        &[("d.csv", "t,y\n0.1,1\n")],
+    );
+    assert!(e.contains("no column `x` (an input of the problem)"), "{e}");
+
+    let e = fails(
+        "unknown-name",
+        &problem("\"d.csv\"", "u_t - b*u_xx", "1e-3"),
+        &[("d.csv", GOOD)],
+    );
+    assert!(
+        e.contains("unknown name `b` at column 7") && e.contains("parameters: [a]"),
+        "{e}"
+    );
+
+    let e = fails(
+        "nonlinear",
+        &problem("\"d.csv\"", "u_t + u*u_x", "1e-3"),
+        &[("d.csv", GOOD)],
+    );
+    assert!(
+        e.contains("channels[0] (u)")
+            && e.contains("`u*u_x` at column 7")
+            && e.contains("not linear"),
+        "{e}"
+    );
+
+    let e = fails(
+        "empty",
+        &problem("\"d.csv\"", "u", "1e-3"),
+        &[("d.csv", "t,x,y\n")],
+    );
+    assert!(
+        e.contains("no observations in") && e.contains("d.csv"),
+        "{e}"
+    );
+
+    let dup = "t,x,y\n0.1,0.2,1.0\n0.5,0.5,2.0\n0.1,0.2,1.5\n";
+    let e = fails(
+        "duplicates",
+        &problem("\"d.csv\"", "u", "{\"value\": 1e-300, \"fixed\": true}"),
+        &[("d.csv", dup)],
+    );
+    assert!(
+        e.contains("rows 2 and 4 of") && e.contains("same inputs"),
+        "{e}"
+    );
+
+    let e = fails(
+        "lengthscales",
+        &problem("\"d.csv\"", "u", "1e-3").replace("[0.5, 0.5]", "[0.5, 0.5, 0.5]"),
+        &[("d.csv", GOOD)],
+    );
+    assert!(
+        e.contains("latents.u.lengthscales: 3 values given, but there are 2 inputs"),
+        "{e}"
+    );
+
+    let e = fails(
+        "unknown-field",
+        &problem("\"d.csv\"", "u", "1e-3").replace("\"noise\"", "\"noize\""),
+        &[("d.csv", GOOD)],
+    );
+    assert!(e.contains("p.json:") && e.contains("noize"), "{e}");
+
+    let o = noether(&["fit", "/nonexistent/problem.json"]);
+    assert!(!o.status.success() && stderr(&o).contains("/nonexistent/problem.json"));
+}
