@@ -78,13 +78,12 @@ fn heat_coefficient_is_recovered_and_predictions_match_the_exact_solution() {
     for (target, exact, tol) in [
         (
             "u",
-            Box::new(|t: f64, x: f64| (-t as f64).exp() * (tau * x).sin())
-                as Box<dyn Fn(f64, f64) -> f64>,
+            Box::new(|t: f64, x: f64| (-t).exp() * (tau * x).sin()) as Box<dyn Fn(f64, f64) -> f64>,
             2e-2,
         ),
         (
             "u_x",
-            Box::new(move |t: f64, x: f64| (-t as f64).exp() * tau * (tau * x).cos()),
+            Box::new(move |t: f64, x: f64| (-t).exp() * tau * (tau * x).cos()),
             0.15,
         ),
     ] {
