@@ -26,7 +26,13 @@ pub use noether_infer as infer;
 pub use noether_kernels as kernels;
 pub use noether_likelihood as likelihood;
 
-pub mod heat;
+pub mod demos;
 
 #[doc = include_str!("../docs/operators.md")]
 pub mod operators_tutorial {}
+
+#[doc = include_str!("../docs/tutorial.md")]
+pub mod tutorial {}
+
+#[doc = include_str!("../docs/troubleshooting.md")]
+pub mod troubleshooting {}

@@ -2,7 +2,7 @@
 //! run the demo on embedded data.
 
 use clap::{Parser, Subcommand};
-use noether::heat;
+use noether::demos::heat;
 use noether_infer::data::Table;
 use noether_infer::{write_atomic, FitResult, InferError, Problem};
 use noether_likelihood::fit::StartReport;

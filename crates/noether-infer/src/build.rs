@@ -53,6 +53,30 @@ fn positive(field: &str, init: &Init) -> Result<(), InferError> {
     Ok(())
 }
 
+/// A kernel's own parameter (`alpha` of rq, `period` of periodic): required, positive, and
+/// present only where the kernel has it.
+fn own_parameter(
+    latent: &str,
+    name: &str,
+    has: bool,
+    kernel: &str,
+    init: Option<&Init>,
+) -> Result<(), InferError> {
+    let field = format!("{latent}.{name}");
+    match (has, init) {
+        (true, None) => Err(InferError::field(
+            field,
+            format!("the {kernel} kernel needs an initial {name}"),
+        )),
+        (true, Some(i)) => positive(&field, i),
+        (false, Some(_)) => Err(InferError::field(
+            field,
+            format!("only the {kernel} kernel has {name}"),
+        )),
+        (false, None) => Ok(()),
+    }
+}
+
 fn is_name(s: &str) -> bool {
     let mut c = s.chars();
     c.next().is_some_and(|f| f.is_ascii_alphabetic())
@@ -154,38 +178,20 @@ impl Problem {
                     }
                 }
             }
-            match (l.kernel, &l.alpha) {
-                (KernelName::Rq, None) => {
-                    return Err(InferError::field(
-                        format!("{f}.alpha"),
-                        "the rq kernel needs an initial alpha",
-                    ))
-                }
-                (KernelName::Rq, Some(a)) => positive(&format!("{f}.alpha"), a)?,
-                (_, Some(_)) => {
-                    return Err(InferError::field(
-                        format!("{f}.alpha"),
-                        "only the rq kernel has alpha",
-                    ))
-                }
-                _ => {}
-            }
-            match (l.kernel, &l.period) {
-                (KernelName::Periodic, None) => {
-                    return Err(InferError::field(
-                        format!("{f}.period"),
-                        "the periodic kernel needs an initial period",
-                    ))
-                }
-                (KernelName::Periodic, Some(p)) => positive(&format!("{f}.period"), p)?,
-                (_, Some(_)) => {
-                    return Err(InferError::field(
-                        format!("{f}.period"),
-                        "only the periodic kernel has a period",
-                    ))
-                }
-                _ => {}
-            }
+            own_parameter(
+                &f,
+                "alpha",
+                l.kernel == KernelName::Rq,
+                "rq",
+                l.alpha.as_ref(),
+            )?;
+            own_parameter(
+                &f,
+                "period",
+                l.kernel == KernelName::Periodic,
+                "periodic",
+                l.period.as_ref(),
+            )?;
         }
         for (name, init) in &self.parameters {
             let f = format!("parameters.{name}");
@@ -213,32 +219,9 @@ impl Problem {
             }
             positive(&format!("{f}.noise"), &c.noise)?;
         }
-        let s = &self.fit;
-        let opts = noether_likelihood::fit::FitOptions {
-            restarts: s.restarts,
-            seed: s.seed,
-            max_iters: s.max_iters,
-            tol_grad: s.tol_grad,
-            tol_cost: s.tol_cost,
-            perturbation: s.perturbation,
-            ..Default::default()
-        };
-        opts.validate()
+        self.fit
+            .validate()
             .map_err(|e| InferError::field("fit", e.to_string()))
-    }
-
-    /// The optimiser options of the `fit` settings.
-    pub fn fit_options(&self) -> noether_likelihood::fit::FitOptions {
-        let s = &self.fit;
-        noether_likelihood::fit::FitOptions {
-            restarts: s.restarts,
-            seed: s.seed,
-            max_iters: s.max_iters,
-            tol_grad: s.tol_grad,
-            tol_cost: s.tol_cost,
-            perturbation: s.perturbation,
-            ..Default::default()
-        }
     }
 
     pub(crate) fn load_channel(&self, i: usize) -> Result<ChannelData, InferError> {

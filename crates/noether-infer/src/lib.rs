@@ -30,10 +30,9 @@ mod problem;
 mod result;
 
 pub use error::InferError;
+pub use noether_likelihood::fit::FitOptions;
 pub use noether_likelihood::posterior::Prediction;
-pub use problem::{
-    ChannelSpec, Data, FitSettings, Init, InitSpec, KernelName, Latent, Lengthscales, Problem,
-};
+pub use problem::{ChannelSpec, Data, Init, InitSpec, KernelName, Latent, Lengthscales, Problem};
 pub use result::{Estimate, FitResult, Fitted, NlmlReport, OptimizerReport, StartSummary};
 
 /// Write a file whole or not at all: into a temporary file beside it, then renamed over it.

@@ -18,15 +18,70 @@ fn register() {
     });
 }
 
-/// A 2-D field sampled on a `side × side` grid over a rectangle, to draw as a heat map.
+/// A 2-D field to draw as a heat map: values on the frame's grid, or at scattered points.
 #[derive(Clone, Debug)]
 pub struct Field<'a> {
     /// The panel title.
     pub title: &'a str,
-    /// Values, row-major with the first coordinate the slow index.
+    /// Values: on the grid, row-major with the first coordinate the slow index; or one per point
+    /// of `at`.
     pub values: &'a [f64],
     /// Points to mark (first coordinate, second coordinate).
     pub marks: &'a [(f64, f64)],
+    /// When given, `values` are at these points, drawn as coloured squares.
+    pub at: Option<&'a [(f64, f64)]>,
+}
+
+impl<'a> Field<'a> {
+    /// A field on the frame's grid.
+    pub fn grid(title: &'a str, values: &'a [f64], marks: &'a [(f64, f64)]) -> Field<'a> {
+        Field {
+            title,
+            values,
+            marks,
+            at: None,
+        }
+    }
+}
+
+/// The rectangle and grid heat maps are drawn on.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame {
+    /// Grid cells along the first coordinate.
+    pub nx: usize,
+    /// Grid cells along the second coordinate.
+    pub ny: usize,
+    /// Range of the first coordinate.
+    pub x: (f64, f64),
+    /// Range of the second coordinate.
+    pub y: (f64, f64),
+}
+
+impl Frame {
+    /// A `side × side` grid over [0, 1]².
+    pub fn unit(side: usize) -> Frame {
+        Frame {
+            nx: side,
+            ny: side,
+            x: (0.0, 1.0),
+            y: (0.0, 1.0),
+        }
+    }
+
+    /// The grid's points, row-major, the first coordinate the slow index.
+    pub fn points(&self) -> Vec<f64> {
+        let at = |(lo, hi): (f64, f64), n: usize, k: usize| {
+            lo + (hi - lo) * k as f64 / (n.max(2) - 1) as f64
+        };
+        (0..self.nx * self.ny)
+            .flat_map(|k| {
+                [
+                    at(self.x, self.nx, k / self.ny),
+                    at(self.y, self.ny, k % self.ny),
+                ]
+            })
+            .collect()
+    }
 }
 
 /// A curve with an uncertainty band, to draw against one coordinate.
@@ -104,7 +159,7 @@ pub fn viridis(t: f64) -> RGBColor {
 fn draw_field<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     f: &Field,
-    side: usize,
+    fr: &Frame,
     labels: (&str, &str),
 ) -> Result<(), String> {
     let (lo, hi) = f
@@ -120,7 +175,7 @@ fn draw_field<DB: DrawingBackend>(
         .margin(8)
         .x_label_area_size(36)
         .y_label_area_size(44)
-        .build_cartesian_2d(0.0..1.0, 0.0..1.0)
+        .build_cartesian_2d(fr.x.0..fr.x.1, fr.y.0..fr.y.1)
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
@@ -129,16 +184,29 @@ fn draw_field<DB: DrawingBackend>(
         .y_desc(labels.1)
         .draw()
         .map_err(|e| e.to_string())?;
-    let h = 1.0 / side as f64;
-    chart
-        .draw_series((0..side * side).map(|k| {
-            let (a, b) = ((k / side) as f64 * h, (k % side) as f64 * h);
-            Rectangle::new(
-                [(a, b), (a + h, b + h)],
-                viridis((f.values[k] - lo) / span).filled(),
-            )
-        }))
-        .map_err(|e| e.to_string())?;
+    let colour = |v: f64| viridis((v - lo) / span);
+    match f.at {
+        None => {
+            // Cells centred on the grid points, clipped to the frame.
+            let hx = (fr.x.1 - fr.x.0) / (fr.nx.max(2) - 1) as f64;
+            let hy = (fr.y.1 - fr.y.0) / (fr.ny.max(2) - 1) as f64;
+            let pts = fr.points();
+            chart
+                .draw_series(pts.chunks(2).zip(f.values).map(|(p, &v)| {
+                    let (a, b) = ((p[0] - hx / 2.0).max(fr.x.0), (p[1] - hy / 2.0).max(fr.y.0));
+                    let (c, d) = ((p[0] + hx / 2.0).min(fr.x.1), (p[1] + hy / 2.0).min(fr.y.1));
+                    Rectangle::new([(a, b), (c, d)], colour(v).filled())
+                }))
+                .map_err(|e| e.to_string())?;
+        }
+        Some(at) => {
+            chart
+                .draw_series(at.iter().zip(f.values).map(|(&p, &v)| {
+                    EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], colour(v).filled())
+                }))
+                .map_err(|e| e.to_string())?;
+        }
+    }
     chart
         .draw_series(f.marks.iter().map(|&p| Circle::new(p, 4, WHITE.filled())))
         .map_err(|e| e.to_string())?;
@@ -181,7 +249,7 @@ fn draw_field<DB: DrawingBackend>(
 /// [`InferError::Io`] when the file cannot be written.
 pub fn fields(
     path: &Path,
-    side: usize,
+    frame: &Frame,
     panels: &[Field],
     cols: usize,
     labels: (&str, &str),
@@ -192,7 +260,7 @@ pub fn fields(
             BitMapBackend::new(tmp, (520 * cols as u32, 440 * rows as u32)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         for (area, f) in root.split_evenly((rows, cols)).iter().zip(panels) {
-            draw_field(area, f, side, labels)?;
+            draw_field(area, f, frame, labels)?;
         }
         root.present().map_err(|e| e.to_string())
     })

@@ -1,5 +1,6 @@
 //! The problem description: the JSON file format and, being its serde form, the Rust builder.
 
+use noether_likelihood::fit::FitOptions;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -56,6 +57,15 @@ impl Init {
                 ..s.clone()
             }),
         }
+    }
+
+    /// A coefficient constrained to be positive, starting at `v`.
+    pub fn positive_at(v: f64) -> Init {
+        Init::Spec(InitSpec {
+            value: v,
+            fixed: false,
+            positive: true,
+        })
     }
 
     /// A value kept fixed.
@@ -207,39 +217,6 @@ pub struct ChannelSpec {
     pub noise: Init,
 }
 
-/// Optimiser settings. Defaults: 4 restarts, seed 0, 500 iterations per start, gradient
-/// tolerance 1e-6, cost tolerance 1e-12, perturbations of standard deviation 1 (free space).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FitSettings {
-    /// Starts after the initial values.
-    pub restarts: usize,
-    /// Seed of the restarts.
-    pub seed: u64,
-    /// Iteration limit per start.
-    pub max_iters: u64,
-    /// Gradient-norm tolerance.
-    pub tol_grad: f64,
-    /// Relative cost-change tolerance.
-    pub tol_cost: f64,
-    /// Standard deviation of the restarts' perturbations in the free space.
-    pub perturbation: f64,
-}
-
-impl Default for FitSettings {
-    fn default() -> Self {
-        let d = noether_likelihood::fit::FitOptions::default();
-        FitSettings {
-            restarts: d.restarts,
-            seed: d.seed,
-            max_iters: d.max_iters,
-            tol_grad: d.tol_grad,
-            tol_cost: d.tol_cost,
-            perturbation: d.perturbation,
-        }
-    }
-}
-
 /// A problem: inputs, latents with kernels, unknown coefficients, channels with data, settings.
 ///
 /// This is both the problem file's format and the Rust builder.
@@ -270,9 +247,9 @@ pub struct Problem {
     pub parameters: BTreeMap<String, Init>,
     /// Observation channels.
     pub channels: Vec<ChannelSpec>,
-    /// Optimiser settings.
+    /// Optimiser settings (every field optional; see `FitOptions` for the defaults).
     #[serde(default)]
-    pub fit: FitSettings,
+    pub fit: FitOptions,
     /// The folder relative paths are taken from (the problem file's folder; not serialised).
     #[serde(skip)]
     pub base: PathBuf,
@@ -286,7 +263,7 @@ impl Problem {
             latents: BTreeMap::new(),
             parameters: BTreeMap::new(),
             channels: Vec::new(),
-            fit: FitSettings::default(),
+            fit: FitOptions::default(),
             base: PathBuf::from("."),
         }
     }

@@ -135,7 +135,7 @@ impl Problem {
     /// As [`Problem::fit`].
     pub fn fit_with(&self, progress: &mut dyn FnMut(&StartReport)) -> Result<Fitted, InferError> {
         let mut model = self.model()?;
-        let opts = self.fit_options();
+        let opts = self.fit.clone();
         let report = fit(&mut model, &opts, progress).map_err(InferError::model("fit"))?;
         let uncertainty = laplace(&model, &report.best.values, &opts.jitter)
             .map_err(InferError::model("uncertainty"))?;

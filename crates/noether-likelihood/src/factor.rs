@@ -8,7 +8,8 @@ use faer::{MatRef, Side};
 ///
 /// None at first; on failure, `start × mean diagonal`, then ×`factor` each try, up to `cap ×
 /// mean diagonal`. The jitter used is reported with every result.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct JitterPolicy {
     /// The first relative jitter tried after a failure.
     pub start: f64,

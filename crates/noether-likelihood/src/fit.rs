@@ -17,7 +17,10 @@ use std::cell::RefCell;
 /// Settings of a fit. Defaults: 4 restarts after the initial values, seed 0, 500 iterations,
 /// gradient tolerance 1e-6, cost tolerance 1e-12, perturbations of standard deviation 1 in the
 /// free space (a factor of e for positive parameters), the default jitter policy.
-#[derive(Clone, Debug)]
+///
+/// Its serde form is the `fit` object of a problem file: every field optional.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct FitOptions {
     /// Starts after the first (which uses the initial values).
     pub restarts: usize,
@@ -215,6 +218,55 @@ fn reason_text(r: &TerminationReason) -> String {
     }
 }
 
+/// Run L-BFGS from `x0`. More–Thuente gives up when the quasi-Newton direction stops being a
+/// descent direction, which near a nearly singular covariance happens long before a stationary
+/// point; L-BFGS is then resumed from the best point with its memory cleared, as long as each
+/// resumption still lowers the NLML (up to 20 times, within the iteration limit).
+fn run_lbfgs(obj: &Objective, x0: Vec<f64>, opts: &FitOptions) -> (u64, String, bool) {
+    let mut from = x0;
+    let mut iterations = 0;
+    let mut last = f64::INFINITY;
+    for _resume in 0..20 {
+        let solver = LBFGS::new(MoreThuenteLineSearch::new(), opts.memory)
+            .with_tolerance_grad(opts.tol_grad)
+            .and_then(|s| s.with_tolerance_cost(opts.tol_cost))
+            .expect("tolerances validated");
+        let budget = opts.max_iters.saturating_sub(iterations).max(1);
+        let run = Executor::new(Problem(obj), solver)
+            .configure(|st| st.param(from.clone()).max_iters(budget))
+            .run();
+        let (iters, text, converged) = match run {
+            Ok(res) => {
+                let st = res.state();
+                match st.get_termination_status() {
+                    TerminationStatus::Terminated(r) => (
+                        st.get_iter(),
+                        reason_text(r),
+                        *r == TerminationReason::SolverConverged,
+                    ),
+                    TerminationStatus::NotTerminated => {
+                        (st.get_iter(), "not terminated".into(), false)
+                    }
+                }
+            }
+            Err(e) => (0, format!("stopped: {e}"), false),
+        };
+        iterations += iters;
+        let best = obj.best.borrow().clone();
+        let stalled = text.contains("descent direction");
+        match best {
+            Some((theta, c))
+                if stalled && c < last - 1e-10 * (1.0 + c.abs()) && iterations < opts.max_iters =>
+            {
+                last = c;
+                from = theta;
+            }
+            _ => return (iterations, text, converged),
+        }
+    }
+    (iterations, "line search stalled 20 times".into(), false)
+}
+
 /// Fit every free parameter of `model` by maximising the marginal likelihood, and store the best
 /// values in the model. `progress` is called once per finished start.
 ///
@@ -282,30 +334,7 @@ pub fn fit(
                 free.is_empty(),
             )
         } else {
-            let ls = MoreThuenteLineSearch::new();
-            let solver = LBFGS::new(ls, opts.memory)
-                .with_tolerance_grad(opts.tol_grad)
-                .and_then(|s| s.with_tolerance_cost(opts.tol_cost))
-                .expect("tolerances validated");
-            let run = Executor::new(Problem(&obj), solver)
-                .configure(|st| st.param(x0.clone()).max_iters(opts.max_iters))
-                .run();
-            match run {
-                Ok(res) => {
-                    let st = res.state();
-                    match st.get_termination_status() {
-                        TerminationStatus::Terminated(r) => (
-                            st.get_iter(),
-                            reason_text(r),
-                            *r == TerminationReason::SolverConverged,
-                        ),
-                        TerminationStatus::NotTerminated => {
-                            (st.get_iter(), "not terminated".into(), false)
-                        }
-                    }
-                }
-                Err(e) => (0, format!("stopped: {e}"), false),
-            }
+            run_lbfgs(&obj, x0.clone(), opts)
         };
         let best = obj.best.borrow().clone();
         let report = match best {
@@ -316,10 +345,10 @@ pub fn fit(
                 // gradient is negligible beside the NLML itself that is a stationary point.
                 let stalled = termination.contains("descent direction");
                 let converged = converged || (stalled && gnorm <= STATIONARY * (1.0 + c.abs()));
-                let termination = if stalled && converged {
-                    format!("converged (line search stalled at |gradient| = {gnorm:.1e})")
-                } else {
-                    termination
+                let termination = match (stalled, converged) {
+                    (true, true) => format!("converged (line search stalled at |gradient| = {gnorm:.1e})"),
+                    (true, false) => format!("not converged: the line search found no descent direction at |gradient| = {gnorm:.1e}"),
+                    _ => termination,
                 };
                 StartReport {
                     start: s,

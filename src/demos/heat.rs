@@ -2,7 +2,8 @@
 //! noise-free points, u = e^{−t} sin 2πx, a = 1. The code behind `noether demo` and
 //! `examples/heat.rs`.
 
-use noether_infer::plot::{fields, Field};
+use super::{grid, relative_l2};
+use noether_infer::plot::{fields, Field, Frame};
 use noether_infer::{heat_problem, Data, Fitted, InferError, Prediction};
 use noether_likelihood::problems::{heat_f, heat_u};
 use std::path::Path;
@@ -29,21 +30,6 @@ pub struct HeatReport {
     pub grid: usize,
     /// The posterior of u on the grid.
     pub u_on_grid: Prediction,
-}
-
-/// `side × side` points over [0, 1]², row-major over (t, x), t the slow index.
-pub fn grid(side: usize) -> Vec<f64> {
-    let s = (side.max(2) - 1) as f64;
-    (0..side * side)
-        .flat_map(|k| [(k / side) as f64 / s, (k % side) as f64 / s])
-        .collect()
-}
-
-/// ‖p − e‖ / ‖e‖.
-pub fn relative_l2(pred: &[f64], exact: &[f64]) -> f64 {
-    let num: f64 = pred.iter().zip(exact).map(|(p, e)| (p - e) * (p - e)).sum();
-    let den: f64 = exact.iter().map(|e| e * e).sum();
-    (num / den).sqrt()
 }
 
 /// Fit E4 with `restarts` restarts and the design and restarts drawn from `seed`, then measure the
@@ -96,27 +82,11 @@ pub fn figures(r: &HeatReport, dir: &Path) -> Result<Vec<String>, InferError> {
     };
     let path = dir.join("heat_u.png");
     let panels = [
-        Field {
-            title: "exact u = exp(-t) sin(2 pi x)",
-            values: &exact,
-            marks: &marks,
-        },
-        Field {
-            title: "posterior mean of u",
-            values: mean,
-            marks: &marks,
-        },
-        Field {
-            title: "absolute error",
-            values: &abs_err,
-            marks: &marks,
-        },
-        Field {
-            title: "posterior standard deviation",
-            values: &std,
-            marks: &marks,
-        },
+        Field::grid("exact u = exp(-t) sin(2 pi x)", &exact, &marks),
+        Field::grid("posterior mean of u", mean, &marks),
+        Field::grid("absolute error", &abs_err, &marks),
+        Field::grid("posterior standard deviation", &std, &marks),
     ];
-    fields(&path, r.grid, &panels, 2, ("t", "x"))?;
+    fields(&path, &Frame::unit(r.grid), &panels, 2, ("t", "x"))?;
     Ok(vec![path.display().to_string()])
 }
