@@ -352,6 +352,7 @@ pub fn bands(path: &Path, title: &str, xlabel: &str, panels: &[Band]) -> Result<
             }
             chart
                 .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
                 .background_style(WHITE.mix(0.8))
                 .border_style(BLACK)
                 .label_font(("sans-serif", 13))
