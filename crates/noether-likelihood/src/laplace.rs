@@ -30,7 +30,8 @@ pub struct Uncertainty {
 /// The Laplace approximation at `values` (natural units), normally a fitted optimum.
 ///
 /// # Errors
-/// When the NLML or its gradient cannot be evaluated near `values`.
+/// Never at present: a parameter whose neighbourhood cannot be evaluated is reported as not
+/// identifiable instead.
 pub fn laplace(
     model: &Model,
     values: &[f64],
@@ -56,14 +57,22 @@ pub fn laplace(
     };
     let mut h = vec![0.0; m * m];
     for j in 0..m {
-        let step = 1e-4 * theta[j].abs().max(1.0);
+        // Log-scale parameters are already relative: a fixed step. A parameter driven to the edge
+        // of the floating-point range (an irrelevant input's lengthscale near 1e300) may not be
+        // evaluable one step further: its column stays zero, and it is reported unidentifiable.
+        let step = match params[free[j]].transform {
+            crate::Transform::Log => 1e-4,
+            crate::Transform::Identity => 1e-4 * theta[j].abs().max(1.0),
+        };
         let mut tp = theta.clone();
         tp[j] += step;
-        let gp = grad_at(&tp)?;
+        let gp = grad_at(&tp);
         tp[j] = theta[j] - step;
-        let gm = grad_at(&tp)?;
-        for i in 0..m {
-            h[i * m + j] = (gp[i] - gm[i]) / (2.0 * step);
+        let gm = grad_at(&tp);
+        if let (Ok(gp), Ok(gm)) = (gp, gm) {
+            for i in 0..m {
+                h[i * m + j] = (gp[i] - gm[i]) / (2.0 * step);
+            }
         }
     }
     let hs = nalgebra::DMatrix::from_fn(m, m, |i, j| 0.5 * (h[i * m + j] + h[j * m + i]));

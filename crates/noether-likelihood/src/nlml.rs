@@ -229,23 +229,27 @@ impl Model {
         let offsets = self.offsets();
         let bounds = self.bind_all(values, true);
         let np = self.num_graph_params();
-        let total = w
-            .par_chunks(n)
+        // Each column's contribution is kept apart and the columns are summed in order, so that
+        // the gradient does not depend on how the work was split between threads: a fit is
+        // reproducible bit for bit.
+        let mut per_column = vec![0.0; n * np];
+        per_column
+            .par_chunks_mut(np.max(1))
+            .zip(w.par_chunks(n))
             .enumerate()
-            .fold(
+            .for_each_init(
                 || {
                     (
                         self.workspaces(true),
-                        vec![0.0; np],
                         vec![0.0; noether_kernels::compile::BATCH],
                     )
                 },
-                |(mut ws, mut acc, mut wv), (col, wcol)| {
+                |(ws, wv), (col, (acc, wcol))| {
                     let (c1, i) = Self::locate(&offsets, col);
                     self.visit_column(
                         |b| &b.grad,
                         &bounds,
-                        &mut ws,
+                        ws,
                         &offsets,
                         col,
                         |b, o2, batch| {
@@ -267,14 +271,14 @@ impl Model {
                             }
                         },
                     );
-                    (ws, acc, wv)
                 },
-            )
-            .map(|(_, acc, _)| acc)
-            .reduce(
-                || vec![0.0; np],
-                |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect(),
             );
+        let mut total = vec![0.0; np];
+        for acc in per_column.chunks(np.max(1)) {
+            for (t, a) in total.iter_mut().zip(acc) {
+                *t += a;
+            }
+        }
         for p in 0..np {
             grad[p] = 0.5 * total[p];
         }
