@@ -112,10 +112,7 @@ fn summary(r: &FitResult) {
     }
     eprintln!("  NLML {:.6}; jitter {:e}", r.nlml, r.jitter);
     if !r.optimizer.converged {
-        eprintln!(
-            "  warning: the best start did not converge: {}",
-            r.optimizer.termination
-        );
+        eprintln!("  warning: best start: {}", r.optimizer.termination);
     }
     if !r.unidentifiable.is_empty() {
         eprintln!(
