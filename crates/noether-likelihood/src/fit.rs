@@ -132,8 +132,9 @@ pub struct FitReport {
 /// search backs off, finite so that it never sees a NaN.
 const PENALTY: f64 = 1e100;
 
-/// A start whose line search stalls counts as converged when |gradient| ≤ this × (1 + |NLML|).
-pub const STATIONARY: f64 = 1e-3;
+/// A start whose line search stalls counts as converged when a Newton step from there would lower
+/// the NLML by at most this much (in nats: a likelihood ratio within 1e-6).
+pub const NEWTON_DECREASE: f64 = 1e-6;
 
 /// The last evaluation: θ, cost, gradient, jitter. argmin asks for cost and gradient
 /// separately at the same point; one NLML evaluation serves both.
@@ -344,10 +345,23 @@ pub fn fit(
                 // More–Thuente gives up when no descent is left in floating point; at a point whose
                 // gradient is negligible beside the NLML itself that is a stationary point.
                 let stalled = termination.contains("descent direction");
-                let converged = converged || (stalled && gnorm <= STATIONARY * (1.0 + c.abs()));
+                // More–Thuente gives up when no descent is left in floating point. Whether that
+                // is a minimum is for the curvature to say: converged when a Newton step would
+                // lower the NLML by less than NEWTON_DECREASE (a unit-free test, unlike |g|).
+                let decrease = if stalled && !converged {
+                    let nat = obj.natural(&theta);
+                    0.5 * crate::laplace::curvature(model, &nat, &opts.jitter).decrement(&g)
+                } else {
+                    f64::NAN
+                };
+                let converged = converged || decrease <= NEWTON_DECREASE;
                 let termination = match (stalled, converged) {
-                    (true, true) => format!("converged (line search stalled at |gradient| = {gnorm:.1e})"),
-                    (true, false) => format!("not converged: the line search found no descent direction at |gradient| = {gnorm:.1e}"),
+                    (true, true) => format!(
+                        "converged (the line search stalled where a Newton step would lower the NLML by {decrease:.1e})"
+                    ),
+                    (true, false) => format!(
+                        "not converged: the line search found no descent direction, and a Newton step would still lower the NLML by {decrease:.1e}"
+                    ),
                     _ => termination,
                 };
                 StartReport {

@@ -27,16 +27,27 @@ pub struct Uncertainty {
     pub unidentifiable: Vec<String>,
 }
 
-/// The Laplace approximation at `values` (natural units), normally a fitted optimum.
-///
-/// # Errors
-/// Never at present: a parameter whose neighbourhood cannot be evaluated is reported as not
-/// identifiable instead.
-pub fn laplace(
-    model: &Model,
-    values: &[f64],
-    policy: &JitterPolicy,
-) -> Result<Uncertainty, LikelihoodError> {
+/// The curvature of the NLML in the free space at a point: a pseudo-inverse of its Hessian over
+/// the directions the data inform, and the parameters that make up the flat directions.
+pub(crate) struct Curvature {
+    pub(crate) free: Vec<usize>,
+    pub(crate) cov: nalgebra::DMatrix<f64>,
+    pub(crate) flagged: Vec<bool>,
+    pub(crate) eigenvalues: Vec<f64>,
+}
+
+impl Curvature {
+    /// The Newton decrement gᵀH⁺g of a free-space gradient: twice the decrease of the NLML that a
+    /// Newton step would still achieve.
+    pub(crate) fn decrement(&self, g: &[f64]) -> f64 {
+        let g = nalgebra::DVector::from_column_slice(g);
+        (g.transpose() * &self.cov * &g)[(0, 0)]
+    }
+}
+
+/// The Hessian of the NLML in the free space at `values` (central differences of the exact
+/// gradient, symmetrised) and its pseudo-inverse.
+pub(crate) fn curvature(model: &Model, values: &[f64], policy: &JitterPolicy) -> Curvature {
     let params = model.params();
     let free: Vec<usize> = (0..params.len()).filter(|&i| !params[i].fixed).collect();
     let m = free.len();
@@ -94,6 +105,34 @@ pub fn laplace(
             }
         }
     }
+    let mut eigenvalues: Vec<f64> = eig.eigenvalues.iter().copied().collect();
+    eigenvalues.sort_by(f64::total_cmp);
+    Curvature {
+        free,
+        cov,
+        flagged,
+        eigenvalues,
+    }
+}
+
+/// The Laplace approximation at `values` (natural units), normally a fitted optimum.
+///
+/// # Errors
+/// Never at present: a parameter whose neighbourhood cannot be evaluated is reported as not
+/// identifiable instead.
+pub fn laplace(
+    model: &Model,
+    values: &[f64],
+    policy: &JitterPolicy,
+) -> Result<Uncertainty, LikelihoodError> {
+    let params = model.params();
+    let Curvature {
+        free,
+        cov,
+        flagged,
+        eigenvalues,
+    } = curvature(model, values, policy);
+    let m = free.len();
     let mut std_errors = vec![None; params.len()];
     for (k, &i) in free.iter().enumerate() {
         if !flagged[k] && cov[(k, k)] > 0.0 {
@@ -101,8 +140,6 @@ pub fn laplace(
                 Some(params[i].transform.jacobian(values[i]).abs() * cov[(k, k)].sqrt());
         }
     }
-    let mut eigenvalues: Vec<f64> = eig.eigenvalues.iter().copied().collect();
-    eigenvalues.sort_by(f64::total_cmp);
     Ok(Uncertainty {
         std_errors,
         covariance: (0..m * m).map(|r| cov[(r / m, r % m)]).collect(),
