@@ -8,9 +8,14 @@ use std::path::Path;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. Twenty noise-free points of u and twenty of f on seeded Latin-hypercube designs of
     //    [0, 1]², u = e^{−t} sin 2πx, f = (4π² − 1) e^{−t} sin 2πx; fit a, the SE kernel's
-    //    hyperparameters and both noise variances, from the initial values and two restarts.
-    let r = heat::run(2, 0, 50, &mut |s| {
-        eprintln!("start {}: NLML {:.6}, {}", s.start, s.nlml, s.termination)
+    //    hyperparameters and both noise variances, from a data-driven start and two restarts.
+    let r = heat::run(2, 0, 50, &mut |e| {
+        if let noether_likelihood::fit::Event::Start(s) = e {
+            eprintln!(
+                "start {} ({}): NLML {:.6}, {}",
+                s.start, s.origin, s.nlml, s.termination
+            )
+        }
     })?;
     // 2. Compare with the paper: a with its Laplace standard error, and the relative L2 errors
     //    of the posterior means of u and f on a 50 × 50 grid.

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use noether::demos::heat;
 use noether_infer::data::Table;
 use noether_infer::{write_atomic, FitResult, InferError, Problem};
-use noether_likelihood::fit::StartReport;
+use noether_likelihood::fit::{Event, StartReport};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -73,13 +73,19 @@ enum Command {
     },
 }
 
-fn show_start(s: &StartReport) {
+fn show_start(e: Event) {
+    if let Event::Start(s) = e {
+        show_start_report(s);
+    }
+}
+
+fn show_start_report(s: &StartReport) {
     let init = s
         .initial_nlml
         .map_or("not evaluable".to_string(), |v| format!("{v:.6}"));
     eprintln!(
-        "  start {}: NLML {init} -> {:.6} in {} iterations, {} evaluations; {}",
-        s.start, s.nlml, s.iterations, s.evaluations, s.termination
+        "  start {} ({}): NLML {init} -> {:.6} in {} iterations, {} evaluations; {}",
+        s.start, s.origin, s.nlml, s.iterations, s.evaluations, s.termination
     );
 }
 

@@ -41,7 +41,7 @@ pub fn run(
     restarts: usize,
     seed: u64,
     side: usize,
-    progress: &mut dyn FnMut(&noether_likelihood::fit::StartReport),
+    progress: &mut dyn FnMut(noether_likelihood::fit::Event),
 ) -> Result<HeatReport, InferError> {
     let problem = heat_problem(20, 20, seed).restarts(restarts);
     let fitted = problem.fit_with(progress)?;

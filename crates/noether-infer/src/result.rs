@@ -2,7 +2,7 @@
 
 use crate::problem::{Lengthscales, Problem};
 use crate::InferError;
-use noether_likelihood::fit::{fit, FitReport, StartReport};
+use noether_likelihood::fit::{fit, Event, FitReport, Origin, StartReport};
 use noether_likelihood::laplace::{laplace, Uncertainty};
 use noether_likelihood::posterior::Prediction;
 use noether_likelihood::{Model, ParamKind};
@@ -23,8 +23,10 @@ pub struct Estimate {
 /// One optimiser start, as reported.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StartSummary {
-    /// 0 for the initial values, then the perturbed starts.
+    /// 0, 1, 2, … in the order the starts ran.
     pub start: usize,
+    /// Where its initial values came from.
+    pub origin: Origin,
     /// NLML at the starting point.
     pub initial_nlml: Option<f64>,
     /// Best NLML reached.
@@ -45,6 +47,7 @@ impl From<&StartReport> for StartSummary {
     fn from(s: &StartReport) -> Self {
         StartSummary {
             start: s.start,
+            origin: s.origin,
             initial_nlml: s.initial_nlml,
             nlml: s.nlml,
             iterations: s.iterations,
@@ -63,6 +66,11 @@ pub struct OptimizerReport {
     pub starts: Vec<StartSummary>,
     /// The start that gave the best NLML.
     pub best_start: usize,
+    /// Where the winning start came from.
+    pub best_origin: Origin,
+    /// What the data-driven start estimated, or why there was none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_note: Option<String>,
     /// Evaluations over all starts.
     pub evaluations: u64,
     /// Whether the best start converged.
@@ -129,11 +137,11 @@ impl Problem {
         self.fit_with(&mut |_| {})
     }
 
-    /// [`Problem::fit`], calling `progress` after each optimiser start.
+    /// [`Problem::fit`], telling `progress` of every iteration and every finished start.
     ///
     /// # Errors
     /// As [`Problem::fit`].
-    pub fn fit_with(&self, progress: &mut dyn FnMut(&StartReport)) -> Result<Fitted, InferError> {
+    pub fn fit_with(&self, progress: &mut dyn FnMut(Event)) -> Result<Fitted, InferError> {
         let mut model = self.model()?;
         let opts = self.fit.clone();
         let report = fit(&mut model, &opts, progress).map_err(InferError::model("fit"))?;
@@ -280,6 +288,8 @@ impl Fitted {
             optimizer: OptimizerReport {
                 starts: r.starts.iter().map(StartSummary::from).collect(),
                 best_start: r.best.start,
+                best_origin: r.best.origin,
+                start_note: r.start_note.clone(),
                 evaluations: r.evaluations,
                 converged: r.best.converged,
                 termination: r.best.termination.clone(),

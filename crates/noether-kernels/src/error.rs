@@ -74,6 +74,29 @@ pub enum KernelError {
         /// Number given.
         got: usize,
     },
+    /// Input names that can be read together in more than one way, so that a derivative suffix
+    /// such as `u_xx` is ambiguous.
+    #[error("the input names {names} make derivative suffixes ambiguous: `{suffix}` reads as {first} and as {second}; rename an input (or write derivatives as d(u, x, 2))")]
+    AmbiguousInputs {
+        /// The inputs involved, quoted and comma-separated.
+        names: String,
+        /// A suffix with two readings.
+        suffix: String,
+        /// One reading (`x·x`).
+        first: String,
+        /// Another (`xx`).
+        second: String,
+    },
+    /// An operator past the parser's limits (nesting depth, derivative order, a number too large).
+    #[error("operator `{text}` at column {column}: {message}")]
+    TooLarge {
+        /// The operator text (shortened when long).
+        text: String,
+        /// 1-based column.
+        column: usize,
+        /// Which limit, and its value.
+        message: String,
+    },
     /// A name is used twice (an input that is also a parameter, say).
     #[error("the name `{name}` is used both as {first} and as {second}")]
     NameClash {

@@ -53,6 +53,19 @@ pub struct Kernel {
     pub params: Vec<ParamId>,
     /// A short human name (`squared exponential`, `Matérn 3/2 + periodic`).
     pub name: String,
+    /// What each of `params` is, in the same order.
+    pub roles: Vec<Role>,
+}
+
+/// What a kernel hyperparameter does, so that starting values can be set from the data's scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A variance: scales the kernel.
+    Variance,
+    /// The lengthscale of one input (its index), or of all (`None`).
+    Lengthscale(Option<usize>),
+    /// A shape parameter (the rational quadratic's α, the periodic kernel's period).
+    Shape,
 }
 
 fn min_order(a: Option<usize>, b: Option<usize>) -> Option<usize> {
@@ -106,13 +119,31 @@ impl KernelSpec {
     pub fn build(&self, g: &mut Graph, prefix: &str) -> Kernel {
         let before = g.num_params();
         let expr = self.build_expr(g, prefix);
+        let params: Vec<ParamId> = (before..g.num_params())
+            .map(|i| ParamId(i as u32))
+            .collect();
+        // The names are made in this file (`variance_param`, `lengthscales`): read roles back.
+        let roles = params
+            .iter()
+            .map(|&p| {
+                let name = g.param_name(p);
+                if name.ends_with(".variance") {
+                    Role::Variance
+                } else if name.ends_with(".lengthscale") {
+                    Role::Lengthscale(None)
+                } else if let Some((_, input)) = name.rsplit_once(".lengthscales.") {
+                    Role::Lengthscale(g.input_index(input))
+                } else {
+                    Role::Shape
+                }
+            })
+            .collect();
         Kernel {
             expr,
             max_order: self.max_order(),
-            params: (before..g.num_params())
-                .map(|i| ParamId(i as u32))
-                .collect(),
+            params,
             name: self.name(),
+            roles,
         }
     }
 

@@ -58,9 +58,17 @@ pub enum LikelihoodError {
     #[error("the model has no channel with data")]
     NoData,
     /// Every optimisation start failed.
-    #[error("every optimisation start failed; the first error: {first}")]
+    #[error("no optimisation start could be evaluated: {source}")]
     AllStartsFailed {
-        /// The first start's error.
-        first: String,
+        /// Why the NLML could not be evaluated (at the user's initial values where that failed).
+        #[source]
+        source: Box<LikelihoodError>,
+    },
+    /// Something that should be a number is not (a NaN or infinite NLML, gradient, mean or
+    /// variance).
+    #[error("{what}")]
+    NotEvaluable {
+        /// What, and where.
+        what: String,
     },
 }

@@ -30,6 +30,41 @@ impl Default for JitterPolicy {
     }
 }
 
+impl JitterPolicy {
+    /// Check that the policy can end: a positive start, a factor above 1, a cap from the start
+    /// to 1 (a jitter as large as the mean diagonal would replace the kernel).
+    ///
+    /// # Errors
+    /// [`LikelihoodError::BadValue`] naming the field (`fit.jitter.factor`).
+    pub fn validate(&self) -> Result<(), LikelihoodError> {
+        let bad = |name: &str, value: f64, reason: &str| {
+            Err(LikelihoodError::BadValue {
+                name: format!("fit.jitter.{name}"),
+                value,
+                reason: reason.into(),
+            })
+        };
+        if !(self.start > 0.0 && self.start <= 1.0) {
+            return bad("start", self.start, "must be a number in (0, 1]");
+        }
+        if !(self.factor > 1.0 && self.factor.is_finite()) {
+            return bad(
+                "factor",
+                self.factor,
+                "must be a finite number above 1, or the jitter never grows",
+            );
+        }
+        if !(self.cap >= self.start && self.cap <= 1.0) {
+            return bad(
+                "cap",
+                self.cap,
+                &format!("must be from start ({:e}) to 1", self.start),
+            );
+        }
+        Ok(())
+    }
+}
+
 /// A Cholesky factor and the relative jitter that was needed (0 when none).
 pub struct Factor {
     /// K + jitter·mean(diag K)·I = L Lᵀ.
@@ -79,6 +114,12 @@ pub fn cholesky_with_jitter(
             jitter: 0.0,
         });
     }
+    // An invalid policy is refused where options are read; here it must still end.
+    let policy = if policy.validate().is_ok() {
+        *policy
+    } else {
+        JitterPolicy::default()
+    };
     let mut rel = policy.start;
     let mut added = 0.0;
     while rel <= policy.cap * (1.0 + 1e-12) {

@@ -1,41 +1,55 @@
-//! Maximum-likelihood fitting: L-BFGS with More–Thuente line search (argmin) in the transformed
-//! space, from the user's initial values and from seeded random perturbations of them.
+//! Maximum-likelihood fitting: L-BFGS ([`crate::lbfgs`]) in the free parameter space
+//! ([`crate::space`]) from a data-driven start ([`crate::start`]), the user's initial values and
+//! seeded restarts around them and across broad default ranges.
 
 use crate::factor::JitterPolicy;
-use crate::model::{Model, Transform};
+use crate::lbfgs::{self, Stop};
+use crate::model::Model;
+use crate::space::Space;
 use crate::LikelihoodError;
-use argmin::core::{
-    CostFunction, Error as ArgminError, Executor, Gradient, State, TerminationReason,
-    TerminationStatus,
-};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
-use rand::SeedableRng;
-use rand_distr::{Distribution, Normal};
 use std::cell::RefCell;
+use std::collections::VecDeque;
 
-/// Settings of a fit. Defaults: 4 restarts after the initial values, seed 0, 500 iterations,
-/// gradient tolerance 1e-6, cost tolerance 1e-12, perturbations of standard deviation 1 in the
-/// free space (a factor of e for positive parameters), the default jitter policy.
+/// Where the first start comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StartFrom {
+    /// A start estimated from the data (the default): each latent's kernel fitted to the channels
+    /// that observe it directly, then the coefficients that enter the operators linearly by
+    /// least squares on the posterior means of the operators' terms. The user's initial values
+    /// are the second start, and fill in what the data cannot estimate.
+    #[default]
+    Data,
+    /// The user's initial values.
+    Initial,
+}
+
+/// Settings of a fit. Defaults: a data-driven start, then 4 restarts (the user's initial values,
+/// then alternately a perturbation of the data-driven start and a draw from broad default
+/// ranges), seed 0, 500 iterations, stop when max |∂NLML/∂θ| ≤ 1e-5 or an iteration lowers the
+/// NLML by at most 1e-9 relative, perturbations of standard deviation 1 in the free space,
+/// L-BFGS memory 10, the default jitter policy.
 ///
 /// Its serde form is the `fit` object of a problem file: every field optional.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FitOptions {
-    /// Starts after the first (which uses the initial values).
+    /// Starts after the first, at most [`FitOptions::MAX_RESTARTS`].
     pub restarts: usize,
-    /// Seed of the perturbations.
+    /// Seed of the restarts.
     pub seed: u64,
-    /// Iteration limit per start.
+    /// Where the first start comes from.
+    pub start: StartFrom,
+    /// Iteration limit per start, at most [`FitOptions::MAX_ITERS`].
     pub max_iters: u64,
-    /// L-BFGS gradient-norm tolerance (free space).
+    /// Stop when the largest |∂NLML/∂θ| in the free space is at most this.
     pub tol_grad: f64,
-    /// L-BFGS relative cost-change tolerance.
+    /// Stop when an iteration lowers the NLML by at most `tol_cost · max(|NLML|, 1)`.
     pub tol_cost: f64,
     /// Standard deviation of a restart's perturbation in the free space (scaled by max(1, |θ|)
-    /// for coefficients).
+    /// for coefficients), at most 100.
     pub perturbation: f64,
-    /// L-BFGS memory.
+    /// L-BFGS memory: the number of curvature pairs kept, 1 to [`FitOptions::MAX_MEMORY`].
     pub memory: usize,
     /// Jitter policy of every factorisation.
     pub jitter: JitterPolicy,
@@ -46,9 +60,10 @@ impl Default for FitOptions {
         FitOptions {
             restarts: 4,
             seed: 0,
+            start: StartFrom::Data,
             max_iters: 500,
-            tol_grad: 1e-6,
-            tol_cost: 1e-12,
+            tol_grad: 1e-5,
+            tol_cost: 1e-9,
             perturbation: 1.0,
             memory: 10,
             jitter: JitterPolicy::default(),
@@ -57,10 +72,17 @@ impl Default for FitOptions {
 }
 
 impl FitOptions {
+    /// The most restarts a fit may ask for: each is a whole optimisation.
+    pub const MAX_RESTARTS: usize = 1000;
+    /// The most iterations per start.
+    pub const MAX_ITERS: u64 = 1_000_000;
+    /// The largest L-BFGS memory: past a few dozen pairs nothing is gained.
+    pub const MAX_MEMORY: usize = 1000;
+
     /// Check the settings before any numerics run.
     ///
     /// # Errors
-    /// [`LikelihoodError::BadValue`] naming the setting.
+    /// [`LikelihoodError::BadValue`] naming the setting (`fit.memory`, `fit.jitter.factor`).
     pub fn validate(&self) -> Result<(), LikelihoodError> {
         let bad = |name: &str, value: f64, reason: &str| {
             Err(LikelihoodError::BadValue {
@@ -69,8 +91,19 @@ impl FitOptions {
                 reason: reason.into(),
             })
         };
-        if self.max_iters == 0 {
-            return bad("max_iters", 0.0, "at least one iteration is needed");
+        if self.restarts > Self::MAX_RESTARTS {
+            return bad(
+                "restarts",
+                self.restarts as f64,
+                &format!("at most {} restarts", Self::MAX_RESTARTS),
+            );
+        }
+        if self.max_iters == 0 || self.max_iters > Self::MAX_ITERS {
+            return bad(
+                "max_iters",
+                self.max_iters as f64,
+                &format!("must be from 1 to {}", Self::MAX_ITERS),
+            );
         }
         if !(self.tol_grad >= 0.0 && self.tol_grad.is_finite()) {
             return bad("tol_grad", self.tol_grad, "must be a finite number ≥ 0");
@@ -78,30 +111,67 @@ impl FitOptions {
         if !(self.tol_cost >= 0.0 && self.tol_cost.is_finite()) {
             return bad("tol_cost", self.tol_cost, "must be a finite number ≥ 0");
         }
-        if !(self.perturbation >= 0.0 && self.perturbation.is_finite()) {
+        if !(0.0..=100.0).contains(&self.perturbation) {
+            return bad("perturbation", self.perturbation, "must be from 0 to 100");
+        }
+        if self.memory == 0 || self.memory > Self::MAX_MEMORY {
             return bad(
-                "perturbation",
-                self.perturbation,
-                "must be a finite number ≥ 0",
+                "memory",
+                self.memory as f64,
+                &format!("L-BFGS needs a memory from 1 to {}", Self::MAX_MEMORY),
             );
         }
-        if self.memory == 0 {
-            return bad("memory", 0.0, "L-BFGS needs a memory of at least 1");
+        self.jitter.validate()
+    }
+
+    pub(crate) fn settings(&self) -> lbfgs::Settings {
+        lbfgs::Settings {
+            memory: self.memory,
+            max_iters: self.max_iters,
+            tol_grad: self.tol_grad,
+            tol_cost: self.tol_cost,
         }
-        Ok(())
+    }
+}
+
+/// Where a start's parameter values came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Estimated from the data.
+    DataDriven,
+    /// The user's initial values.
+    Initial,
+    /// A seeded perturbation of the first start.
+    Perturbed,
+    /// A seeded draw from broad default ranges (variances and lengthscales set by the data's
+    /// spread, coefficients around the first start).
+    Broad,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Origin::DataDriven => "data-driven",
+            Origin::Initial => "initial values",
+            Origin::Perturbed => "perturbed",
+            Origin::Broad => "broad",
+        })
     }
 }
 
 /// The outcome of one start.
 #[derive(Clone, Debug)]
 pub struct StartReport {
-    /// 0 for the user's initial values, then 1, 2, … for perturbed starts.
+    /// 0, 1, 2, … in the order the starts ran.
     pub start: usize,
+    /// Where its initial values came from.
+    pub origin: Origin,
     /// The NLML at the starting point (None when it could not be evaluated).
     pub initial_nlml: Option<f64>,
     /// The best NLML reached.
     pub nlml: f64,
-    /// All parameter values at the best point, natural units.
+    /// All parameter values at the best point, natural units, in the model's order.
     pub values: Vec<f64>,
     /// L-BFGS iterations.
     pub iterations: u64,
@@ -109,12 +179,42 @@ pub struct StartReport {
     pub evaluations: u64,
     /// Why it stopped.
     pub termination: String,
-    /// Whether the optimiser reported convergence.
+    /// Whether it reached a minimum, as far as the tests can tell.
     pub converged: bool,
-    /// The gradient norm at the best point (free space).
+    /// The largest |∂NLML/∂θ| at the best point (free space).
     pub gradient_norm: f64,
     /// The relative jitter at the best point.
     pub jitter: f64,
+}
+
+/// One iteration of one start, as the progress callback sees it.
+#[derive(Clone, Debug)]
+pub struct IterationReport<'a> {
+    /// The start.
+    pub start: usize,
+    /// Its origin.
+    pub origin: Origin,
+    /// Iterations so far in this start.
+    pub iteration: u64,
+    /// The NLML now.
+    pub nlml: f64,
+    /// The lowest NLML over all starts so far.
+    pub best: f64,
+    /// Evaluations so far in this start.
+    pub evaluations: u64,
+    /// The parameter names, in the model's order.
+    pub names: &'a [String],
+    /// The parameter values now, natural units.
+    pub values: &'a [f64],
+}
+
+/// What a fit tells its progress callback.
+#[derive(Clone, Debug)]
+pub enum Event<'a> {
+    /// A start finished an iteration.
+    Iteration(IterationReport<'a>),
+    /// A start finished.
+    Start(&'a StartReport),
 }
 
 /// The outcome of a fit: the best start (its `values` are the fitted parameters) and all starts.
@@ -126,274 +226,246 @@ pub struct FitReport {
     pub starts: Vec<StartReport>,
     /// Evaluations over all starts.
     pub evaluations: u64,
+    /// What the data-driven start did, or why there is none.
+    pub start_note: Option<String>,
 }
 
-/// A value returned for points where the NLML cannot be evaluated: large enough that the line
-/// search backs off, finite so that it never sees a NaN.
-const PENALTY: f64 = 1e100;
-
-/// A start whose line search stalls counts as converged when a Newton step from there would lower
-/// the NLML by at most this much (in nats: a likelihood ratio within 1e-6).
+/// A start counts as converged when a Newton step from where it stopped would lower the NLML by
+/// at most this much (in nats: a likelihood ratio within 1e-6).
 pub const NEWTON_DECREASE: f64 = 1e-6;
 
-/// The last evaluation: θ, cost, gradient, jitter. argmin asks for cost and gradient
-/// separately at the same point; one NLML evaluation serves both.
-type Cached = (Vec<f64>, f64, Vec<f64>, f64);
-
-struct Objective<'m> {
+/// The NLML over the free parameters of a model, counting evaluations, remembering the last few
+/// (the line search asks for cost and gradient separately, and comes back to points it tried)
+/// and the best point.
+struct ModelObjective<'m> {
     model: &'m Model,
-    free: Vec<usize>,
-    base: Vec<f64>,
+    space: Space,
     policy: JitterPolicy,
-    /// The last evaluation: θ, cost, gradient, jitter.
-    cache: RefCell<Option<Cached>>,
-    best: RefCell<Option<(Vec<f64>, f64)>>,
+    cache: RefCell<VecDeque<lbfgs::Evaluated>>,
     evals: RefCell<u64>,
 }
 
-impl Objective<'_> {
-    fn natural(&self, theta: &[f64]) -> Vec<f64> {
-        let mut v = self.base.clone();
-        for (k, &i) in self.free.iter().enumerate() {
-            v[i] = self.model.params[i].transform.to_natural(theta[k]);
-        }
-        v
-    }
-
-    fn evaluate(&self, theta: &[f64]) -> (f64, Vec<f64>, f64) {
-        if let Some((t, c, g, j)) = self.cache.borrow().as_ref() {
-            if t.as_slice() == theta {
-                return (*c, g.clone(), *j);
-            }
+impl lbfgs::Objective for ModelObjective<'_> {
+    fn value_and_gradient(&self, theta: &[f64]) -> Option<(f64, Vec<f64>)> {
+        if let Some((_, v)) = self.cache.borrow().iter().find(|(t, _)| t == theta) {
+            return v.clone();
         }
         *self.evals.borrow_mut() += 1;
-        let nat = self.natural(theta);
-        let out = if nat.iter().all(|v| v.is_finite()) {
-            self.model.nlml_with(&nat, true, &self.policy).ok()
-        } else {
-            None
-        };
-        let (c, g, j) = match out {
-            Some(e) if e.nlml.is_finite() && e.gradient.iter().all(|g| g.is_finite()) => {
-                let g: Vec<f64> = self
-                    .free
-                    .iter()
-                    .map(|&i| e.gradient[i] * self.model.params[i].transform.jacobian(nat[i]))
-                    .collect();
-                (e.nlml, g, e.jitter)
-            }
-            _ => (PENALTY, vec![0.0; theta.len()], f64::NAN),
-        };
-        *self.cache.borrow_mut() = Some((theta.to_vec(), c, g.clone(), j));
-        if c < PENALTY && self.best.borrow().as_ref().is_none_or(|b| c < b.1) {
-            *self.best.borrow_mut() = Some((theta.to_vec(), c));
+        let nat = self.space.to_natural(theta);
+        let out = nat
+            .iter()
+            .all(|v| v.is_finite())
+            .then(|| self.model.nlml_with(&nat, true, &self.policy).ok())
+            .flatten()
+            .filter(|e| e.nlml.is_finite() && e.gradient.iter().all(|g| g.is_finite()))
+            .map(|e| (e.nlml, self.space.gradient_to_free(&nat, &e.gradient)));
+        let mut c = self.cache.borrow_mut();
+        if c.len() == 4 {
+            c.pop_front();
         }
-        (c, g, j)
+        c.push_back((theta.to_vec(), out.clone()));
+        out
     }
-}
-
-/// argmin owns its problem; this borrows ours, so that the cache and the best point outlive the run.
-struct Problem<'a, 'm>(&'a Objective<'m>);
-
-impl CostFunction for Problem<'_, '_> {
-    type Param = Vec<f64>;
-    type Output = f64;
-    fn cost(&self, p: &Vec<f64>) -> Result<f64, ArgminError> {
-        Ok(self.0.evaluate(p).0)
-    }
-}
-
-impl Gradient for Problem<'_, '_> {
-    type Param = Vec<f64>;
-    type Gradient = Vec<f64>;
-    fn gradient(&self, p: &Vec<f64>) -> Result<Vec<f64>, ArgminError> {
-        Ok(self.0.evaluate(p).1)
-    }
-}
-
-fn reason_text(r: &TerminationReason) -> String {
-    match r {
-        TerminationReason::SolverConverged => "converged".into(),
-        TerminationReason::MaxItersReached => "iteration limit reached".into(),
-        other => other.text().to_string(),
-    }
-}
-
-/// Run L-BFGS from `x0`. More–Thuente gives up when the quasi-Newton direction stops being a
-/// descent direction, which near a nearly singular covariance happens long before a stationary
-/// point; L-BFGS is then resumed from the best point with its memory cleared, as long as each
-/// resumption still lowers the NLML (up to 20 times, within the iteration limit).
-fn run_lbfgs(obj: &Objective, x0: Vec<f64>, opts: &FitOptions) -> (u64, String, bool) {
-    let mut from = x0;
-    let mut iterations = 0;
-    let mut last = f64::INFINITY;
-    for _resume in 0..20 {
-        let solver = LBFGS::new(MoreThuenteLineSearch::new(), opts.memory)
-            .with_tolerance_grad(opts.tol_grad)
-            .and_then(|s| s.with_tolerance_cost(opts.tol_cost))
-            .expect("tolerances validated");
-        let budget = opts.max_iters.saturating_sub(iterations).max(1);
-        let run = Executor::new(Problem(obj), solver)
-            .configure(|st| st.param(from.clone()).max_iters(budget))
-            .run();
-        let (iters, text, converged) = match run {
-            Ok(res) => {
-                let st = res.state();
-                match st.get_termination_status() {
-                    TerminationStatus::Terminated(r) => (
-                        st.get_iter(),
-                        reason_text(r),
-                        *r == TerminationReason::SolverConverged,
-                    ),
-                    TerminationStatus::NotTerminated => {
-                        (st.get_iter(), "not terminated".into(), false)
-                    }
-                }
-            }
-            Err(e) => (0, format!("stopped: {e}"), false),
-        };
-        iterations += iters;
-        let best = obj.best.borrow().clone();
-        let stalled = text.contains("descent direction");
-        match best {
-            Some((theta, c))
-                if stalled && c < last - 1e-10 * (1.0 + c.abs()) && iterations < opts.max_iters =>
-            {
-                last = c;
-                from = theta;
-            }
-            _ => return (iterations, text, converged),
-        }
-    }
-    (iterations, "line search stalled 20 times".into(), false)
 }
 
 /// Fit every free parameter of `model` by maximising the marginal likelihood, and store the best
-/// values in the model. `progress` is called once per finished start.
+/// values in the model. `progress` hears of every iteration and every finished start.
 ///
 /// # Errors
-/// Invalid options; [`LikelihoodError::AllStartsFailed`] when no start could even evaluate the
-/// NLML (the first start's error is given).
+/// Invalid options; [`LikelihoodError::AllStartsFailed`] when no start could evaluate the NLML,
+/// with the error at the user's initial values as its source.
 pub fn fit(
     model: &mut Model,
     opts: &FitOptions,
-    progress: &mut dyn FnMut(&StartReport),
+    progress: &mut dyn FnMut(Event),
 ) -> Result<FitReport, LikelihoodError> {
     opts.validate()?;
     let base = model.values();
-    // The user's start must be evaluable: its error is the most useful message there is.
-    if let Err(e) = model.nlml_with(&base, false, &opts.jitter) {
+    let at_initial = model.nlml_with(&base, false, &opts.jitter).err();
+    let (first, note) = match opts.start {
+        StartFrom::Initial => ((Origin::Initial, base.clone()), None),
+        StartFrom::Data => match crate::start::data_driven(model, &base, opts) {
+            Ok((v, note)) => ((Origin::DataDriven, v), Some(note)),
+            Err(e) => (
+                (Origin::Initial, base.clone()),
+                Some(format!(
+                    "no data-driven start ({e}); the first start is the initial values"
+                )),
+            ),
+        },
+    };
+    if let (Some(e), Origin::Initial) = (&at_initial, first.0) {
         return Err(LikelihoodError::AllStartsFailed {
-            first: e.to_string(),
+            source: Box::new(e.clone()),
         });
     }
-    let free: Vec<usize> = (0..model.params.len())
-        .filter(|&i| !model.params[i].fixed)
-        .collect();
-    let theta0: Vec<f64> = free
-        .iter()
-        .map(|&i| model.params[i].transform.to_free(base[i]))
-        .collect();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(opts.seed);
-    let normal = Normal::new(0.0, 1.0).expect("unit normal");
-    let mut starts = Vec::new();
-    for s in 0..=opts.restarts {
-        let x0: Vec<f64> = if s == 0 {
-            theta0.clone()
-        } else {
-            theta0
-                .iter()
-                .zip(&free)
-                .map(|(&t, &i)| {
-                    let scale = match model.params[i].transform {
-                        Transform::Log => 1.0,
-                        Transform::Identity => t.abs().max(1.0),
-                    };
-                    t + opts.perturbation * scale * normal.sample(&mut rng)
-                })
-                .collect()
+    let mut starts = vec![first.clone()];
+    if first.0 == Origin::DataDriven && opts.restarts >= 1 {
+        starts.push((Origin::Initial, base.clone()));
+    }
+    let extra = opts.restarts + 1 - starts.len().min(opts.restarts + 1);
+    starts.extend(crate::start::restarts(model, &first.1, extra, opts));
+    let reports = run_starts(model, opts, starts, progress);
+    let best = pick_best(&reports);
+    let Some(best) = best else {
+        let source = at_initial.unwrap_or_else(|| LikelihoodError::NotEvaluable {
+            what: format!("every start ({})", reports[0].termination),
+        });
+        return Err(LikelihoodError::AllStartsFailed {
+            source: Box::new(source),
+        });
+    };
+    model.set_values(&best.values);
+    Ok(FitReport {
+        evaluations: reports.iter().map(|s| s.evaluations).sum(),
+        best,
+        starts: reports,
+        start_note: note,
+    })
+}
+
+/// Turn a run into a report: a stalled line search counts as converged when a Newton step from
+/// its end would lower the NLML by at most [`NEWTON_DECREASE`] (a unit-free test, unlike |g|).
+fn judge(
+    model: &Model,
+    space: &Space,
+    opts: &FitOptions,
+    start: usize,
+    origin: Origin,
+    initial_nlml: Option<f64>,
+    run: Option<lbfgs::Run>,
+    obj: &ModelObjective,
+    x0: &[f64],
+) -> StartReport {
+    let evaluations = *obj.evals.borrow();
+    let Some(run) = run else {
+        // Nothing free: the "fit" is the evaluation at the start.
+        return StartReport {
+            start,
+            origin,
+            initial_nlml,
+            nlml: initial_nlml.unwrap_or(f64::INFINITY),
+            values: x0.to_vec(),
+            iterations: 0,
+            evaluations,
+            termination: "nothing to fit: every parameter is fixed".into(),
+            converged: initial_nlml.is_some(),
+            gradient_norm: 0.0,
+            jitter: model
+                .nlml_with(x0, false, &opts.jitter)
+                .map_or(f64::NAN, |e| e.jitter),
         };
-        let obj = Objective {
+    };
+    let values = space.to_natural(&run.theta);
+    let gnorm = run.gradient.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let (termination, converged) = match &run.stop {
+        Stop::Gradient => (
+            format!(
+                "converged (largest gradient component {gnorm:.1e} ≤ {:.0e})",
+                opts.tol_grad
+            ),
+            true,
+        ),
+        Stop::Cost => (
+            format!(
+                "converged (an iteration lowered the NLML by at most {:.0e} relative)",
+                opts.tol_cost
+            ),
+            true,
+        ),
+        Stop::MaxIters => (
+            format!(
+                "not converged: the iteration limit ({}) was reached",
+                opts.max_iters
+            ),
+            false,
+        ),
+        Stop::NotEvaluable => (
+            "not converged: the NLML cannot be evaluated at the start".into(),
+            false,
+        ),
+        Stop::LineSearch(why) => {
+            let decrease = 0.5
+                * crate::laplace::curvature(model, &values, &opts.jitter).decrement(&run.gradient);
+            if decrease <= NEWTON_DECREASE {
+                (format!("converged (the line search stalled where a Newton step would lower the NLML by {decrease:.1e})"), true)
+            } else {
+                (format!("not converged: the line search failed ({why}), and a Newton step would still lower the NLML by {decrease:.1e}"), false)
+            }
+        }
+    };
+    let jitter = model
+        .nlml_with(&values, false, &opts.jitter)
+        .map_or(f64::NAN, |e| e.jitter);
+    StartReport {
+        start,
+        origin,
+        initial_nlml,
+        nlml: run.cost,
+        values,
+        iterations: run.iterations,
+        evaluations,
+        termination,
+        converged,
+        gradient_norm: gnorm,
+        jitter,
+    }
+}
+
+/// Run L-BFGS from each start in turn.
+pub(crate) fn run_starts(
+    model: &Model,
+    opts: &FitOptions,
+    starts: Vec<(Origin, Vec<f64>)>,
+    progress: &mut dyn FnMut(Event),
+) -> Vec<StartReport> {
+    let names = model.param_names();
+    let mut reports: Vec<StartReport> = Vec::new();
+    for (s, (origin, x0)) in starts.into_iter().enumerate() {
+        let space = Space::new(model, &x0);
+        let obj = ModelObjective {
             model,
-            free: free.clone(),
-            base: base.clone(),
+            space: space.clone(),
             policy: opts.jitter,
-            cache: RefCell::new(None),
-            best: RefCell::new(None),
+            cache: RefCell::new(VecDeque::new()),
             evals: RefCell::new(0),
         };
-        let initial = obj.evaluate(&x0).0;
-        let initial_nlml = (initial < PENALTY).then_some(initial);
-        let (iterations, termination, converged) = if free.is_empty() || initial_nlml.is_none() {
-            (
-                0,
-                if free.is_empty() {
-                    "nothing to fit".to_string()
-                } else {
-                    "start not evaluable".to_string()
-                },
-                free.is_empty(),
-            )
-        } else {
-            run_lbfgs(&obj, x0.clone(), opts)
-        };
-        let best = obj.best.borrow().clone();
-        let report = match best {
-            Some((theta, c)) => {
-                let (_, g, jitter) = obj.evaluate(&theta);
-                let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
-                // More–Thuente gives up when no descent is left in floating point; at a point whose
-                // gradient is negligible beside the NLML itself that is a stationary point.
-                let stalled = termination.contains("descent direction");
-                // More–Thuente gives up when no descent is left in floating point. Whether that
-                // is a minimum is for the curvature to say: converged when a Newton step would
-                // lower the NLML by less than NEWTON_DECREASE (a unit-free test, unlike |g|).
-                let decrease = if stalled && !converged {
-                    let nat = obj.natural(&theta);
-                    0.5 * crate::laplace::curvature(model, &nat, &opts.jitter).decrement(&g)
-                } else {
-                    f64::NAN
-                };
-                let converged = converged || decrease <= NEWTON_DECREASE;
-                let termination = match (stalled, converged) {
-                    (true, true) => format!(
-                        "converged (the line search stalled where a Newton step would lower the NLML by {decrease:.1e})"
-                    ),
-                    (true, false) => format!(
-                        "not converged: the line search found no descent direction, and a Newton step would still lower the NLML by {decrease:.1e}"
-                    ),
-                    _ => termination,
-                };
-                StartReport {
-                    start: s,
-                    initial_nlml,
-                    nlml: c,
-                    values: obj.natural(&theta),
-                    iterations,
-                    evaluations: *obj.evals.borrow(),
-                    termination,
-                    converged,
-                    gradient_norm: gnorm,
-                    jitter,
-                }
-            }
-            None => StartReport {
+        let best_before = reports.iter().map(|r| r.nlml).fold(f64::INFINITY, f64::min);
+        let theta0 = space.to_free(&x0);
+        let initial = lbfgs::Objective::value_and_gradient(&obj, &theta0).map(|v| v.0);
+        let mut on_iter = |it: u64, theta: &[f64], f: f64| {
+            let values = space.to_natural(theta);
+            progress(Event::Iteration(IterationReport {
                 start: s,
-                initial_nlml,
-                nlml: f64::INFINITY,
-                values: obj.natural(&x0),
-                iterations,
+                origin,
+                iteration: it,
+                nlml: f,
+                best: best_before.min(f),
                 evaluations: *obj.evals.borrow(),
-                termination,
-                converged: false,
-                gradient_norm: f64::NAN,
-                jitter: f64::NAN,
-            },
+                names: &names,
+                values: &values,
+            }));
         };
-        progress(&report);
-        starts.push(report);
+        let run = if space.dim() == 0 {
+            None
+        } else {
+            Some(lbfgs::minimise_with(
+                &obj,
+                theta0.clone(),
+                &opts.settings(),
+                &mut on_iter,
+            ))
+        };
+        let report = judge(model, &space, opts, s, origin, initial, run, &obj, &x0);
+        progress(Event::Start(&report));
+        reports.push(report);
     }
-    let min = starts
+    reports
+}
+
+/// The start with the lowest NLML; among starts that reach one optimum, one that converged.
+pub(crate) fn pick_best(reports: &[StartReport]) -> Option<StartReport> {
+    let min = reports
         .iter()
         .map(|s| s.nlml)
         .filter(|v| v.is_finite())
@@ -401,7 +473,7 @@ pub fn fit(
     // Starts within 1e-6 (relative) of the lowest NLML reach one optimum, as far as the
     // likelihood can tell (a ratio of likelihoods within 1e-4): prefer one that converged.
     let same = |s: &StartReport| s.nlml.is_finite() && s.nlml - min <= 1e-6 * (1.0 + min.abs());
-    let best = starts
+    reports
         .iter()
         .filter(|s| same(s))
         .min_by(|a, b| {
@@ -410,13 +482,4 @@ pub fn fit(
                 .unwrap_or(std::cmp::Ordering::Equal)
         })
         .cloned()
-        .ok_or_else(|| LikelihoodError::AllStartsFailed {
-            first: starts[0].termination.clone(),
-        })?;
-    model.set_values(&best.values);
-    Ok(FitReport {
-        evaluations: starts.iter().map(|s| s.evaluations).sum(),
-        best,
-        starts,
-    })
 }

@@ -9,6 +9,7 @@
 
 use crate::factor::JitterPolicy;
 use crate::model::Model;
+use crate::space::{Space, Transform};
 use crate::LikelihoodError;
 
 /// The uncertainty of every parameter at a fitted point.
@@ -48,32 +49,23 @@ impl Curvature {
 /// The Hessian of the NLML in the free space at `values` (central differences of the exact
 /// gradient, symmetrised) and its pseudo-inverse.
 pub(crate) fn curvature(model: &Model, values: &[f64], policy: &JitterPolicy) -> Curvature {
-    let params = model.params();
-    let free: Vec<usize> = (0..params.len()).filter(|&i| !params[i].fixed).collect();
+    let space = Space::new(model, values);
+    let free = space.free.clone();
     let m = free.len();
-    let theta: Vec<f64> = free
-        .iter()
-        .map(|&i| params[i].transform.to_free(values[i]))
-        .collect();
+    let theta = space.to_free(values);
     let grad_at = |t: &[f64]| -> Result<Vec<f64>, LikelihoodError> {
-        let mut v = values.to_vec();
-        for (k, &i) in free.iter().enumerate() {
-            v[i] = params[i].transform.to_natural(t[k]);
-        }
+        let v = space.to_natural(t);
         let e = model.nlml_with(&v, true, policy)?;
-        Ok(free
-            .iter()
-            .map(|&i| e.gradient[i] * params[i].transform.jacobian(v[i]))
-            .collect())
+        Ok(space.gradient_to_free(&v, &e.gradient))
     };
     let mut h = vec![0.0; m * m];
     for j in 0..m {
         // Log-scale parameters are already relative: a fixed step. A parameter driven to the edge
         // of the floating-point range (an irrelevant input's lengthscale near 1e300) may not be
         // evaluable one step further: its column stays zero, and it is reported unidentifiable.
-        let step = match params[free[j]].transform {
-            crate::Transform::Log => 1e-4,
-            crate::Transform::Identity => 1e-4 * theta[j].abs().max(1.0),
+        let step = match space.transform(j) {
+            Transform::Log { .. } => 1e-4,
+            Transform::Identity => 1e-4 * theta[j].abs().max(1.0),
         };
         let mut tp = theta.clone();
         tp[j] += step;

@@ -13,11 +13,15 @@ mod error;
 pub mod factor;
 pub mod fit;
 pub mod laplace;
+mod lbfgs;
 mod model;
 mod nlml;
 pub mod posterior;
 pub mod problems;
+pub mod space;
+pub mod start;
 
 pub use error::LikelihoodError;
-pub use model::{Channel, Model, Param, ParamKind, Transform};
+pub use model::{Channel, Model, Param, ParamKind};
 pub use nlml::{Evaluation, Factored};
+pub use space::Transform;

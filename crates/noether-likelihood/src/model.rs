@@ -1,47 +1,13 @@
 //! The model: latents with kernels, unknown operator coefficients, observation channels with
 //! data and noise, and the compiled covariance blocks between every pair of channels.
 
+use crate::space::{Transform, NOISE_FLOOR};
 use crate::LikelihoodError;
 use noether_kernels::apply::covariance;
 use noether_kernels::compile::Program;
 use noether_kernels::expr::{Graph, ParamId, Var};
 use noether_kernels::operator::{Names, Operator};
 use noether_kernels::{Kernel, KernelSpec};
-
-/// How a parameter is mapped to the unconstrained space the optimiser works in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transform {
-    /// θ = p: any real value.
-    Identity,
-    /// θ = ln p: p > 0.
-    Log,
-}
-
-impl Transform {
-    /// Natural value → optimiser value.
-    pub fn to_free(self, p: f64) -> f64 {
-        match self {
-            Transform::Identity => p,
-            Transform::Log => p.ln(),
-        }
-    }
-
-    /// Optimiser value → natural value.
-    pub fn to_natural(self, t: f64) -> f64 {
-        match self {
-            Transform::Identity => t,
-            Transform::Log => t.exp(),
-        }
-    }
-
-    /// dp/dθ at the natural value p.
-    pub fn jacobian(self, p: f64) -> f64 {
-        match self {
-            Transform::Identity => 1.0,
-            Transform::Log => p,
-        }
-    }
-}
 
 /// What a parameter is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,6 +95,7 @@ pub struct Model {
     pub(crate) graph: Graph,
     pub(crate) latents: Vec<String>,
     pub(crate) kernels: Vec<Kernel>,
+    pub(crate) specs: Vec<KernelSpec>,
     pub(crate) coefficients: Vec<String>,
     pub(crate) channels: Vec<Channel>,
     pub(crate) params: Vec<Param>,
@@ -168,7 +135,7 @@ impl Model {
                 params.push(Param {
                     name: graph.param_name(p).to_string(),
                     value: 1.0,
-                    transform: Transform::Log,
+                    transform: Transform::POSITIVE,
                     fixed: false,
                     kind: ParamKind::Kernel {
                         latent: name.to_string(),
@@ -192,6 +159,7 @@ impl Model {
             graph,
             latents: latents.iter().map(|l| l.0.to_string()).collect(),
             kernels,
+            specs: latents.iter().map(|l| l.1.clone()).collect(),
             coefficients: coefficients.iter().map(|c| c.0.to_string()).collect(),
             channels: Vec::new(),
             params,
@@ -271,6 +239,7 @@ impl Model {
                 "initial noise variance must be positive and finite, got {noise}"
             )));
         }
+        let mean_square = y.iter().map(|v| v * v).sum::<f64>() / y.len() as f64;
         let operator = self.parse_operator(operator)?;
         self.channels.push(Channel {
             name: name.to_string(),
@@ -278,10 +247,15 @@ impl Model {
             x,
             y,
         });
+        // The floor keeps a learned noise variance positive (a variance of exactly 0 cannot be
+        // predicted from), far below any noise a measurement has.
+        let floor = (NOISE_FLOOR * mean_square)
+            .max(crate::space::TINY)
+            .min(0.5 * noise);
         self.params.push(Param {
             name: format!("noise.{name}"),
             value: noise,
-            transform: Transform::Log,
+            transform: Transform::Log { floor },
             fixed: false,
             kind: ParamKind::Noise {
                 channel: name.to_string(),
@@ -388,7 +362,7 @@ impl Model {
         if !value.is_finite() {
             return Err(bad("not finite"));
         }
-        if self.params[i].transform == Transform::Log && value <= 0.0 {
+        if self.params[i].transform.is_positive() && value <= 0.0 {
             return Err(bad("it must be positive"));
         }
         self.params[i].value = value;
@@ -418,7 +392,7 @@ impl Model {
                 reason: "a positive parameter needs a positive initial value".into(),
             });
         }
-        self.params[i].transform = Transform::Log;
+        self.params[i].transform = Transform::POSITIVE;
         Ok(())
     }
 
@@ -469,5 +443,10 @@ impl Model {
     /// The kernels of the latents.
     pub fn kernels(&self) -> &[Kernel] {
         &self.kernels
+    }
+
+    /// The kernel specifications of the latents, in order.
+    pub fn kernel_specs(&self) -> &[KernelSpec] {
+        &self.specs
     }
 }

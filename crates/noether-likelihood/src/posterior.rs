@@ -63,29 +63,42 @@ impl Posterior<'_> {
     /// as `u_x` or `u_t - a*u_xx`) at `points` (row-major), noise-free.
     ///
     /// # Errors
-    /// A bad operator; points of the wrong dimension.
+    /// A bad operator; points of the wrong dimension; a mean or variance that is not finite (the
+    /// message names the point).
     pub fn predict(
         &mut self,
         target: &str,
         points: &[f64],
         full: bool,
     ) -> Result<Prediction, LikelihoodError> {
+        let names = self.model.names();
+        let op = Operator::parse(target, &mut self.graph, &names)?;
+        self.predict_operator(&op, points, full)
+    }
+
+    fn check_points(&self, op: &Operator, points: &[f64]) -> Result<usize, LikelihoodError> {
         let d = self.model.dim();
         if points.len() % d.max(1) != 0 {
             return Err(LikelihoodError::Data {
-                channel: target.to_string(),
+                channel: op.text.clone(),
                 message: format!(
                     "prediction points need {d} numbers each, got {} numbers",
                     points.len()
                 ),
             });
         }
-        let m = points.len() / d.max(1);
-        let names = self.model.names();
-        let op = Operator::parse(target, &mut self.graph, &names)?;
+        Ok(points.len() / d.max(1))
+    }
+
+    /// K*ᵀ: the covariance between every observation and the operator at each point (n × m).
+    fn cross(
+        &mut self,
+        op: &Operator,
+        points: &[f64],
+        m: usize,
+    ) -> Result<Mat<f64>, LikelihoodError> {
         let gp = &self.values[..self.model.num_graph_params()];
         let n = self.fact.y.len();
-        // K*ᵀ as an n × m matrix, column j the cross-covariances of point j.
         let mut ks = Mat::<f64>::zeros(n, m);
         let offsets = self.model.offsets();
         for (c, ch) in self.model.channels.iter().enumerate() {
@@ -93,7 +106,7 @@ impl Posterior<'_> {
                 &mut self.graph,
                 &self.model.kernels,
                 &self.model.latents,
-                &op,
+                op,
                 &ch.operator,
             )?;
             let prog = Program::compile(&mut self.graph, &[e]);
@@ -104,6 +117,52 @@ impl Posterior<'_> {
                 }
             }
         }
+        Ok(ks)
+    }
+
+    /// The posterior mean of ∂^orders g_latent at `points`: what the data say of one term of an
+    /// operator.
+    ///
+    /// # Errors
+    /// Points of the wrong dimension; a kernel that does not support the order.
+    pub fn term_mean(
+        &mut self,
+        latent: usize,
+        orders: &[u8],
+        points: &[f64],
+    ) -> Result<Vec<f64>, LikelihoodError> {
+        let one = self.graph.constant(1.0);
+        let op = Operator {
+            terms: vec![noether_kernels::operator::Term {
+                latent,
+                orders: orders.to_vec(),
+                coeff: one,
+            }],
+            text: self.model.latents[latent].clone(),
+        };
+        let m = self.check_points(&op, points)?;
+        let ks = self.cross(&op, points, m)?;
+        let n = self.fact.y.len();
+        Ok((0..m)
+            .map(|j| (0..n).map(|i| ks[(i, j)] * self.fact.alpha[i]).sum())
+            .collect())
+    }
+
+    /// [`Posterior::predict`] of an operator already parsed in this posterior's graph.
+    ///
+    /// # Errors
+    /// As [`Posterior::predict`].
+    pub fn predict_operator(
+        &mut self,
+        op: &Operator,
+        points: &[f64],
+        full: bool,
+    ) -> Result<Prediction, LikelihoodError> {
+        let d = self.model.dim();
+        let m = self.check_points(op, points)?;
+        let gp = self.values[..self.model.num_graph_params()].to_vec();
+        let n = self.fact.y.len();
+        let ks = self.cross(op, points, m)?;
         let mean: Vec<f64> = (0..m)
             .map(|j| (0..n).map(|i| ks[(i, j)] * self.fact.alpha[i]).sum())
             .collect();
@@ -112,18 +171,43 @@ impl Posterior<'_> {
             &mut self.graph,
             &self.model.kernels,
             &self.model.latents,
-            &op,
-            &op,
+            op,
+            op,
         )?;
         let prog = Program::compile(&mut self.graph, &[e]);
-        let bound = prog.bind(gp);
+        let bound = prog.bind(&gp);
         let reduce = |a: usize, b: usize| -> f64 { (0..n).map(|i| ks[(i, a)] * v[(i, b)]).sum() };
-        let variance: Vec<f64> = (0..m)
-            .map(|j| {
-                let p = &points[j * d..(j + 1) * d];
-                (prog.eval_pair(&bound, p, p)[0] - reduce(j, j)).max(0.0)
-            })
-            .collect();
+        let mut variance = Vec::with_capacity(m);
+        for j in 0..m {
+            let p = &points[j * d..(j + 1) * d];
+            let prior = prog.eval_pair(&bound, p, p)[0];
+            let var = prior - reduce(j, j);
+            if !(mean[j].is_finite() && var.is_finite()) {
+                return Err(LikelihoodError::NotEvaluable {
+                    what: format!(
+                        "the posterior of `{}` at point {} ({}) is not finite: mean {}, prior variance {prior}, posterior variance {var}",
+                        op.text,
+                        j + 1,
+                        p.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "),
+                        mean[j],
+                    ),
+                });
+            }
+            // Rounding leaves a variance a little below 0 where the data pin the value down (the
+            // cancellation error is about ε·cond(K)·prior, and cond(K) can reach 1e12); a
+            // deficit of a thousandth of the prior is a numerical failure, not a 0.
+            let tol = 1e-3 * prior.abs();
+            if var < -tol {
+                return Err(LikelihoodError::NotEvaluable {
+                    what: format!(
+                        "the posterior variance of `{}` at point {} is negative ({var:e}, prior {prior:e}): the covariance is too ill-conditioned to predict there",
+                        op.text,
+                        j + 1
+                    ),
+                });
+            }
+            variance.push(var.max(0.0));
+        }
         let covariance = full.then(|| {
             let kss = prog.fill(&bound, points, points);
             let mut c = vec![0.0; m * m];

@@ -17,6 +17,8 @@
 
 mod parse;
 
+pub use parse::{MAX_DEPTH, MAX_ORDER};
+
 use crate::expr::{ExprId, Graph};
 use crate::KernelError;
 
@@ -119,4 +121,68 @@ impl Operator {
             .collect::<Vec<_>>()
             .join(" + ")
     }
+}
+
+/// Whether a run of input names can be read in two ways (inputs `x` and `xx`: `u_xx` is `∂x∂x` or
+/// `∂xx`), by the Sardinas–Patterson test for unique decodability, with a witness.
+///
+/// # Errors
+/// Returned, not raised: [`KernelError::AmbiguousInputs`] with a suffix that has two readings.
+///
+/// # Examples
+/// ```
+/// use noether_kernels::operator::ambiguous_inputs;
+/// let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+/// assert!(ambiguous_inputs(&names(&["t", "x"])).is_none());
+/// assert!(ambiguous_inputs(&names(&["x1", "x2", "x12"])).is_none());
+/// let e = ambiguous_inputs(&names(&["x", "xx"])).unwrap().to_string();
+/// assert!(e.contains("`xx` reads as x·x and as xx"), "{e}");
+/// ```
+pub fn ambiguous_inputs(inputs: &[String]) -> Option<KernelError> {
+    // A dangling suffix with the two partial readings that differ by it: `short · dangling =
+    // long` as strings. Names repeated exactly are a clash reported elsewhere.
+    let names: Vec<&str> = inputs
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut queue: Vec<(String, Vec<&str>, Vec<&str>)> = Vec::new();
+    for &a in &names {
+        for &b in &names {
+            if a != b && b.starts_with(a) {
+                queue.push((b[a.len()..].to_string(), vec![a], vec![b]));
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    while let Some((dangling, short, long)) = queue.pop() {
+        if !seen.insert(dangling.clone()) {
+            continue;
+        }
+        for &w in &names {
+            let mut s2 = short.clone();
+            s2.push(w);
+            if w == dangling {
+                let suffix = long.concat();
+                let mut involved: Vec<&str> = s2.iter().chain(&long).copied().collect();
+                involved.sort_unstable();
+                involved.dedup();
+                return Some(KernelError::AmbiguousInputs {
+                    names: involved
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    suffix,
+                    first: s2.join("·"),
+                    second: long.join("·"),
+                });
+            } else if let Some(rest) = dangling.strip_prefix(w) {
+                queue.push((rest.to_string(), s2, long.clone()));
+            } else if let Some(rest) = w.strip_prefix(dangling.as_str()) {
+                queue.push((rest.to_string(), long.clone(), s2));
+            }
+        }
+    }
+    None
 }

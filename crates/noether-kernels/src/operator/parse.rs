@@ -42,6 +42,13 @@ fn tokenize(text: &str) -> Result<Vec<(Tok, usize)>, KernelError> {
             let v = s
                 .parse::<f64>()
                 .map_err(|_| syntax(text, start, format!("bad number `{s}`")))?;
+            if !v.is_finite() {
+                return Err(syntax(
+                    text,
+                    start,
+                    format!("the number `{s}` is too large for a 64-bit float"),
+                ));
+            }
             out.push((Tok::Num(v), start));
         } else if c.is_ascii_alphabetic() || c == '_' {
             let start = i;
@@ -91,7 +98,42 @@ impl Lin {
     }
 }
 
+/// The deepest nesting of parentheses, function calls, signs and powers an operator may have.
+pub const MAX_DEPTH: usize = 100;
+
+/// The highest total order of differentiation of one term.
+pub const MAX_ORDER: usize = 16;
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}
+
+fn too_large(text: &str, at: usize, message: String) -> KernelError {
+    KernelError::TooLarge {
+        text: shorten(text),
+        column: column(text, at),
+        message,
+    }
+}
+
+fn check_order(text: &str, at: usize, orders: &[u8]) -> Result<(), KernelError> {
+    let total: usize = orders.iter().map(|&o| o as usize).sum();
+    if total > MAX_ORDER {
+        return Err(too_large(
+            text,
+            at,
+            format!("a term differentiates to order {total}; at most {MAX_ORDER} is supported"),
+        ));
+    }
+    Ok(())
+}
+
 struct Parser<'a> {
+    depth: usize,
     text: &'a str,
     toks: Vec<(Tok, usize)>,
     pos: usize,
@@ -264,6 +306,20 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<Lin, KernelError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(too_large(
+                self.text,
+                self.at(),
+                format!("nested more than {MAX_DEPTH} levels deep (parentheses, calls, signs or powers)"),
+            ));
+        }
+        let r = self.unary_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn unary_inner(&mut self) -> Result<Lin, KernelError> {
         let start = self.at();
         match self.peek() {
             Tok::Op('-') => {
@@ -412,7 +468,7 @@ impl Parser<'_> {
                 }
             }
             for _ in 0..order {
-                lin = self.diff_lin(lin, input);
+                lin = self.diff_lin(lin, input, at)?;
             }
             any = true;
         }
@@ -433,7 +489,7 @@ impl Parser<'_> {
     }
 
     /// ∂/∂x_i of a linear form, by the product rule.
-    fn diff_lin(&mut self, lin: Lin, i: usize) -> Lin {
+    fn diff_lin(&mut self, lin: Lin, i: usize, at: usize) -> Result<Lin, KernelError> {
         let v = Var::X(i as u16);
         let scalar = self.g.diff(lin.scalar, v);
         let mut out = Lin {
@@ -444,7 +500,8 @@ impl Parser<'_> {
         for ((l, ords), c) in lin.terms.clone() {
             let dc = self.g.diff(c, v);
             let mut higher = ords.clone();
-            higher[i] += 1;
+            higher[i] = higher[i].saturating_add(1);
+            check_order(self.text, at, &higher)?;
             let part = Lin {
                 scalar: self.g.constant(0.0),
                 terms: if self.g.as_const(dc) == Some(0.0) {
@@ -456,7 +513,7 @@ impl Parser<'_> {
             };
             out = self.combine(out, part, 1.0);
         }
-        out
+        Ok(out)
     }
 
     fn unknown(&self, name: &str, at: usize) -> KernelError {
@@ -502,6 +559,19 @@ impl Parser<'_> {
             let (base, suffix) = (&name[..cut], &name[cut + 1..]);
             if let Some(l) = self.names.latents.iter().position(|n| n == base) {
                 if let Some(ords) = split_inputs(suffix, self.g.inputs()) {
+                    if suffix.len()
+                        > MAX_ORDER * self.g.inputs().iter().map(String::len).max().unwrap_or(1)
+                    {
+                        return Err(too_large(
+                            self.text,
+                            start,
+                            format!(
+                                "`{}` differentiates to order over {MAX_ORDER}",
+                                shorten(name)
+                            ),
+                        ));
+                    }
+                    check_order(self.text, start, &ords)?;
                     let one = self.g.constant(1.0);
                     let zero = self.g.constant(0.0);
                     return Ok(Lin {
@@ -532,7 +602,7 @@ fn split_inputs(suffix: &str, inputs: &[String]) -> Option<Vec<u8>> {
             .iter()
             .copied()
             .find(|&i| rest.starts_with(inputs[i].as_str()))?;
-        ords[i] += 1;
+        ords[i] = ords[i].saturating_add(1);
         rest = &rest[inputs[i].len()..];
     }
     Some(ords)
@@ -555,8 +625,12 @@ pub(super) fn parse(text: &str, g: &mut Graph, names: &Names) -> Result<Operator
             });
         }
     }
+    if let Some(e) = super::ambiguous_inputs(g.inputs()) {
+        return Err(e);
+    }
     let toks = tokenize(text)?;
     let mut p = Parser {
+        depth: 0,
         text,
         toks,
         pos: 0,

@@ -1,0 +1,333 @@
+//! L-BFGS in the free parameter space, with argmin's More–Thuente line search.
+//!
+//! argmin's own L-BFGS takes a unit first step along −∇ (from a start whose gradient is 1e5 that
+//! costs a dozen line-search trials), tests an absolute cost change, stores curvature pairs with
+//! sᵀy ≤ 0, and reports a failed line search only as text. This driver follows L-BFGS-B
+//! (Byrd, Lu, Nocedal & Zhu 1995; Zhu et al. 1997, the code SciPy runs) instead:
+//! - the first step (and the first after a reset) is 1/‖d‖, later steps start at 1;
+//! - the line search asks for sufficient decrease c₁ = 1e-3 and curvature c₂ = 0.9, with a width
+//!   tolerance of 0.1 and at most 20 trials;
+//! - a pair is stored only when sᵀy > ε yᵀy, so the inverse-Hessian estimate stays positive
+//!   definite;
+//! - it stops when the largest |∂NLML/∂θ| is at most `tol_grad`, or when an iteration lowers the
+//!   NLML by at most `tol_cost · max(|f|, |f₊|, 1)` (L-BFGS-B's `factr · ε`);
+//! - a failed line search clears the memory and retries along −∇ once before giving up.
+//!
+//! The iteration count is its own, so `max_iters` holds across resets.
+
+use argmin::core::{CostFunction, Error as ArgminError, Executor, Gradient, State};
+use argmin::solver::linesearch::{LineSearch, MoreThuenteLineSearch};
+use std::collections::VecDeque;
+
+/// An evaluated point: θ and f(θ), ∇f(θ) where they exist.
+pub(crate) type Evaluated = (Vec<f64>, Option<(f64, Vec<f64>)>);
+
+/// What the optimiser minimises: value and gradient at θ, `None` where it cannot be evaluated.
+pub(crate) trait Objective {
+    /// f(θ) and ∇f(θ).
+    fn value_and_gradient(&self, theta: &[f64]) -> Option<(f64, Vec<f64>)>;
+}
+
+/// Why a run stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Stop {
+    /// The largest gradient component fell to `tol_grad`.
+    Gradient,
+    /// An iteration lowered the cost by at most `tol_cost` relative.
+    Cost,
+    /// The iteration limit.
+    MaxIters,
+    /// No step along the quasi-Newton or the steepest-descent direction lowered the cost.
+    LineSearch(String),
+    /// The start itself could not be evaluated.
+    NotEvaluable,
+}
+
+/// The settings the driver uses.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Settings {
+    pub(crate) memory: usize,
+    pub(crate) max_iters: u64,
+    pub(crate) tol_grad: f64,
+    pub(crate) tol_cost: f64,
+}
+
+/// Where a run ended.
+#[derive(Clone, Debug)]
+pub(crate) struct Run {
+    pub(crate) theta: Vec<f64>,
+    pub(crate) cost: f64,
+    pub(crate) gradient: Vec<f64>,
+    pub(crate) iterations: u64,
+    pub(crate) stop: Stop,
+}
+
+/// The line search's view of the objective (argmin owns its problem; this borrows ours). argmin
+/// asks for the cost and the gradient at a point separately: one evaluation serves both.
+struct Line<'a, O: Objective> {
+    obj: &'a O,
+    last: std::cell::RefCell<Option<Evaluated>>,
+}
+
+impl<O: Objective> Line<'_, O> {
+    fn eval(&self, p: &[f64]) -> Option<(f64, Vec<f64>)> {
+        if let Some((q, v)) = self.last.borrow().as_ref() {
+            if q == p {
+                return v.clone();
+            }
+        }
+        let v = self.obj.value_and_gradient(p);
+        *self.last.borrow_mut() = Some((p.to_vec(), v.clone()));
+        v
+    }
+}
+
+/// A cost argmin's line search can work with at a point where ours cannot be evaluated: large
+/// enough that the search backs off, finite so that its interpolation never meets a NaN.
+const PENALTY: f64 = 1e100;
+
+impl<O: Objective> CostFunction for Line<'_, O> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, p: &Vec<f64>) -> Result<f64, ArgminError> {
+        Ok(self.eval(p).map_or(PENALTY, |v| v.0))
+    }
+}
+
+impl<O: Objective> Gradient for Line<'_, O> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, p: &Vec<f64>) -> Result<Vec<f64>, ArgminError> {
+        Ok(self.eval(p).map_or_else(|| vec![0.0; p.len()], |v| v.1))
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn inf_norm(a: &[f64]) -> f64 {
+    a.iter().fold(0.0, |m, v| m.max(v.abs()))
+}
+
+/// −H g by the two-loop recursion (Nocedal & Wright 2006, algorithm 7.4), H₀ = γI with
+/// γ = sᵀy / yᵀy of the newest pair.
+fn direction(g: &[f64], pairs: &VecDeque<(Vec<f64>, Vec<f64>)>) -> Vec<f64> {
+    let mut q = g.to_vec();
+    let mut alphas = Vec::with_capacity(pairs.len());
+    for (s, y) in pairs.iter().rev() {
+        let rho = 1.0 / dot(y, s);
+        let a = rho * dot(s, &q);
+        for (qi, yi) in q.iter_mut().zip(y) {
+            *qi -= a * yi;
+        }
+        alphas.push((a, rho));
+    }
+    let gamma = pairs.back().map_or(1.0, |(s, y)| dot(s, y) / dot(y, y));
+    for v in &mut q {
+        *v *= gamma;
+    }
+    for ((s, y), (a, rho)) in pairs.iter().zip(alphas.into_iter().rev()) {
+        let b = rho * dot(y, &q);
+        for (qi, si) in q.iter_mut().zip(s) {
+            *qi += (a - b) * si;
+        }
+    }
+    q.iter().map(|v| -v).collect()
+}
+
+/// One More–Thuente line search from θ along d: the new point, or why there is none.
+fn line_search<O: Objective>(
+    obj: &O,
+    theta: &[f64],
+    f: f64,
+    g: &[f64],
+    d: Vec<f64>,
+    step: f64,
+) -> Result<(Vec<f64>, f64, Vec<f64>), String> {
+    let mut ls = MoreThuenteLineSearch::new()
+        .with_c(1e-3, 0.9)
+        .and_then(|l| l.with_width_tolerance(0.1))
+        .map_err(|e| e.to_string())?;
+    ls.search_direction(d);
+    ls.initial_step_length(step).map_err(|e| e.to_string())?;
+    let line = Line {
+        obj,
+        last: std::cell::RefCell::new(None),
+    };
+    let res = Executor::new(line, ls)
+        .configure(|c| {
+            c.param(theta.to_vec())
+                .gradient(g.to_vec())
+                .cost(f)
+                .max_iters(20)
+        })
+        .run()
+        .map_err(|e| match e.downcast_ref::<argmin::core::ArgminError>() {
+            Some(argmin::core::ArgminError::ConditionViolated { text }) => text.clone(),
+            _ => e.to_string(),
+        })?;
+    let st = res.state();
+    let Some(p) = st.get_param() else {
+        return Err("no point met the Wolfe conditions within 20 trials".into());
+    };
+    let line = res
+        .problem
+        .problem
+        .as_ref()
+        .expect("the executor returns its problem");
+    match line.eval(p) {
+        Some((fp, gp)) if fp < f => Ok((p.clone(), fp, gp)),
+        Some(_) => Err("the step found does not lower the NLML".into()),
+        None => Err("the step found cannot be evaluated".into()),
+    }
+}
+
+/// Minimise from θ₀.
+#[cfg(test)]
+pub(crate) fn minimise<O: Objective>(obj: &O, theta0: Vec<f64>, s: &Settings) -> Run {
+    minimise_with(obj, theta0, s, &mut |_, _, _| {})
+}
+
+/// Minimise from θ₀, telling `on_iteration(iterations, θ, f)` after every iteration.
+pub(crate) fn minimise_with<O: Objective>(
+    obj: &O,
+    theta0: Vec<f64>,
+    s: &Settings,
+    on_iteration: &mut dyn FnMut(u64, &[f64], f64),
+) -> Run {
+    let Some((mut f, mut g)) = obj.value_and_gradient(&theta0) else {
+        return Run {
+            gradient: vec![f64::NAN; theta0.len()],
+            theta: theta0,
+            cost: f64::INFINITY,
+            iterations: 0,
+            stop: Stop::NotEvaluable,
+        };
+    };
+    let mut theta = theta0;
+    let mut pairs: VecDeque<(Vec<f64>, Vec<f64>)> = VecDeque::with_capacity(s.memory);
+    let mut iterations = 0;
+    let stop = loop {
+        if inf_norm(&g) <= s.tol_grad {
+            break Stop::Gradient;
+        }
+        if iterations >= s.max_iters {
+            break Stop::MaxIters;
+        }
+        let mut d = direction(&g, &pairs);
+        let slope = dot(&d, &g);
+        if slope.is_nan() || slope >= 0.0 {
+            pairs.clear();
+            d = g.iter().map(|v| -v).collect();
+        }
+        let step = if pairs.is_empty() {
+            1.0 / dot(&d, &d).sqrt()
+        } else {
+            1.0
+        };
+        let next = match line_search(obj, &theta, f, &g, d, step) {
+            Ok(n) => n,
+            Err(why) if pairs.is_empty() => break Stop::LineSearch(why),
+            Err(_) => {
+                // The curvature pairs may describe another region: forget them, try −∇.
+                pairs.clear();
+                continue;
+            }
+        };
+        iterations += 1;
+        let (t1, f1, g1) = next;
+        let sv: Vec<f64> = t1.iter().zip(&theta).map(|(a, b)| a - b).collect();
+        let yv: Vec<f64> = g1.iter().zip(&g).map(|(a, b)| a - b).collect();
+        if dot(&sv, &yv) > f64::EPSILON * dot(&yv, &yv) {
+            if pairs.len() == s.memory {
+                pairs.pop_front();
+            }
+            pairs.push_back((sv, yv));
+        }
+        let decrease = f - f1;
+        let scale = f.abs().max(f1.abs()).max(1.0);
+        theta = t1;
+        f = f1;
+        g = g1;
+        on_iteration(iterations, &theta, f);
+        if decrease <= s.tol_cost * scale {
+            break Stop::Cost;
+        }
+    };
+    Run {
+        theta,
+        cost: f,
+        gradient: g,
+        iterations,
+        stop,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// The Rosenbrock function: a curved valley that needs curvature information.
+    struct Rosenbrock {
+        evals: Cell<u64>,
+    }
+
+    impl Objective for Rosenbrock {
+        fn value_and_gradient(&self, t: &[f64]) -> Option<(f64, Vec<f64>)> {
+            self.evals.set(self.evals.get() + 1);
+            let (x, y) = (t[0], t[1]);
+            let f = (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2);
+            let g = vec![
+                -2.0 * (1.0 - x) - 400.0 * x * (y - x * x),
+                200.0 * (y - x * x),
+            ];
+            Some((f, g))
+        }
+    }
+
+    #[test]
+    fn rosenbrock_minimum_is_found_in_few_evaluations() {
+        let r = Rosenbrock {
+            evals: Cell::new(0),
+        };
+        let run = minimise(
+            &r,
+            vec![-1.2, 1.0],
+            &Settings {
+                memory: 10,
+                max_iters: 200,
+                tol_grad: 1e-8,
+                tol_cost: 0.0,
+            },
+        );
+        assert!((run.theta[0] - 1.0).abs() < 1e-6 && (run.theta[1] - 1.0).abs() < 1e-6);
+        // SciPy's L-BFGS-B (m = 10) needs 46 evaluations (SciPy 1.17.1) from (−1.2, 1) with these tolerances;
+        // a driver that wastes trials needs hundreds.
+        // This driver: 43.
+        assert!(r.evals.get() <= 50, "{} evaluations", r.evals.get());
+    }
+
+    #[test]
+    fn iteration_limit_holds_and_an_unevaluable_start_is_reported() {
+        let r = Rosenbrock {
+            evals: Cell::new(0),
+        };
+        let s = Settings {
+            memory: 5,
+            max_iters: 3,
+            tol_grad: 0.0,
+            tol_cost: 0.0,
+        };
+        let run = minimise(&r, vec![-1.2, 1.0], &s);
+        assert_eq!((run.iterations, run.stop), (3, Stop::MaxIters));
+        struct Never;
+        impl Objective for Never {
+            fn value_and_gradient(&self, _: &[f64]) -> Option<(f64, Vec<f64>)> {
+                None
+            }
+        }
+        assert_eq!(minimise(&Never, vec![0.0], &s).stop, Stop::NotEvaluable);
+    }
+}
