@@ -9,6 +9,15 @@ use noether_likelihood::fit::{Event, StartReport};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// Progress and summaries go to stderr; if stderr is gone there is no one to tell, so a failed
+/// write there is ignored rather than a panic (what `eprintln!` does).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "noether",
@@ -83,57 +92,84 @@ fn show_start_report(s: &StartReport) {
     let init = s
         .initial_nlml
         .map_or("not evaluable".to_string(), |v| format!("{v:.6}"));
-    eprintln!(
+    say!(
         "  start {} ({}): NLML {init} -> {:.6} in {} iterations, {} evaluations; {}",
-        s.start, s.origin, s.nlml, s.iterations, s.evaluations, s.termination
+        s.start,
+        s.origin,
+        s.nlml,
+        s.iterations,
+        s.evaluations,
+        s.termination
     );
 }
 
 fn summary(r: &FitResult) {
-    let se = |s: Option<f64>| s.map_or("not identifiable".to_string(), |s| format!("{s:.3e}"));
-    eprintln!(
+    let se = |e: &noether_infer::Estimate| match (e.fixed, e.std_error) {
+        (true, _) => "fixed".to_string(),
+        (false, Some(s)) => format!("{s:.3e}"),
+        (false, None) => "not identifiable".to_string(),
+    };
+    say!(
         "\n  {:<28} {:>16} {:>18}",
-        "parameter", "value", "standard error"
+        "parameter",
+        "value",
+        "standard error"
     );
     for (n, e) in &r.parameters {
-        eprintln!("  {n:<28} {:>16.8} {:>18}", e.value, se(e.std_error));
+        say!("  {n:<28} {:>16.8} {:>18}", e.value, se(e));
     }
     for (l, ps) in &r.kernels {
         for (n, e) in ps {
-            eprintln!(
+            say!(
                 "  {:<28} {:>16.6e} {:>18}",
                 format!("{l}.{n}"),
                 e.value,
-                se(e.std_error)
+                se(e)
             );
         }
     }
     for (c, e) in &r.noise {
-        eprintln!(
+        say!(
             "  {:<28} {:>16.6e} {:>18}",
             format!("noise.{c}"),
             e.value,
-            se(e.std_error)
+            se(e)
         );
     }
-    eprintln!("  NLML {:.6}; jitter {:e}", r.nlml, r.jitter);
+    say!("  NLML {:.6}; jitter {:e}", r.nlml, r.jitter);
     if !r.optimizer.converged {
-        eprintln!("  warning: best start: {}", r.optimizer.termination);
+        say!("  warning: best start: {}", r.optimizer.termination);
     }
     if !r.unidentifiable.is_empty() {
-        eprintln!(
+        say!(
             "  note: the data cannot identify {}",
             r.unidentifiable.join(", ")
+        );
+    }
+    for n in &r.notes {
+        say!("  note: {n}");
+    }
+    if let Some(n) = &r.optimizer.start_note {
+        say!(
+            "  start {} ({}) won; data-driven start: {n}",
+            r.optimizer.best_start,
+            r.optimizer.best_origin
         );
     }
 }
 
 fn emit(out: Option<&Path>, text: &str) -> Result<(), InferError> {
+    use std::io::Write as _;
     match out {
         Some(p) => write_atomic(p, text.as_bytes()),
         None => {
-            print!("{text}");
-            Ok(())
+            let mut o = std::io::stdout().lock();
+            o.write_all(text.as_bytes())
+                .and_then(|_| o.flush())
+                .map_err(|e| InferError::Io {
+                    path: "standard output".into(),
+                    message: e.to_string(),
+                })
         }
     }
 }
@@ -155,7 +191,7 @@ fn fit(
     if let Some(s) = seed {
         problem.fit.seed = s;
     }
-    eprintln!(
+    say!(
         "noether fit {}: {} starts",
         path.display(),
         problem.fit.restarts + 1
@@ -185,50 +221,86 @@ fn predict(result: &Path, target: &str, at: &Path, out: Option<&Path>) -> Result
     emit(out, &csv)
 }
 
+/// The most evaluations `nlml --repeat` makes.
+const MAX_REPEAT: usize = 100_000;
+
 fn nlml(path: &Path, repeat: usize) -> Result<(), InferError> {
+    if repeat == 0 || repeat > MAX_REPEAT {
+        return Err(InferError::Field {
+            field: "--repeat".into(),
+            message: format!("must be from 1 to {MAX_REPEAT}, got {repeat}"),
+        });
+    }
     let report = Problem::from_file(path)?.nlml(repeat)?;
     emit(None, &json(&report))
 }
 
 fn demo(out: &Path, restarts: usize, seed: u64) -> Result<(), InferError> {
-    eprintln!("noether demo: u_t - a*u_xx = f (problem E4), 20 u + 20 f noise-free points, SE kernel, {} starts", restarts + 1);
+    say!("noether demo: u_t - a*u_xx = f (problem E4), 20 u + 20 f noise-free points, SE kernel, {} starts", restarts + 1);
     let r = heat::run(restarts, seed, 50, &mut show_start)?;
-    std::fs::create_dir_all(out).map_err(|e| InferError::Io {
-        path: out.display().to_string(),
-        message: e.to_string(),
-    })?;
-    let result = r.fitted.result();
-    write_atomic(&out.join("result.json"), json(&result).as_bytes())?;
-    let figures = heat::figures(&r, out)?;
-    eprintln!(
+    // The folder's result and figures are written whole or not at all: on a failure part-way,
+    // what this run wrote is removed again.
+    let existed = out.exists();
+    let listing = |d: &Path| -> std::collections::BTreeSet<PathBuf> {
+        std::fs::read_dir(d)
+            .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default()
+    };
+    let before = listing(out);
+    let written = (|| {
+        std::fs::create_dir_all(out).map_err(|e| InferError::Io {
+            path: out.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let result = r.fitted.result();
+        write_atomic(&out.join("result.json"), json(&result).as_bytes())?;
+        let figures = heat::figures(&r, out)?;
+        Ok::<_, InferError>((result, figures))
+    })();
+    let (result, figures) = match written {
+        Ok(w) => w,
+        Err(e) => {
+            if existed {
+                for p in listing(out).difference(&before) {
+                    let _ = std::fs::remove_file(p);
+                }
+            } else {
+                let _ = std::fs::remove_dir_all(out);
+            }
+            return Err(e);
+        }
+    };
+    say!(
         "\n  {:<34} {:>22} {:>12}",
-        "quantity", "noether", "published"
+        "quantity",
+        "noether",
+        "published"
     );
     let se = r
         .a_std_error
         .map_or("not identifiable".into(), |s| format!("{s:.2e}"));
-    eprintln!(
+    say!(
         "  {:<34} {:>22} {:>12}",
         "a",
         format!("{:.6} ± {se}", r.a),
         heat::PUBLISHED_A
     );
-    eprintln!(
+    say!(
         "  {:<34} {:>22.2e} {:>12.2e}",
         "relative L2 error of u, 50 × 50",
         r.error_u,
         heat::PUBLISHED_ERRORS.0
     );
-    eprintln!(
+    say!(
         "  {:<34} {:>22.2e} {:>12.2e}",
         "relative L2 error of f, 50 × 50",
         r.error_f,
         heat::PUBLISHED_ERRORS.1
     );
     if !result.optimizer.converged {
-        eprintln!("  note: {}", result.optimizer.termination);
+        say!("  note: {}", result.optimizer.termination);
     }
-    eprintln!(
+    say!(
         "\n  wrote {} and {}",
         out.join("result.json").display(),
         figures.join(", ")
@@ -261,7 +333,7 @@ fn main() -> ExitCode {
     match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("noether: {e}");
+            say!("noether: {e}");
             ExitCode::FAILURE
         }
     }

@@ -18,30 +18,6 @@ pub(crate) struct ChannelData {
     pub(crate) rows: Vec<usize>,
 }
 
-/// Read a JSON file into `T`, with errors that name the file, line and column.
-pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, InferError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| InferError::Io {
-        path: shown.clone(),
-        message: e.to_string(),
-    })?;
-    serde_json::from_str(&text).map_err(|e| {
-        let msg = e.to_string();
-        let msg = msg.split(" at line ").next().unwrap_or_default();
-        let msg = match msg {
-            m if m.contains("untagged enum Init") => {
-                "an initial value must be a number or {\"value\": v, \"fixed\": bool, \"positive\": bool}".to_string()
-            }
-            m if m.contains("untagged enum Lengthscales") => "lengthscales must be one number or a list with one per input".to_string(),
-            m if m.contains("untagged enum Data") => {
-                "data must be a CSV path, {\"csv\": path, \"y\": column} or {\"x\": [[...]], \"y\": [...]}".to_string()
-            }
-            m => m.to_string(),
-        };
-        InferError::Json { path: shown, line: e.line(), column: e.column(), message: msg }
-    })
-}
-
 fn positive(field: &str, init: &Init) -> Result<(), InferError> {
     let v = init.value();
     if !(v.is_finite() && v > 0.0) {
@@ -77,6 +53,22 @@ fn own_parameter(
     }
 }
 
+/// Whether `s` is a run of input names (`tx`, `x1x2`).
+fn splits_into(s: &str, inputs: &[String]) -> bool {
+    let mut reach = vec![false; s.len() + 1];
+    reach[0] = true;
+    for i in 0..s.len() {
+        if reach[i] {
+            for n in inputs {
+                if !n.is_empty() && s[i..].starts_with(n.as_str()) {
+                    reach[i + n.len()] = true;
+                }
+            }
+        }
+    }
+    !s.is_empty() && reach[s.len()]
+}
+
 fn is_name(s: &str) -> bool {
     let mut c = s.chars();
     c.next().is_some_and(|f| f.is_ascii_alphabetic())
@@ -90,7 +82,7 @@ impl Problem {
     /// [`InferError::Io`] for a file that cannot be read; [`InferError::Json`] with the line and
     /// column of JSON that does not parse or does not fit the format.
     pub fn from_file(path: &Path) -> Result<Problem, InferError> {
-        let mut p: Problem = read_json(path)?;
+        let mut p: Problem = crate::json::read_json(path, crate::json::PROBLEM_OBJECTS)?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         p.base = if dir.is_absolute() {
             dir
@@ -154,6 +146,9 @@ impl Problem {
         for (i, n) in self.inputs.iter().enumerate() {
             declare(n, "an input", format!("inputs[{i}]"))?;
         }
+        if let Some(e) = noether_kernels::operator::ambiguous_inputs(&self.inputs) {
+            return Err(InferError::field("inputs", e.to_string()));
+        }
         if self.latents.is_empty() {
             return Err(InferError::field(
                 "latents",
@@ -209,8 +204,36 @@ impl Problem {
                 "at least one channel of observations is needed",
             ));
         }
+        // A latent or parameter that reads as a derivative of a latent (`u_x` beside `u`) makes
+        // every operator that mentions it ambiguous.
+        for (name, what) in self
+            .latents
+            .keys()
+            .map(|n| (n, "latents"))
+            .chain(self.parameters.keys().map(|n| (n, "parameters")))
+        {
+            if let Some(l) = self.derivative_of(name) {
+                return Err(InferError::field(
+                    format!("{what}.{name}"),
+                    format!(
+                        "`{name}` reads as a derivative of the latent `{l}`; rename it (say `{}`)",
+                        name.replace('_', "")
+                    ),
+                ));
+            }
+        }
         for (i, c) in self.channels.iter().enumerate() {
             let f = format!("channels[{i}]");
+            if !is_name(&c.name) {
+                return Err(InferError::field(
+                    format!("{f}.name"),
+                    format!(
+                        "`{}` is not a valid channel name (a letter, then letters, digits or _)",
+                        c.name
+                    ),
+                ));
+            }
+            self.check_channel_name(i)?;
             if self.channels[..i].iter().any(|d| d.name == c.name) {
                 return Err(InferError::field(
                     format!("{f}.name"),
@@ -224,6 +247,52 @@ impl Problem {
             .map_err(|e| InferError::field("fit", e.to_string()))
     }
 
+    /// The latent that `name` reads as a derivative of (`u` for `u_tx`), if any.
+    fn derivative_of(&self, name: &str) -> Option<&str> {
+        self.latents.keys().find_map(|l| {
+            let suffix = name.strip_prefix(l.as_str())?.strip_prefix('_')?;
+            splits_into(suffix, &self.inputs).then_some(l.as_str())
+        })
+    }
+
+    /// A channel's name may be used in place of its operator (`--channel u_x`): a name that also
+    /// reads as an operator must be that operator.
+    fn check_channel_name(&self, i: usize) -> Result<(), InferError> {
+        let c = &self.channels[i];
+        let field = format!("channels[{i}].name");
+        let rename = |why: String| {
+            Err(InferError::field(
+                field.clone(),
+                format!("{why}; rename the channel (say `{}_obs`)", c.name),
+            ))
+        };
+        if self.inputs.contains(&c.name) {
+            return rename(format!("`{}` is also an input", c.name));
+        }
+        if self.parameters.contains_key(&c.name) {
+            return rename(format!("`{}` is also a parameter", c.name));
+        }
+        if !self.latents.contains_key(&c.name) && self.derivative_of(&c.name).is_none() {
+            return Ok(());
+        }
+        let mut g = noether_kernels::expr::Graph::new(&self.inputs);
+        let names = noether_kernels::operator::Names {
+            latents: self.latents.keys().cloned().collect(),
+            parameters: self.parameters.keys().cloned().collect(),
+        };
+        let parse = |g: &mut noether_kernels::expr::Graph, t: &str| {
+            noether_kernels::operator::Operator::parse(t, g, &names)
+                .map(|o| o.to_canonical_text(g, &names.latents))
+        };
+        match (parse(&mut g, &c.name), parse(&mut g, &c.operator)) {
+            (Ok(a), Ok(b)) if a != b => rename(format!(
+                "`{}` reads as the operator {a}, but the channel observes {b}",
+                c.name
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn load_channel(&self, i: usize) -> Result<ChannelData, InferError> {
         let c = &self.channels[i];
         let d = self.inputs.len();
@@ -234,6 +303,15 @@ impl Problem {
                     Data::Column { y, .. } => y.as_str(),
                     _ => "y",
                 };
+                if self.inputs.iter().any(|n| n == ycol) {
+                    return Err(InferError::field(
+                        format!("{field}.data"),
+                        match &c.data {
+                            Data::Column { .. } => format!("the observations would come from `{ycol}`, which is an input column; name the column that holds the observations"),
+                            _ => "the input `y` is also the default observation column `y`: give the observation column as {\"csv\": path, \"y\": column}, or rename the input".to_string(),
+                        },
+                    ));
+                }
                 let t = Table::read(&self.resolve(path))?;
                 let x = t.points(&self.inputs)?;
                 let k = t.column(ycol, &format!("the observations of channel `{}`", c.name))?;
@@ -376,6 +454,8 @@ impl Problem {
             .map_err(InferError::model(ctx))?;
             m.fix(&format!("noise.{}", c.name), c.noise.fixed())
                 .map_err(InferError::model("noise"))?;
+            m.set_source(&c.name, &cd.source, cd.rows.clone())
+                .map_err(InferError::model("data"))?;
             data.push(cd);
         }
         // A covariance that needs jitter, or cannot be factored at all, at the initial values is

@@ -34,64 +34,98 @@ impl Table {
         Table::parse(&text, &shown)
     }
 
-    /// Parse CSV text; `path` names it in messages.
+    /// Parse CSV text; `path` names it in messages. Fields may be quoted; a UTF-8 byte-order
+    /// mark before the header is skipped; blank lines are skipped.
     ///
     /// # Errors
-    /// As [`Table::read`].
+    /// As [`Table::read`]; a header with an empty or repeated column name.
     pub fn parse(text: &str, path: &str) -> Result<Table, InferError> {
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty());
-        let Some((_, header)) = lines.next() else {
-            return Err(InferError::Csv {
-                path: path.into(),
-                row: 1,
-                column: String::new(),
-                message: "the file is empty: a header row is needed".into(),
-            });
+        let err = |row: usize, column: &str, message: String| InferError::Csv {
+            path: path.into(),
+            row,
+            column: column.into(),
+            message,
         };
-        let columns: Vec<String> = header
-            .split(',')
-            .map(|c| c.trim().trim_matches('"').to_string())
-            .collect();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        // The reader's own line count skips blank lines: count from the byte offset instead.
+        let bytes = text.as_bytes();
+        let line_of = |byte: u64| {
+            let mut at = (byte as usize).min(bytes.len());
+            while at < bytes.len() && (bytes[at] == b'\n' || bytes[at] == b'\r') {
+                at += 1;
+            }
+            bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1
+        };
+        let mut records = reader.records();
+        let mut columns: Option<Vec<String>> = None;
         let mut rows = Vec::new();
         let mut line_numbers = Vec::new();
-        for (i, line) in lines {
-            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-            if fields.len() != columns.len() {
-                return Err(InferError::Csv {
-                    path: path.into(),
-                    row: i + 1,
-                    column: String::new(),
-                    message: format!(
-                        "{} fields, but the header has {} columns",
-                        fields.len(),
-                        columns.len()
-                    ),
-                });
+        for rec in records.by_ref() {
+            let rec = rec.map_err(|e| {
+                let line = e.position().map_or(0, |p| line_of(p.byte()));
+                err(line, "", format!("not valid CSV: {e}"))
+            })?;
+            let line = rec.position().map_or(0, |p| line_of(p.byte()));
+            if rec.iter().all(str::is_empty) {
+                continue;
             }
-            let mut row = Vec::with_capacity(fields.len());
-            for (f, name) in fields.iter().zip(&columns) {
-                let v: f64 = f.parse().map_err(|_| InferError::Csv {
-                    path: path.into(),
-                    row: i + 1,
-                    column: name.clone(),
-                    message: format!("`{f}` is not a number"),
-                })?;
+            let Some(cols) = &columns else {
+                let cols: Vec<String> = rec.iter().map(str::to_string).collect();
+                for (k, c) in cols.iter().enumerate() {
+                    if c.is_empty() {
+                        return Err(err(
+                            line,
+                            "",
+                            format!("column {} of the header has no name", k + 1),
+                        ));
+                    }
+                    if cols[..k].contains(c) {
+                        return Err(err(
+                            line,
+                            c,
+                            "the header names this column twice: rename one".into(),
+                        ));
+                    }
+                }
+                columns = Some(cols);
+                continue;
+            };
+            if rec.len() != cols.len() {
+                return Err(err(
+                    line,
+                    "",
+                    format!(
+                        "{} fields, but the header has {} columns",
+                        rec.len(),
+                        cols.len()
+                    ),
+                ));
+            }
+            let mut row = Vec::with_capacity(rec.len());
+            for (f, name) in rec.iter().zip(cols) {
+                let v: f64 = f
+                    .parse()
+                    .map_err(|_| err(line, name, format!("`{f}` is not a number")))?;
                 if !v.is_finite() {
-                    return Err(InferError::Csv {
-                        path: path.into(),
-                        row: i + 1,
-                        column: name.clone(),
-                        message: format!("{f} is not a finite number"),
-                    });
+                    return Err(err(line, name, format!("{f} is not a finite number")));
                 }
                 row.push(v);
             }
             rows.push(row);
-            line_numbers.push(i + 1);
+            line_numbers.push(line);
         }
+        let Some(columns) = columns else {
+            return Err(err(
+                1,
+                "",
+                "the file is empty: a header row is needed".into(),
+            ));
+        };
         Ok(Table {
             path: path.into(),
             columns,
@@ -154,7 +188,15 @@ mod tests {
             e.contains("row 2, column `y`") && e.contains("not a finite number"),
             "{e}"
         );
-        let t = Table::parse("t,x,y\n0,1,2\n", "d.csv").unwrap();
+        let t = Table::parse("\u{feff}\"t\",x,y\n0,1,2\n", "d.csv").unwrap();
+        assert_eq!(t.columns, ["t", "x", "y"]);
+        let e = Table::parse("t,x,t\n0,1,2\n", "d.csv")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "d.csv, row 1, column `t`: the header names this column twice: rename one"
+        );
         let e = t.column("z", "the observations").unwrap_err().to_string();
         assert_eq!(
             e,

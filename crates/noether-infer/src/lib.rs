@@ -25,6 +25,7 @@
 mod build;
 pub mod data;
 mod error;
+mod json;
 pub mod plot;
 mod problem;
 mod result;

@@ -1,13 +1,15 @@
 //! The problem description: the JSON file format and, being its serde form, the Rust builder.
 
 use noether_likelihood::fit::FitOptions;
-use serde::{Deserialize, Serialize};
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// An initial value: a number, or `{"value": v, "fixed": true}` (kept, not learned), or, for an
 /// operator coefficient, `{"value": v, "positive": true}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Init {
     /// A number, learned from the data.
@@ -85,7 +87,7 @@ impl From<f64> for Init {
 }
 
 /// One lengthscale per input (in input order), or one shared.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Lengthscales {
     /// One per input.
@@ -155,7 +157,7 @@ impl Latent {
 }
 
 /// Where a channel's observations come from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Data {
     /// A CSV whose header holds the input names and `y`.
@@ -307,5 +309,115 @@ impl Problem {
     pub fn seed(mut self, s: u64) -> Problem {
         self.fit.seed = s;
         self
+    }
+}
+
+/// One documented form each: a number, or an object of options (never an array, which serde
+/// would otherwise read as the object's fields in order: `[2.0, true]` as "fixed 2").
+impl<'de> Deserialize<'de> for Init {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Init;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an initial value: a number or {\"value\": v, \"fixed\": bool, \"positive\": bool}")
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Init, E> {
+                Ok(Init::Value(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Init, E> {
+                Ok(Init::Value(v as f64))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Init, E> {
+                Ok(Init::Value(v as f64))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Init, A::Error> {
+                InitSpec::deserialize(MapAccessDeserializer::new(m)).map(Init::Spec)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Lengthscales {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Lengthscales;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("lengthscales: one initial value, or a list with one per input")
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Lengthscales, E> {
+                Ok(Lengthscales::Shared(Init::Value(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Lengthscales, E> {
+                Ok(Lengthscales::Shared(Init::Value(v as f64)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Lengthscales, E> {
+                Ok(Lengthscales::Shared(Init::Value(v as f64)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Lengthscales, A::Error> {
+                InitSpec::deserialize(MapAccessDeserializer::new(m))
+                    .map(|s| Lengthscales::Shared(Init::Spec(s)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<Lengthscales, A::Error> {
+                Vec::<Init>::deserialize(SeqAccessDeserializer::new(s)).map(Lengthscales::PerInput)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The object form of `data`: which fields are present decides the kind.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataObject {
+    csv: Option<PathBuf>,
+    y: Option<serde_json::Value>,
+    x: Option<Vec<Vec<f64>>>,
+}
+
+impl<'de> Deserialize<'de> for Data {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Data;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("data: a CSV path, {\"csv\": path, \"y\": column} or {\"x\": [[...]], \"y\": [...]}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Data, E> {
+                if v.is_empty() {
+                    return Err(E::custom("data: the CSV path is empty"));
+                }
+                Ok(Data::Csv(PathBuf::from(v)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Data, A::Error> {
+                let o = DataObject::deserialize(MapAccessDeserializer::new(m))?;
+                match (o.csv, o.x, o.y) {
+                    (Some(csv), None, Some(serde_json::Value::String(y))) if !y.is_empty() => {
+                        Ok(Data::Column { csv, y })
+                    }
+                    (Some(_), None, _) => Err(de::Error::custom(
+                        "data: with \"csv\", \"y\" names the column of observations (a non-empty string)",
+                    )),
+                    (None, Some(x), Some(y)) => {
+                        let y: Vec<f64> = serde_json::from_value(y).map_err(|_| {
+                            de::Error::custom("data: \"y\" must be a list of numbers, one per row of \"x\"")
+                        })?;
+                        Ok(Data::Inline { x, y })
+                    }
+                    (None, Some(_), None) => Err(de::Error::custom(
+                        "data: inline data need \"y\", a list of numbers",
+                    )),
+                    (Some(_), Some(_), _) => Err(de::Error::custom(
+                        "data: give either \"csv\" or \"x\", not both",
+                    )),
+                    (None, None, _) => Err(de::Error::custom(
+                        "data: an object needs \"csv\" (a file) or \"x\" (inline points)",
+                    )),
+                }
+            }
+        }
+        d.deserialize_any(V)
     }
 }

@@ -18,6 +18,9 @@ pub struct Estimate {
     pub value: f64,
     /// Its standard error, in the same units.
     pub std_error: Option<f64>,
+    /// Kept at its value, not learned (so it has no standard error).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fixed: bool,
 }
 
 /// One optimiser start, as reported.
@@ -99,6 +102,14 @@ pub struct FitResult {
     pub jitter: f64,
     /// Parameters the data cannot identify (the Hessian is flat along them).
     pub unidentifiable: Vec<String>,
+    /// Correlations between the estimated parameters (Laplace approximation), by name; only
+    /// parameters with a standard error appear.
+    #[serde(default)]
+    pub correlations: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Pairs so strongly correlated (|ρ| > 0.95) that the data determine a combination of them
+    /// rather than each one, as sentences.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// The problem with the fitted values as initial values and absolute data paths.
     pub problem: Problem,
 }
@@ -109,9 +120,53 @@ impl FitResult {
     /// # Errors
     /// As [`Problem::from_file`].
     pub fn from_file(path: &Path) -> Result<FitResult, InferError> {
-        let mut r: FitResult = crate::build::read_json(path)?;
+        let mut r: FitResult = crate::json::read_json(path, crate::json::RESULT_OBJECTS)?;
         r.problem.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        r.check_consistent(&path.display().to_string())?;
         Ok(r)
+    }
+
+    /// The fitted value of a parameter by its model name (`a`, `u.variance`, `noise.f`).
+    fn value_of(&self, name: &str) -> Option<f64> {
+        if let Some(e) = self.parameters.get(name) {
+            return Some(e.value);
+        }
+        if let Some(c) = name.strip_prefix("noise.") {
+            if let Some(e) = self.noise.get(c) {
+                return Some(e.value);
+            }
+        }
+        let (l, key) = name.split_once('.')?;
+        self.kernels.get(l)?.get(key).map(|e| e.value)
+    }
+
+    /// A result holds its fitted values twice: in `parameters`, `kernels` and `noise`, and as the
+    /// initial values of `problem`. Predictions come from `problem`; refuse a file whose copies
+    /// disagree (an edit to one of them) rather than silently ignore the edit.
+    fn check_consistent(&self, shown: &str) -> Result<(), InferError> {
+        let missing = std::cell::RefCell::new(None);
+        let rebuilt = self.problem.with_values(&|name: &str| {
+            self.value_of(name).unwrap_or_else(|| {
+                missing.borrow_mut().get_or_insert_with(|| name.to_string());
+                f64::NAN
+            })
+        });
+        if let Some(name) = missing.into_inner() {
+            return Err(InferError::field(
+                format!("{shown}: {name}"),
+                "the problem has this parameter but the result lists no fitted value for it",
+            ));
+        }
+        let a = serde_json::to_value(&rebuilt).expect("problems serialise");
+        let b = serde_json::to_value(&self.problem).expect("problems serialise");
+        if a != b {
+            let at = first_difference(&a, &b, "problem");
+            return Err(InferError::field(
+                format!("{shown}: {at}"),
+                "the fitted values in `parameters`, `kernels` or `noise` disagree with the problem's copy (was the file edited?); edit both, or fit again",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -158,13 +213,17 @@ impl Problem {
 
     /// This problem with the model's current values as its initial values, paths made absolute.
     fn with_fitted_values(&self, m: &Model) -> Problem {
-        let mut p = self.with_absolute_paths();
-        let v = |name: &str| {
+        self.with_absolute_paths().with_values(&|name: &str| {
             m.params()[m
                 .index_of(name)
                 .expect("the model has every problem parameter")]
             .value
-        };
+        })
+    }
+
+    /// This problem with every initial value taken from `v` (by model name), options kept.
+    pub(crate) fn with_values(&self, v: &dyn Fn(&str) -> f64) -> Problem {
+        let mut p = self.clone();
         let inputs = p.inputs.clone();
         for (n, l) in p.latents.iter_mut() {
             l.variance = l.variance.with_value(v(&format!("{n}.variance")));
@@ -251,6 +310,114 @@ impl Fitted {
         predict_with(&self.problem, &self.model, target, points)
     }
 
+    /// The Laplace covariance of the estimated parameters in natural units: their names and the
+    /// matrix, row-major. Fixed and unidentifiable parameters are left out.
+    pub fn covariance(&self) -> (Vec<String>, Vec<f64>) {
+        let u = &self.uncertainty;
+        let m = u.free.len();
+        let params = self.model.params();
+        let keep: Vec<usize> = (0..m)
+            .filter(|&k| u.std_errors[u.free[k]].is_some())
+            .collect();
+        let jac: Vec<f64> = u
+            .free
+            .iter()
+            .map(|&i| params[i].transform.jacobian(params[i].value))
+            .collect();
+        let names = keep
+            .iter()
+            .map(|&k| params[u.free[k]].name.clone())
+            .collect();
+        let mut cov = Vec::with_capacity(keep.len() * keep.len());
+        for &a in &keep {
+            for &b in &keep {
+                cov.push(jac[a] * u.covariance[a * m + b] * jac[b]);
+            }
+        }
+        (names, cov)
+    }
+
+    /// The correlation of two estimated parameters (None when either is fixed, unknown or not
+    /// identifiable).
+    pub fn correlation(&self, a: &str, b: &str) -> Option<f64> {
+        let (names, cov) = self.covariance();
+        let n = names.len();
+        let i = names.iter().position(|x| x == a)?;
+        let j = names.iter().position(|x| x == b)?;
+        Some(cov[i * n + j] / (cov[i * n + i] * cov[j * n + j]).sqrt())
+    }
+
+    fn correlations(&self) -> BTreeMap<String, BTreeMap<String, f64>> {
+        let (names, cov) = self.covariance();
+        let n = names.len();
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let row = names
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(j, b)| {
+                        (
+                            b.clone(),
+                            cov[i * n + j] / (cov[i * n + i] * cov[j * n + j]).sqrt(),
+                        )
+                    })
+                    .collect();
+                (a.clone(), row)
+            })
+            .collect()
+    }
+
+    /// A sentence for each pair with |ρ| > 0.95, naming the combination the data determine: the
+    /// direction of least variance of the pair's 2 × 2 covariance, scaled so that the first
+    /// parameter's weight is 1.
+    fn correlation_notes(&self) -> Vec<String> {
+        let (names, cov) = self.covariance();
+        let n = names.len();
+        let mut out = Vec::new();
+        for i in 0..n {
+            for j in i + 1..n {
+                let (va, vb, c) = (cov[i * n + i], cov[j * n + j], cov[i * n + j]);
+                let rho = c / (va * vb).sqrt();
+                if rho.is_nan() || rho.abs() <= 0.95 {
+                    continue;
+                }
+                // Smallest eigenvalue of [[va, c], [c, vb]] and its eigenvector (c, λ − va).
+                let half = 0.5 * (va + vb);
+                let lam = half - (0.25 * (va - vb).powi(2) + c * c).sqrt();
+                let (w1, w2) = if c.abs() > 0.0 {
+                    (c, lam - va)
+                } else {
+                    (1.0, 0.0)
+                };
+                let mut sentence = format!(
+                    "{} and {} are strongly correlated (rho = {rho:.3}): the data determine a combination of them, not each one",
+                    names[i], names[j]
+                );
+                if w1.abs() > 1e-12 * w2.abs() {
+                    let k = w2 / w1;
+                    let (vals_a, vals_b) = (self.parameter(&names[i]), self.parameter(&names[j]));
+                    if let (Some(a), Some(b)) = (vals_a, vals_b) {
+                        let se = lam.max(0.0).sqrt() * (1.0 + k * k).sqrt();
+                        sentence += &format!(
+                            "; best determined: {} {} {:.3}·{} = {:.4} ± {:.1e}",
+                            names[i],
+                            if k < 0.0 { "−" } else { "+" },
+                            k.abs(),
+                            names[j],
+                            a + k * b,
+                            se
+                        );
+                    }
+                }
+                out.push(sentence);
+            }
+        }
+        out
+    }
+
     /// The result in its JSON form.
     pub fn result(&self) -> FitResult {
         let m = &self.model;
@@ -261,6 +428,7 @@ impl Fitted {
             let est = Estimate {
                 value: p.value,
                 std_error: self.uncertainty.std_errors[i],
+                fixed: p.fixed,
             };
             match &p.kind {
                 ParamKind::Coefficient => {
@@ -297,6 +465,8 @@ impl Fitted {
             },
             jitter: r.best.jitter,
             unidentifiable: self.uncertainty.unidentifiable.clone(),
+            correlations: self.correlations(),
+            notes: self.correlation_notes(),
             problem: self.problem.clone(),
         }
     }
@@ -328,6 +498,30 @@ impl Problem {
             e = m.nlml(&v, true).map_err(InferError::model("nlml"))?;
         }
         let seconds_per_eval = start.elapsed().as_secs_f64() / repeat.max(1) as f64;
+        if !e.nlml.is_finite() {
+            return Err(InferError::Model {
+                context: "nlml".into(),
+                source: noether_likelihood::LikelihoodError::NotEvaluable {
+                    what: format!("the NLML at the initial values is {}", e.nlml),
+                },
+            });
+        }
+        if let Some((p, g)) = m
+            .params()
+            .iter()
+            .zip(&e.gradient)
+            .find(|(p, g)| !p.fixed && !g.is_finite())
+        {
+            return Err(InferError::Model {
+                context: "nlml".into(),
+                source: noether_likelihood::LikelihoodError::NotEvaluable {
+                    what: format!(
+                        "the gradient by `{}` (= {}) is {g} at the initial values",
+                        p.name, p.value
+                    ),
+                },
+            });
+        }
         let gradient = m
             .params()
             .iter()
@@ -340,5 +534,30 @@ impl Problem {
             gradient,
             seconds_per_eval,
         })
+    }
+}
+
+/// The path of the first place two JSON values differ.
+fn first_difference(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> String {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, va) in x {
+                match y.get(k) {
+                    Some(vb) if va != vb => return first_difference(va, vb, &format!("{at}.{k}")),
+                    None => return format!("{at}.{k}"),
+                    _ => {}
+                }
+            }
+            at.to_string()
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .position(|(p, q)| p != q)
+            .map_or(at.to_string(), |i| {
+                first_difference(&x[i], &y[i], &format!("{at}[{i}]"))
+            }),
+        _ => at.to_string(),
     }
 }

@@ -52,6 +52,22 @@ pub struct Channel {
     pub x: Vec<f64>,
     /// Observations, one per point.
     pub y: Vec<f64>,
+    /// Where the observations came from (a file, `inline data`), for messages.
+    pub source: String,
+    /// The label of each observation in its source (a CSV line, an index), for messages.
+    pub rows: Vec<usize>,
+}
+
+impl Channel {
+    /// `channel `f` (all.csv row 13)`: where observation `i` came from.
+    pub fn describe(&self, i: usize) -> String {
+        format!(
+            "channel `{}` ({} row {})",
+            self.name,
+            self.source,
+            self.rows.get(i).copied().unwrap_or(i + 1)
+        )
+    }
 }
 
 impl Channel {
@@ -244,6 +260,8 @@ impl Model {
         self.channels.push(Channel {
             name: name.to_string(),
             operator,
+            rows: (1..=y.len()).collect(),
+            source: "observation".into(),
             x,
             y,
         });
@@ -295,6 +313,36 @@ impl Model {
                 params,
             });
         }
+        Ok(())
+    }
+
+    /// Say where a channel's observations came from (a file and its row labels), so that
+    /// messages about them can name the row.
+    ///
+    /// # Errors
+    /// An unknown channel; a label list of the wrong length.
+    pub fn set_source(
+        &mut self,
+        channel: &str,
+        source: &str,
+        rows: Vec<usize>,
+    ) -> Result<(), LikelihoodError> {
+        let c = self
+            .channels
+            .iter_mut()
+            .find(|c| c.name == channel)
+            .ok_or_else(|| LikelihoodError::Data {
+                channel: channel.into(),
+                message: "no such channel".into(),
+            })?;
+        if rows.len() != c.y.len() {
+            return Err(LikelihoodError::Data {
+                channel: channel.into(),
+                message: format!("{} row labels for {} observations", rows.len(), c.y.len()),
+            });
+        }
+        c.source = source.into();
+        c.rows = rows;
         Ok(())
     }
 

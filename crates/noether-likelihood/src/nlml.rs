@@ -154,13 +154,32 @@ impl Model {
         }
         let mut k = self.covariance_lower(values);
         if let Some(bad) = k.iter().position(|v| !v.is_finite()) {
-            return Err(LikelihoodError::BadValue {
-                name: "covariance".into(),
-                value: k[bad],
-                reason: format!(
-                    "entry ({}, {}) is not finite at these parameters",
-                    bad % n,
-                    bad / n
+            let offsets = self.offsets();
+            let (c1, i1) = Self::locate(&offsets, bad / n);
+            let (c2, i2) = Self::locate(&offsets, bad % n);
+            // Parameters at the edge of the floating-point range are the usual cause.
+            let suspects: Vec<String> = self
+                .params
+                .iter()
+                .zip(values)
+                .filter(|(p, v)| {
+                    !v.is_finite()
+                        || v.abs() > 1e100
+                        || (p.transform.is_positive() && v.abs() < 1e-100)
+                })
+                .map(|(p, v)| format!("{} = {v:e}", p.name))
+                .collect();
+            return Err(LikelihoodError::NotEvaluable {
+                what: format!(
+                    "the covariance between {} and {} is {} at these parameters{}",
+                    self.channels[c1].describe(i1),
+                    self.channels[c2].describe(i2),
+                    k[bad],
+                    if suspects.is_empty() {
+                        " (a coefficient that is not finite at that point, such as 1/x at x = 0 or log of a negative number?)".to_string()
+                    } else {
+                        format!(", where {} overflowed", suspects.join(", "))
+                    }
                 ),
             });
         }
