@@ -317,3 +317,355 @@ fn bad_input_gives_one_clear_message_and_writes_nothing() {
     let o = noether(&["fit", "/nonexistent/problem.json"]);
     assert!(!o.status.success() && stderr(&o).contains("/nonexistent/problem.json"));
 }
+
+/// A problem with two inputs whose fields can be swapped for hostile ones.
+fn base(fit: &str) -> String {
+    format!(
+        r#"{{"inputs": ["t", "x"], "latents": {{"u": {{"kernel": "se", "variance": 1.0, "lengthscales": [0.5, 0.5]}}}},
+            "parameters": {{"a": 1.0}},
+            "channels": [{{"name": "u", "operator": "u", "data": "d.csv", "noise": 1e-3}}],
+            "fit": {fit}}}"#
+    )
+}
+
+#[test]
+fn options_that_can_never_work_are_refused_before_any_numerics() {
+    for (name, fit, expect) in [
+        (
+            "jitter-start",
+            r#"{"jitter": {"start": 0}}"#,
+            "fit.jitter.start",
+        ),
+        (
+            "jitter-factor",
+            r#"{"jitter": {"factor": 1}}"#,
+            "fit.jitter.factor",
+        ),
+        (
+            "jitter-cap",
+            r#"{"jitter": {"start": 1e-6, "cap": 1e-8}}"#,
+            "fit.jitter.cap",
+        ),
+        (
+            "restarts",
+            r#"{"restarts": 18446744073709551615}"#,
+            "fit.restarts",
+        ),
+        (
+            "memory",
+            r#"{"memory": 18446744073709551615}"#,
+            "fit.memory",
+        ),
+        ("max-iters", r#"{"max_iters": 0}"#, "fit.max_iters"),
+        ("fit-array", "[4, 0]", "fit: must be an object"),
+    ] {
+        let e = fails(name, &base(fit), &[("d.csv", GOOD)]);
+        assert!(e.contains(expect), "{name}: {e}");
+    }
+    let dir = scratch("restarts-flag");
+    std::fs::write(dir.join("p.json"), base("{}")).unwrap();
+    std::fs::write(dir.join("d.csv"), GOOD).unwrap();
+    let p = dir.join("p.json");
+    let o = noether(&[
+        "fit",
+        p.to_str().unwrap(),
+        "--restarts",
+        "18446744073709551615",
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("fit.restarts"),
+        "{}",
+        stderr(&o)
+    );
+    let o = noether(&[
+        "nlml",
+        p.to_str().unwrap(),
+        "--repeat",
+        "18446744073709551615",
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("--repeat"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn operators_past_the_parsers_limits_are_named_not_wrapped_or_overflowed() {
+    let long = format!("u_{}", "x".repeat(256));
+    let parens = format!("{}u{}", "(".repeat(5000), ")".repeat(5000));
+    let minus = format!("{}u", "-".repeat(5000));
+    let exps = format!("{}1{}*u", "exp(".repeat(3000), ")".repeat(3000));
+    for (name, op, expect) in [
+        ("order", long.as_str(), "order"),
+        ("parens", parens.as_str(), "nested more than 100"),
+        ("minus", minus.as_str(), "nested more than 100"),
+        ("exp", exps.as_str(), "nested more than 100"),
+        ("huge-number", "1e999*u", "too large"),
+    ] {
+        let e = fails(name, &problem("\"d.csv\"", op, "1e-3"), &[("d.csv", GOOD)]);
+        assert!(e.contains(expect) && e.len() < 400, "{name}: {e}");
+    }
+}
+
+#[test]
+fn ambiguous_names_are_refused_with_how_to_rename() {
+    let p = |inputs: &str, latents: &str, channel: &str, op: &str, data: &str| {
+        format!(
+            r#"{{"inputs": {inputs}, "latents": {latents}, "channels": [{{"name": "{channel}", "operator": "{op}", "data": {data}, "noise": 1e-3}}]}}"#
+        )
+    };
+    let se = r#"{"u": {"kernel": "se", "variance": 1, "lengthscales": 0.5}}"#;
+    for (name, problem, files, expect) in [
+        (
+            "channel-shadows",
+            p(r#"["t", "x"]"#, se, "u_x", "u_t", "\"d.csv\""),
+            GOOD,
+            "`u_x` reads as the operator",
+        ),
+        (
+            "inputs-x-xx",
+            p(r#"["x", "xx"]"#, se, "u", "u", "\"d.csv\""),
+            "x,xx,y\n0,1,2\n",
+            "`xx` reads as x·x and as xx",
+        ),
+        (
+            "latent-u_x",
+            p(
+                r#"["t", "x"]"#,
+                r#"{"u": {"kernel": "se", "variance": 1, "lengthscales": 0.5}, "u_x": {"kernel": "se", "variance": 1, "lengthscales": 0.5}}"#,
+                "u",
+                "u",
+                "\"d.csv\"",
+            ),
+            GOOD,
+            "latents.u_x: `u_x` reads as a derivative of the latent `u`",
+        ),
+        (
+            "input-y",
+            p(r#"["t", "y"]"#, se, "u", "u", "\"d.csv\""),
+            "t,y\n0,1\n",
+            "the input `y` is also the default observation column",
+        ),
+        (
+            "y-is-input",
+            p(
+                r#"["t", "x"]"#,
+                se,
+                "u",
+                "u",
+                r#"{"csv": "d.csv", "y": "x"}"#,
+            ),
+            GOOD,
+            "`x`, which is an input column",
+        ),
+        (
+            "duplicate-header",
+            p(r#"["t", "x"]"#, se, "u", "u", "\"d.csv\""),
+            "t,x,x,y\n0,1,2,3\n",
+            "column `x`: the header names this column twice",
+        ),
+        (
+            "empty-channel-name",
+            p(r#"["t", "x"]"#, se, "", "u", "\"d.csv\""),
+            GOOD,
+            "channels[0].name",
+        ),
+        (
+            "duplicate-key",
+            p(r#"["t", "x"]"#, se, "u", "u", "\"d.csv\"")
+                .replace("\"noise\": 1e-3", "\"noise\": 1e-3, \"noise\": 2"),
+            GOOD,
+            "the key `noise` appears twice",
+        ),
+        (
+            "variance-array",
+            p(
+                r#"["t", "x"]"#,
+                &se.replace("\"variance\": 1", "\"variance\": [2.0, true]"),
+                "u",
+                "u",
+                "\"d.csv\"",
+            ),
+            GOOD,
+            "latents.u.variance",
+        ),
+        (
+            "nested-lengthscales",
+            p(
+                r#"["t", "x"]"#,
+                &se.replace("\"lengthscales\": 0.5", "\"lengthscales\": [[0.5], [0.5]]"),
+                "u",
+                "u",
+                "\"d.csv\"",
+            ),
+            GOOD,
+            "latents.u.lengthscales",
+        ),
+    ] {
+        let e = fails(name, &problem, &[("d.csv", files)]);
+        assert!(e.contains(expect), "{name}: {e}");
+    }
+}
+
+#[test]
+fn non_finite_covariances_and_predictions_name_the_channel_row_or_point() {
+    // u/x at x = 0: the covariance of the channel is not finite at row 2 of d.csv.
+    let e = fails(
+        "u-over-x",
+        &problem("\"d.csv\"", "u/x", "1e-3").replace("\"name\": \"u\"", "\"name\": \"g\""),
+        &[("d.csv", "t,x,y\n0.1,0.0,1.0\n0.3,0.4,2.0\n")],
+    );
+    assert!(
+        e.contains("channel `g` (") && e.contains("d.csv row 2"),
+        "{e}"
+    );
+
+    // A fitted result, then predictions of u/x and log(x-1)*u at a point where they do not exist.
+    let dir = scratch("predict-nan");
+    let result = dir.join("result.json");
+    let o = noether(&[
+        "fit",
+        &data("heat/problem.json"),
+        "--out",
+        result.to_str().unwrap(),
+        "--restarts",
+        "0",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let at = dir.join("at.csv");
+    std::fs::write(&at, "t,x\n0.5,0.5\n0.5,0.0\n").unwrap();
+    for op in ["u/x", "log(x-1)*u"] {
+        let o = noether(&[
+            "predict",
+            result.to_str().unwrap(),
+            "--channel",
+            op,
+            "--at",
+            at.to_str().unwrap(),
+        ]);
+        let e = stderr(&o);
+        assert!(!o.status.success() && !e.contains("panicked"), "{op}: {e}");
+        assert!(
+            e.contains("at.csv, row 2") || e.contains("at.csv, row 3"),
+            "{op}: {e}"
+        );
+        assert!(o.stdout.is_empty(), "{op}: nothing on stdout");
+    }
+    std::fs::write(&at, "t,x\n0.5,1e160\n").unwrap();
+    let o = noether(&[
+        "predict",
+        result.to_str().unwrap(),
+        "--channel",
+        "u",
+        "--at",
+        at.to_str().unwrap(),
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("row 2"),
+        "{}",
+        stderr(&o)
+    );
+    // A problem file given to predict: say what to run.
+    let o = noether(&[
+        "predict",
+        &data("heat/problem.json"),
+        "--channel",
+        "u",
+        "--at",
+        at.to_str().unwrap(),
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("not a result: fit it first"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn an_edited_result_is_refused_and_a_fitted_one_predicts() {
+    let dir = scratch("edited");
+    let result = dir.join("result.json");
+    let o = noether(&[
+        "fit",
+        &data("heat/problem.json"),
+        "--out",
+        result.to_str().unwrap(),
+        "--restarts",
+        "0",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let at = dir.join("at.csv");
+    std::fs::write(&at, "t,x\n0.5,0.25\n").unwrap();
+    // The round trip: what fit wrote, predict accepts.
+    let o = noether(&[
+        "predict",
+        result.to_str().unwrap(),
+        "--channel",
+        "-u_x",
+        "--at",
+        at.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&result).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["parameters"]["a"]["value"] = serde_json::json!(2.0);
+    std::fs::write(&result, serde_json::to_string(&v).unwrap()).unwrap();
+    let o = noether(&[
+        "predict",
+        result.to_str().unwrap(),
+        "--channel",
+        "u",
+        "--at",
+        at.to_str().unwrap(),
+    ]);
+    let e = stderr(&o);
+    assert!(
+        !o.status.success() && e.contains("problem.parameters.a") && e.contains("edited"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_failed_write_to_stdout_is_an_error_not_a_panic() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // no /dev/full on this system
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_noether"))
+        .args(["nlml", &data("heat/problem.json")])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let e = stderr(&o);
+    assert!(
+        !o.status.success() && e.contains("standard output") && !e.contains("panicked"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_csv_with_a_byte_order_mark_and_quoted_header_reads() {
+    let dir = scratch("bom");
+    std::fs::write(dir.join("p.json"), problem("\"d.csv\"", "u", "1e-3")).unwrap();
+    std::fs::write(
+        dir.join("d.csv"),
+        "\u{feff}\"t\",\"x\",y\n0.1,0.2,1.0\n0.3,0.4,2.0\n",
+    )
+    .unwrap();
+    let o = noether(&["nlml", dir.join("p.json").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn demo_that_fails_part_way_leaves_nothing_behind() {
+    let dir = scratch("demo-fail");
+    let out = dir.join("out");
+    std::fs::create_dir_all(out.join("heat_u.png")).unwrap(); // a folder where a figure goes
+    let o = noether(&["demo", "--out", out.to_str().unwrap(), "--restarts", "0"]);
+    assert!(!o.status.success(), "{}", stderr(&o));
+    assert!(
+        !out.join("result.json").exists(),
+        "result.json must be removed"
+    );
+    assert!(!stderr(&o).contains("panicked"));
+}

@@ -49,8 +49,8 @@ enum Command {
     Predict {
         /// A result file written by `noether fit`.
         result: PathBuf,
-        /// A channel name or an operator expression.
-        #[arg(long)]
+        /// A channel name or an operator expression (a leading minus is fine: `-psi_x`).
+        #[arg(long, allow_hyphen_values = true)]
         channel: String,
         /// A CSV whose header holds the input names.
         #[arg(long)]
@@ -191,10 +191,11 @@ fn fit(
     if let Some(s) = seed {
         problem.fit.seed = s;
     }
+    problem.validate()?;
     say!(
         "noether fit {}: {} starts",
         path.display(),
-        problem.fit.restarts + 1
+        problem.fit.restarts.saturating_add(1)
     );
     let fitted = problem.fit_with(&mut show_start)?;
     let result = fitted.result();
@@ -203,10 +204,36 @@ fn fit(
 }
 
 fn predict(result: &Path, target: &str, at: &Path, out: Option<&Path>) -> Result<(), InferError> {
+    let is_problem = std::fs::read_to_string(result)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v.get("channels").is_some() && v.get("problem").is_none());
+    if is_problem {
+        return Err(InferError::Field {
+            field: result.display().to_string(),
+            message: format!(
+                "this is a problem file, not a result: fit it first (`noether fit {} --out result.json`), then predict from result.json",
+                result.display()
+            ),
+        });
+    }
     let r = FitResult::from_file(result)?;
     let table = Table::read(at)?;
     let points = table.points(&r.problem.inputs)?;
-    let p = r.problem.predict(target, &points)?;
+    let p = r.problem.predict(target, &points).map_err(|e| match e {
+        InferError::Model {
+            source: source @ noether_likelihood::LikelihoodError::NonFinitePrediction { point, .. },
+            ..
+        } => InferError::Field {
+            field: format!(
+                "{}, row {}",
+                table.path,
+                table.lines.get(point).copied().unwrap_or(point + 2)
+            ),
+            message: source.to_string(),
+        },
+        e => e,
+    })?;
     let d = r.problem.inputs.len();
     let mut csv = format!("{},mean,std\n", r.problem.inputs.join(","));
     for (k, pt) in points.chunks(d).enumerate() {

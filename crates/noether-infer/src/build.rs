@@ -443,7 +443,12 @@ impl Problem {
         let mut data = Vec::new();
         for (i, c) in self.channels.iter().enumerate() {
             let cd = self.load_channel(i)?;
-            let ctx = format!("channels[{i}] ({}), operator `{}`", c.name, c.operator);
+            let shown: String = if c.operator.chars().count() > 60 {
+                format!("{}…", c.operator.chars().take(60).collect::<String>())
+            } else {
+                c.operator.clone()
+            };
+            let ctx = format!("channels[{i}] ({}), operator `{shown}`", c.name);
             m.add_channel(
                 &c.name,
                 &c.operator,

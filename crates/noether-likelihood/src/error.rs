@@ -64,6 +64,18 @@ pub enum LikelihoodError {
         #[source]
         source: Box<LikelihoodError>,
     },
+    /// A prediction that is not a finite number, or has a clearly negative variance.
+    #[error("the posterior of `{target}` at point {} is not a number: mean {mean}, variance {variance}{}", point + 1, if *variance < 0.0 { " (the covariance is too ill-conditioned to predict there)" } else { "" })]
+    NonFinitePrediction {
+        /// The operator predicted.
+        target: String,
+        /// The 0-based index of the point.
+        point: usize,
+        /// The posterior mean there.
+        mean: f64,
+        /// The posterior variance there.
+        variance: f64,
+    },
     /// Something that should be a number is not (a NaN or infinite NLML, gradient, mean or
     /// variance).
     #[error("{what}")]

@@ -182,28 +182,15 @@ impl Posterior<'_> {
             let p = &points[j * d..(j + 1) * d];
             let prior = prog.eval_pair(&bound, p, p)[0];
             let var = prior - reduce(j, j);
-            if !(mean[j].is_finite() && var.is_finite()) {
-                return Err(LikelihoodError::NotEvaluable {
-                    what: format!(
-                        "the posterior of `{}` at point {} ({}) is not finite: mean {}, prior variance {prior}, posterior variance {var}",
-                        op.text,
-                        j + 1,
-                        p.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "),
-                        mean[j],
-                    ),
-                });
-            }
             // Rounding leaves a variance a little below 0 where the data pin the value down (the
             // cancellation error is about ε·cond(K)·prior, and cond(K) can reach 1e12); a
             // deficit of a thousandth of the prior is a numerical failure, not a 0.
-            let tol = 1e-3 * prior.abs();
-            if var < -tol {
-                return Err(LikelihoodError::NotEvaluable {
-                    what: format!(
-                        "the posterior variance of `{}` at point {} is negative ({var:e}, prior {prior:e}): the covariance is too ill-conditioned to predict there",
-                        op.text,
-                        j + 1
-                    ),
+            if !(mean[j].is_finite() && var.is_finite()) || var < -1e-3 * prior.abs() {
+                return Err(LikelihoodError::NonFinitePrediction {
+                    target: op.text.clone(),
+                    point: j,
+                    mean: mean[j],
+                    variance: var,
                 });
             }
             variance.push(var.max(0.0));
