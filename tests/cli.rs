@@ -54,7 +54,7 @@ fn heat_coefficient_is_recovered_and_predictions_match_the_exact_solution() {
     let a = r["parameters"]["a"]["value"].as_f64().unwrap();
     let se = r["parameters"]["a"]["std_error"].as_f64().unwrap();
     assert!(
-        (a - 1.0).abs() < 1e-2 && se > 0.0 && se < 0.05,
+        (a - 1.0).abs() < 1e-3 && se > 1e-5 && se < 1e-3,
         "a = {a} ± {se}"
     );
     for key in ["nlml", "jitter"] {
@@ -65,6 +65,7 @@ fn heat_coefficient_is_recovered_and_predictions_match_the_exact_solution() {
     assert!(r["optimizer"]["starts"].as_array().unwrap().len() == 2);
     assert!(r["optimizer"]["evaluations"].as_u64().unwrap() > 0);
     assert!(Path::new(r["problem"]["channels"][0]["data"].as_str().unwrap()).is_absolute());
+    assert!(r["correlations"]["a"]["u.variance"].is_number());
     assert_eq!(r["problem"]["parameters"]["a"].as_f64().unwrap(), a);
 
     let at = dir.join("at.csv");
@@ -79,12 +80,13 @@ fn heat_coefficient_is_recovered_and_predictions_match_the_exact_solution() {
         (
             "u",
             Box::new(|t: f64, x: f64| (-t).exp() * (tau * x).sin()) as Box<dyn Fn(f64, f64) -> f64>,
-            2e-2,
+            5e-4,
         ),
         (
             "u_x",
+            // Achieved: at most 2.5e-3 (at t = 0.8, x = 0.9, the edge of the design).
             Box::new(move |t: f64, x: f64| (-t).exp() * tau * (tau * x).cos()),
-            0.15,
+            1e-2,
         ),
     ] {
         let o = noether(&[

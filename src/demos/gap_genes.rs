@@ -7,6 +7,7 @@ use super::with_error;
 use noether_infer::data::Table;
 use noether_infer::plot::{bands, fields, Band, Field, Frame};
 use noether_infer::{Data, Fitted, InferError, Init, Latent, Problem};
+use noether_likelihood::fit::{Event, StartFrom};
 use std::path::Path;
 
 /// The data, compiled in.
@@ -39,14 +40,13 @@ pub struct Gene {
     pub published: (f64, f64),
     /// Our NLML at the optimum.
     pub nlml: f64,
-    /// The NLML with (λ, α) fixed at the authors' values and everything else refitted, when our
-    /// values differ from theirs by more than 0.5 %.
+    /// The NLML with (λ, α) fixed at the authors' values and everything else refitted from our
+    /// optimum, for comparison.
     pub nlml_at_published: Option<f64>,
     /// Whether the fit converged.
     pub converged: bool,
-    /// When the paper's (λ, α) gave the lower NLML: a free refit started from that solution,
-    /// its (λ, α) and NLML.
-    pub refined: Option<((f64, f64), f64)>,
+    /// Which start won (`data-driven`, `initial values`, …).
+    pub winner: String,
 }
 
 /// The observations of one gene: `stride` keeps every stride-th position (1 keeps all 580).
@@ -98,16 +98,22 @@ pub fn problem(
         .restarts(restarts))
 }
 
-/// Fit every gene (all 580 points each when `stride` is 1) from the authors' initial values and
-/// `restarts` seeded perturbations of them; with `compare`, refit where the values differ.
+/// Fit every gene (all 580 points each when `stride` is 1) from the data-driven start, the
+/// authors' initial values and `restarts − 1` seeded restarts; with `compare`, also the NLML at
+/// the authors' (λ, α) with everything else refitted from our optimum.
 ///
 /// # Errors
 /// A fit failure.
-pub fn run(stride: usize, restarts: usize, compare: bool) -> Result<Vec<Gene>, InferError> {
+pub fn run(
+    stride: usize,
+    restarts: usize,
+    compare: bool,
+    progress: &mut dyn FnMut(&str, Event),
+) -> Result<Vec<Gene>, InferError> {
     let mut out = Vec::new();
     for &(name, published, (l0, a0)) in &PUBLISHED {
         let p = problem(name, stride, l0, a0, restarts)?;
-        let fitted = p.fit()?;
+        let fitted = p.fit_with(&mut |e| progress(name, e))?;
         let lambda = (
             fitted.parameter("lam").unwrap_or(f64::NAN),
             fitted.std_error("lam"),
@@ -116,33 +122,14 @@ pub fn run(stride: usize, restarts: usize, compare: bool) -> Result<Vec<Gene>, I
             fitted.parameter("alpha").unwrap_or(f64::NAN),
             fitted.std_error("alpha"),
         );
-        let differs = (lambda.0 / published.0 - 1.0).abs() > 5e-3
-            || (alpha.0 / published.1 - 1.0).abs() > 5e-3;
-        let mut refined = None;
-        let nlml_at_published = if compare && differs {
-            let mut q = p.clone();
+        let nlml_at_published = if compare {
+            let mut q = fitted.problem.clone().restarts(0);
+            q.fit.start = StartFrom::Initial;
             q.parameters
                 .insert("lam".into(), Init::fixed_at(published.0));
             q.parameters
                 .insert("alpha".into(), Init::fixed_at(published.1));
-            let at = q.fit()?;
-            if at.report.best.nlml < fitted.report.best.nlml {
-                // The optimiser missed that basin: start a free fit from its solution.
-                let mut r = at.problem.clone().restarts(0);
-                r.parameters
-                    .insert("lam".into(), Init::positive_at(published.0));
-                r.parameters
-                    .insert("alpha".into(), Init::positive_at(published.1));
-                let rf = r.fit()?;
-                refined = Some((
-                    (
-                        rf.parameter("lam").unwrap_or(f64::NAN),
-                        rf.parameter("alpha").unwrap_or(f64::NAN),
-                    ),
-                    rf.report.best.nlml,
-                ));
-            }
-            Some(at.report.best.nlml)
+            Some(q.fit()?.report.best.nlml)
         } else {
             None
         };
@@ -154,7 +141,7 @@ pub fn run(stride: usize, restarts: usize, compare: bool) -> Result<Vec<Gene>, I
             nlml: fitted.report.best.nlml,
             nlml_at_published,
             converged: fitted.report.best.converged,
-            refined,
+            winner: fitted.report.best.origin.to_string(),
             fitted,
         });
     }
@@ -164,37 +151,30 @@ pub fn run(stride: usize, restarts: usize, compare: bool) -> Result<Vec<Gene>, I
 /// The table the example prints.
 pub fn table(genes: &[Gene]) -> String {
     let mut s = format!(
-        "{:<5} {:>26} {:>12} {:>26} {:>12}  {}\n",
-        "gene", "λ (noether)", "λ (paper)", "α (noether)", "α (paper)", "NLML"
+        "{:<5} {:>26} {:>12} {:>26} {:>12} {:>10} {:>22}  {}\n",
+        "gene",
+        "λ (noether)",
+        "λ (paper)",
+        "α (noether)",
+        "α (paper)",
+        "NLML",
+        "NLML at paper's (λ, α)",
+        "winning start"
     );
     for g in genes {
-        let verdict = match g.nlml_at_published {
-            None => format!("{:.3}", g.nlml),
-            Some(p) if p > g.nlml => format!(
-                "{:.3}; at the paper's (λ, α): {:.3}, higher: ours is the better optimum",
-                g.nlml, p
-            ),
-            Some(p) => format!(
-                "{:.3}; at the paper's (λ, α): {:.3}, lower: the paper's is the better optimum",
-                g.nlml, p
-            ),
-        };
         s += &format!(
-            "{:<5} {:>26} {:>12.6} {:>26} {:>12.6}  {}{}\n",
+            "{:<5} {:>26} {:>12.6} {:>26} {:>12.6} {:>10.3} {:>22}  {}{}\n",
             g.name,
             with_error(g.lambda.0, g.lambda.1),
             g.published.0,
             with_error(g.alpha.0, g.alpha.1),
             g.published.1,
-            verdict,
+            g.nlml,
+            g.nlml_at_published
+                .map_or("—".into(), |v| format!("{v:.3}")),
+            g.winner,
             if g.converged { "" } else { " (not converged)" }
         );
-        if let Some(((l, a), n)) = g.refined {
-            s += &format!(
-                "{:<5} refit from the paper's basin: λ = {l:.6}, α = {a:.6}, NLML {n:.3}\n",
-                ""
-            );
-        }
     }
     s
 }

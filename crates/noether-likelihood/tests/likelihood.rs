@@ -183,20 +183,108 @@ fn heat_coefficient_is_recovered_with_a_standard_error() {
     )
     .unwrap();
     let a = m.index_of("a").unwrap();
+    // Achieved: α = 1.000248 ± 1.6e-4.
     assert!(
-        (r.best.values[a] - 1.0).abs() < 1e-2,
+        (r.best.values[a] - 1.0).abs() < 1e-3,
         "alpha = {}",
         r.best.values[a]
     );
     let u = laplace(&m, &r.best.values, &Default::default()).unwrap();
     let se = u.std_errors[a].expect("alpha is identifiable");
-    assert!(se > 0.0 && se < 0.05, "standard error {se}");
+    assert!(se > 1e-5 && se < 1e-3, "standard error {se}");
     assert!(r.starts.len() == 2 && r.evaluations > 10);
     // Predict u where it was not observed, against the exact solution.
     let mut post = m.posterior(&r.best.values).unwrap();
     let p = post.predict("u", &[0.5, 0.25, 0.2, 0.6], false).unwrap();
-    assert!((p.mean[0] - heat_u(0.5, 0.25)).abs() < 2e-2);
-    assert!((p.mean[1] - heat_u(0.2, 0.6)).abs() < 2e-2);
+    assert!((p.mean[0] - heat_u(0.5, 0.25)).abs() < 2e-3);
+    assert!((p.mean[1] - heat_u(0.2, 0.6)).abs() < 2e-3);
+}
+
+/// The posterior of u and u_x from observations of u and u_x, against a dense computation with
+/// the squared-exponential derivative kernels written out by hand and nalgebra's Cholesky (an
+/// independent path: no symbolic engine, no compiled program, no faer).
+#[test]
+fn posterior_matches_an_independent_dense_computation() {
+    let (s2, l, nu, nd) = (1.3f64, 0.4f64, 1e-3, 2e-3);
+    let xu: [f64; 6] = [0.05, 0.2, 0.45, 0.6, 0.8, 0.95];
+    let xd: [f64; 4] = [0.1, 0.35, 0.7, 0.9];
+    let yu: Vec<f64> = xu.iter().map(|x| (3.0 * x).sin()).collect();
+    let yd: Vec<f64> = xd.iter().map(|x| 3.0 * (3.0 * x).cos()).collect();
+    let mut m = Model::new(
+        &["x"],
+        &[("u", KernelSpec::SquaredExponential { ard: false })],
+        &[],
+    )
+    .unwrap();
+    m.add_channel("u", "u", xu.to_vec(), yu.clone(), nu)
+        .unwrap();
+    m.add_channel("d", "u_x", xd.to_vec(), yd.clone(), nd)
+        .unwrap();
+    m.set("u.variance", s2).unwrap();
+    m.set("u.lengthscale", l).unwrap();
+    // k(x, x') = s² e^{−r²/2ℓ²}, r = x − x': ∂_x' k = s² r/ℓ² e, ∂_x k = −s² r/ℓ² e,
+    // ∂_x ∂_x' k = s² (1/ℓ² − r²/ℓ⁴) e.
+    let k = |a: f64, b: f64, da: bool, db: bool| {
+        let r = a - b;
+        let e = s2 * (-r * r / (2.0 * l * l)).exp();
+        match (da, db) {
+            (false, false) => e,
+            (false, true) => r / (l * l) * e,
+            (true, false) => -r / (l * l) * e,
+            (true, true) => (1.0 / (l * l) - r * r / l.powi(4)) * e,
+        }
+    };
+    let obs: Vec<(f64, bool)> = xu
+        .iter()
+        .map(|&x| (x, false))
+        .chain(xd.iter().map(|&x| (x, true)))
+        .collect();
+    let n = obs.len();
+    let kk = nalgebra::DMatrix::from_fn(n, n, |i, j| {
+        k(obs[i].0, obs[j].0, obs[i].1, obs[j].1)
+            + if i == j {
+                if obs[i].1 {
+                    nd
+                } else {
+                    nu
+                }
+            } else {
+                0.0
+            }
+    });
+    let y = nalgebra::DVector::from_iterator(n, yu.iter().chain(&yd).copied());
+    let chol = nalgebra::Cholesky::new(kk).unwrap();
+    let alpha = chol.solve(&y);
+    let at = [0.15, 0.5, 0.85];
+    let mut post = m.posterior(&m.values()).unwrap();
+    for (target, deriv) in [("u", false), ("u_x", true)] {
+        let p = post.predict(target, &at, true).unwrap();
+        let ks =
+            nalgebra::DMatrix::from_fn(n, at.len(), |i, j| k(obs[i].0, at[j], obs[i].1, deriv));
+        let mean = ks.transpose() * &alpha;
+        let kss =
+            nalgebra::DMatrix::from_fn(at.len(), at.len(), |a, b| k(at[a], at[b], deriv, deriv));
+        let cov = kss - ks.transpose() * chol.solve(&ks);
+        let c = p.covariance.unwrap();
+        for a in 0..at.len() {
+            assert!(
+                (p.mean[a] - mean[a]).abs() < 1e-10 * (1.0 + mean[a].abs()),
+                "{target} mean {a}: {} vs {}",
+                p.mean[a],
+                mean[a]
+            );
+            assert!(
+                (p.variance[a] - cov[(a, a)]).abs() < 1e-10 * s2 / (l * l),
+                "{target} variance {a}"
+            );
+            for b in 0..at.len() {
+                assert!(
+                    (c[a * at.len() + b] - cov[(a, b)]).abs() < 1e-10 * s2 / (l * l),
+                    "{target} covariance {a},{b}"
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -267,4 +355,68 @@ fn bad_data_and_names_are_errors() {
         Model::new(&["t"], &[("t", KernelSpec::Matern32 { ard: false })], &[]),
         Err(LikelihoodError::Duplicate { .. })
     ));
+}
+
+mod random_operators {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// An operator built from up to three terms on u over inputs (t, x), each a derivative of
+    /// order ≤ 2 times a coefficient that is a constant, an unknown parameter, or an input.
+    fn operator() -> impl Strategy<Value = String> {
+        let term = (
+            prop::sample::select(vec!["u", "u_t", "u_x", "u_xx", "u_tx"]),
+            prop::sample::select(vec!["1", "a", "b", "0.5*x", "a*b", "exp(a)", "(1+t)"]),
+        )
+            .prop_map(|(d, c)| format!("{c}*{d}"));
+        prop::collection::vec(term, 1..4).prop_map(|ts| ts.join(" + "))
+    }
+
+    fn kernel() -> impl Strategy<Value = KernelSpec> {
+        prop::sample::select(vec![
+            KernelSpec::SquaredExponential { ard: true },
+            KernelSpec::Matern52 { ard: true },
+            KernelSpec::RationalQuadratic { ard: false },
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// The exact NLML gradient against central differences, for random operators, kernels,
+        /// parameter values and designs (seeded by proptest's own seed).
+        #[test]
+        fn nlml_gradient_matches_finite_differences(
+            op in operator(),
+            spec in kernel(),
+            logs in prop::collection::vec(-0.7f64..0.7, 7),
+            a in -1.5f64..1.5,
+            b in 0.2f64..1.5,
+            seed in 0u64..1000,
+        ) {
+            use rand::{Rng, SeedableRng};
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let mut m = Model::new(&["t", "x"], &[("u", spec)], &[("a", a), ("b", b)]).unwrap();
+            let pts = |rng: &mut rand::rngs::StdRng, n: usize| -> Vec<f64> {
+                (0..2 * n).map(|_| rng.random::<f64>()).collect()
+            };
+            let (xu, xf) = (pts(&mut rng, 7), pts(&mut rng, 6));
+            let yu: Vec<f64> = (0..7).map(|_| rng.random::<f64>() - 0.5).collect();
+            let yf: Vec<f64> = (0..6).map(|_| rng.random::<f64>() - 0.5).collect();
+            m.add_channel("u", "u", xu, yu, 1e-2).unwrap();
+            if m.add_channel("f", &op, xf, yf, 1e-1).is_err() {
+                // An order past the kernel's (Matérn 5/2 with u_xx in both arguments is fine,
+                // beyond is refused): nothing to check.
+                return Ok(());
+            }
+            let mut v = m.values();
+            let names = m.param_names();
+            for (i, n) in names.iter().enumerate() {
+                if n != "a" && n != "b" {
+                    v[i] *= logs[i % logs.len()].exp();
+                }
+            }
+            check_gradient(&m, &v);
+        }
+    }
 }
