@@ -1,4 +1,4 @@
-//! Maximum-likelihood fitting: L-BFGS ([`crate::lbfgs`]) in the free parameter space
+//! Maximum-likelihood fitting: L-BFGS (our driver over argmin's More–Thuente line search) in the free parameter space
 //! ([`crate::space`]) from a data-driven start ([`crate::start`]), the user's initial values and
 //! seeded restarts around them and across broad default ranges.
 
