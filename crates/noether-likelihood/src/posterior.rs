@@ -120,6 +120,17 @@ impl Posterior<'_> {
         Ok(ks)
     }
 
+    /// K*ᵀα: the posterior mean at each column of K*ᵀ.
+    fn mean(&self, ks: &Mat<f64>) -> Vec<f64> {
+        (0..ks.ncols())
+            .map(|j| {
+                (0..ks.nrows())
+                    .map(|i| ks[(i, j)] * self.fact.alpha[i])
+                    .sum()
+            })
+            .collect()
+    }
+
     /// The posterior mean of ∂^orders g_latent at `points`: what the data say of one term of an
     /// operator.
     ///
@@ -142,10 +153,7 @@ impl Posterior<'_> {
         };
         let m = self.check_points(&op, points)?;
         let ks = self.cross(&op, points, m)?;
-        let n = self.fact.y.len();
-        Ok((0..m)
-            .map(|j| (0..n).map(|i| ks[(i, j)] * self.fact.alpha[i]).sum())
-            .collect())
+        Ok(self.mean(&ks))
     }
 
     /// [`Posterior::predict`] of an operator already parsed in this posterior's graph.
@@ -163,9 +171,7 @@ impl Posterior<'_> {
         let gp = self.values[..self.model.num_graph_params()].to_vec();
         let n = self.fact.y.len();
         let ks = self.cross(op, points, m)?;
-        let mean: Vec<f64> = (0..m)
-            .map(|j| (0..n).map(|i| ks[(i, j)] * self.fact.alpha[i]).sum())
-            .collect();
+        let mean = self.mean(&ks);
         let v = self.fact.factor.llt.solve(&ks); // K⁻¹ K*ᵀ
         let e = covariance(
             &mut self.graph,
