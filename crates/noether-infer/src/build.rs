@@ -53,22 +53,6 @@ fn own_parameter(
     }
 }
 
-/// Whether `s` is a run of input names (`tx`, `x1x2`).
-fn splits_into(s: &str, inputs: &[String]) -> bool {
-    let mut reach = vec![false; s.len() + 1];
-    reach[0] = true;
-    for i in 0..s.len() {
-        if reach[i] {
-            for n in inputs {
-                if !n.is_empty() && s[i..].starts_with(n.as_str()) {
-                    reach[i + n.len()] = true;
-                }
-            }
-        }
-    }
-    !s.is_empty() && reach[s.len()]
-}
-
 fn is_name(s: &str) -> bool {
     let mut c = s.chars();
     c.next().is_some_and(|f| f.is_ascii_alphabetic())
@@ -251,7 +235,9 @@ impl Problem {
     fn derivative_of(&self, name: &str) -> Option<&str> {
         self.latents.keys().find_map(|l| {
             let suffix = name.strip_prefix(l.as_str())?.strip_prefix('_')?;
-            splits_into(suffix, &self.inputs).then_some(l.as_str())
+            noether_kernels::operator::split_inputs(suffix, &self.inputs)
+                .is_some()
+                .then_some(l.as_str())
         })
     }
 
@@ -443,11 +429,7 @@ impl Problem {
         let mut data = Vec::new();
         for (i, c) in self.channels.iter().enumerate() {
             let cd = self.load_channel(i)?;
-            let shown: String = if c.operator.chars().count() > 60 {
-                format!("{}…", c.operator.chars().take(60).collect::<String>())
-            } else {
-                c.operator.clone()
-            };
+            let shown = noether_kernels::operator::abbreviate(&c.operator);
             let ctx = format!("channels[{i}] ({}), operator `{shown}`", c.name);
             m.add_channel(
                 &c.name,

@@ -84,3 +84,18 @@ pub enum LikelihoodError {
         what: String,
     },
 }
+
+impl LikelihoodError {
+    /// [`LikelihoodError::BadValue`] for a setting or parameter.
+    pub(crate) fn bad_value(
+        name: impl Into<String>,
+        value: f64,
+        reason: impl Into<String>,
+    ) -> Self {
+        LikelihoodError::BadValue {
+            name: name.into(),
+            value,
+            reason: reason.into(),
+        }
+    }
+}

@@ -38,11 +38,11 @@ impl JitterPolicy {
     /// [`LikelihoodError::BadValue`] naming the field (`fit.jitter.factor`).
     pub fn validate(&self) -> Result<(), LikelihoodError> {
         let bad = |name: &str, value: f64, reason: &str| {
-            Err(LikelihoodError::BadValue {
-                name: format!("fit.jitter.{name}"),
+            Err(LikelihoodError::bad_value(
+                format!("fit.jitter.{name}"),
                 value,
-                reason: reason.into(),
-            })
+                reason,
+            ))
         };
         if !(self.start > 0.0 && self.start <= 1.0) {
             return bad("start", self.start, "must be a number in (0, 1]");
@@ -64,6 +64,9 @@ impl JitterPolicy {
         Ok(())
     }
 }
+
+/// The most factorisations one call tries: the default policy needs 7.
+const MAX_TRIES: usize = 64;
 
 /// A Cholesky factor and the relative jitter that was needed (0 when none).
 pub struct Factor {
@@ -114,15 +117,14 @@ pub fn cholesky_with_jitter(
             jitter: 0.0,
         });
     }
-    // An invalid policy is refused where options are read; here it must still end.
-    let policy = if policy.validate().is_ok() {
-        *policy
-    } else {
-        JitterPolicy::default()
-    };
+    // Options are validated where they are read; a policy built by hand that never reaches its
+    // cap (a factor ≤ 1) still ends here, after a bounded number of tries.
     let mut rel = policy.start;
     let mut added = 0.0;
-    while rel <= policy.cap * (1.0 + 1e-12) {
+    for _ in 0..MAX_TRIES {
+        if !(rel > 0.0 && rel <= policy.cap * (1.0 + 1e-12)) {
+            break;
+        }
         let step = rel * mean_diag - added;
         for i in 0..n {
             k[i * n + i] += step;

@@ -8,7 +8,6 @@ use crate::model::Model;
 use crate::space::Space;
 use crate::LikelihoodError;
 use std::cell::RefCell;
-use std::collections::VecDeque;
 
 /// Where the first start comes from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -85,11 +84,11 @@ impl FitOptions {
     /// [`LikelihoodError::BadValue`] naming the setting (`fit.memory`, `fit.jitter.factor`).
     pub fn validate(&self) -> Result<(), LikelihoodError> {
         let bad = |name: &str, value: f64, reason: &str| {
-            Err(LikelihoodError::BadValue {
-                name: format!("fit.{name}"),
+            Err(LikelihoodError::bad_value(
+                format!("fit.{name}"),
                 value,
-                reason: reason.into(),
-            })
+                reason,
+            ))
         };
         if self.restarts > Self::MAX_RESTARTS {
             return bad(
@@ -234,37 +233,25 @@ pub struct FitReport {
 /// at most this much (in nats: a likelihood ratio within 1e-6).
 pub const NEWTON_DECREASE: f64 = 1e-6;
 
-/// The NLML over the free parameters of a model, counting evaluations, remembering the last few
-/// (the line search asks for cost and gradient separately, and comes back to points it tried)
-/// and the best point.
+/// The NLML over the free parameters of a model, counting evaluations (the optimiser remembers
+/// the points it has evaluated).
 struct ModelObjective<'m> {
     model: &'m Model,
     space: Space,
     policy: JitterPolicy,
-    cache: RefCell<VecDeque<lbfgs::Evaluated>>,
     evals: RefCell<u64>,
 }
 
 impl lbfgs::Objective for ModelObjective<'_> {
     fn value_and_gradient(&self, theta: &[f64]) -> Option<(f64, Vec<f64>)> {
-        if let Some((_, v)) = self.cache.borrow().iter().find(|(t, _)| t == theta) {
-            return v.clone();
-        }
         *self.evals.borrow_mut() += 1;
         let nat = self.space.to_natural(theta);
-        let out = nat
-            .iter()
+        nat.iter()
             .all(|v| v.is_finite())
             .then(|| self.model.nlml_with(&nat, true, &self.policy).ok())
             .flatten()
             .filter(|e| e.nlml.is_finite() && e.gradient.iter().all(|g| g.is_finite()))
-            .map(|e| (e.nlml, self.space.gradient_to_free(&nat, &e.gradient)));
-        let mut c = self.cache.borrow_mut();
-        if c.len() == 4 {
-            c.pop_front();
-        }
-        c.push_back((theta.to_vec(), out.clone()));
-        out
+            .map(|e| (e.nlml, self.space.gradient_to_free(&nat, &e.gradient)))
     }
 }
 
@@ -332,7 +319,6 @@ fn judge(
     opts: &FitOptions,
     start: usize,
     origin: Origin,
-    initial_nlml: Option<f64>,
     run: Option<lbfgs::Run>,
     obj: &ModelObjective,
     x0: &[f64],
@@ -340,20 +326,19 @@ fn judge(
     let evaluations = *obj.evals.borrow();
     let Some(run) = run else {
         // Nothing free: the "fit" is the evaluation at the start.
+        let at = model.nlml_with(x0, false, &opts.jitter).ok();
         return StartReport {
             start,
             origin,
-            initial_nlml,
-            nlml: initial_nlml.unwrap_or(f64::INFINITY),
+            initial_nlml: at.as_ref().map(|e| e.nlml),
+            nlml: at.as_ref().map_or(f64::INFINITY, |e| e.nlml),
             values: x0.to_vec(),
             iterations: 0,
-            evaluations,
+            evaluations: 1,
             termination: "nothing to fit: every parameter is fixed".into(),
-            converged: initial_nlml.is_some(),
+            converged: at.is_some(),
             gradient_norm: 0.0,
-            jitter: model
-                .nlml_with(x0, false, &opts.jitter)
-                .map_or(f64::NAN, |e| e.jitter),
+            jitter: at.map_or(f64::NAN, |e| e.jitter),
         };
     };
     let values = space.to_natural(&run.theta);
@@ -400,7 +385,7 @@ fn judge(
     StartReport {
         start,
         origin,
-        initial_nlml,
+        initial_nlml: run.initial,
         nlml: run.cost,
         values,
         iterations: run.iterations,
@@ -427,12 +412,10 @@ pub(crate) fn run_starts(
             model,
             space: space.clone(),
             policy: opts.jitter,
-            cache: RefCell::new(VecDeque::new()),
             evals: RefCell::new(0),
         };
         let best_before = reports.iter().map(|r| r.nlml).fold(f64::INFINITY, f64::min);
         let theta0 = space.to_free(&x0);
-        let initial = lbfgs::Objective::value_and_gradient(&obj, &theta0).map(|v| v.0);
         let mut on_iter = |it: u64, theta: &[f64], f: f64| {
             let values = space.to_natural(theta);
             progress(Event::Iteration(IterationReport {
@@ -446,17 +429,9 @@ pub(crate) fn run_starts(
                 values: &values,
             }));
         };
-        let run = if space.dim() == 0 {
-            None
-        } else {
-            Some(lbfgs::minimise_with(
-                &obj,
-                theta0.clone(),
-                &opts.settings(),
-                &mut on_iter,
-            ))
-        };
-        let report = judge(model, &space, opts, s, origin, initial, run, &obj, &x0);
+        let run = (space.dim() > 0)
+            .then(|| lbfgs::minimise_with(&obj, theta0, &opts.settings(), &mut on_iter));
+        let report = judge(model, &space, opts, s, origin, run, &obj, &x0);
         progress(Event::Start(&report));
         reports.push(report);
     }

@@ -56,49 +56,57 @@ pub(crate) struct Settings {
 #[derive(Clone, Debug)]
 pub(crate) struct Run {
     pub(crate) theta: Vec<f64>,
+    /// The cost at θ₀, where it could be evaluated.
+    pub(crate) initial: Option<f64>,
     pub(crate) cost: f64,
     pub(crate) gradient: Vec<f64>,
     pub(crate) iterations: u64,
     pub(crate) stop: Stop,
 }
 
-/// The line search's view of the objective (argmin owns its problem; this borrows ours). argmin
-/// asks for the cost and the gradient at a point separately: one evaluation serves both.
-struct Line<'a, O: Objective> {
+/// The objective with its last few evaluations remembered: argmin's line search asks for the
+/// cost and the gradient at a point separately, and the point it returns is often one it tried
+/// earlier. The one cache of a run.
+struct Cached<'a, O: Objective> {
     obj: &'a O,
-    last: std::cell::RefCell<Option<Evaluated>>,
+    recent: std::cell::RefCell<VecDeque<Evaluated>>,
 }
 
-impl<O: Objective> Line<'_, O> {
+impl<O: Objective> Cached<'_, O> {
     fn eval(&self, p: &[f64]) -> Option<(f64, Vec<f64>)> {
-        if let Some((q, v)) = self.last.borrow().as_ref() {
-            if q == p {
-                return v.clone();
-            }
+        if let Some((_, v)) = self.recent.borrow().iter().find(|(q, _)| q == p) {
+            return v.clone();
         }
         let v = self.obj.value_and_gradient(p);
-        *self.last.borrow_mut() = Some((p.to_vec(), v.clone()));
+        let mut r = self.recent.borrow_mut();
+        if r.len() == 4 {
+            r.pop_front();
+        }
+        r.push_back((p.to_vec(), v.clone()));
         v
     }
 }
+
+/// The line search's view of the objective (argmin owns its problem; this borrows ours).
+struct Line<'c, 'a, O: Objective>(&'c Cached<'a, O>);
 
 /// A cost argmin's line search can work with at a point where ours cannot be evaluated: large
 /// enough that the search backs off, finite so that its interpolation never meets a NaN.
 const PENALTY: f64 = 1e100;
 
-impl<O: Objective> CostFunction for Line<'_, O> {
+impl<O: Objective> CostFunction for Line<'_, '_, O> {
     type Param = Vec<f64>;
     type Output = f64;
     fn cost(&self, p: &Vec<f64>) -> Result<f64, ArgminError> {
-        Ok(self.eval(p).map_or(PENALTY, |v| v.0))
+        Ok(self.0.eval(p).map_or(PENALTY, |v| v.0))
     }
 }
 
-impl<O: Objective> Gradient for Line<'_, O> {
+impl<O: Objective> Gradient for Line<'_, '_, O> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
     fn gradient(&self, p: &Vec<f64>) -> Result<Vec<f64>, ArgminError> {
-        Ok(self.eval(p).map_or_else(|| vec![0.0; p.len()], |v| v.1))
+        Ok(self.0.eval(p).map_or_else(|| vec![0.0; p.len()], |v| v.1))
     }
 }
 
@@ -138,7 +146,7 @@ fn direction(g: &[f64], pairs: &VecDeque<(Vec<f64>, Vec<f64>)>) -> Vec<f64> {
 
 /// One More–Thuente line search from θ along d: the new point, or why there is none.
 fn line_search<O: Objective>(
-    obj: &O,
+    obj: &Cached<O>,
     theta: &[f64],
     f: f64,
     g: &[f64],
@@ -151,11 +159,7 @@ fn line_search<O: Objective>(
         .map_err(|e| e.to_string())?;
     ls.search_direction(d);
     ls.initial_step_length(step).map_err(|e| e.to_string())?;
-    let line = Line {
-        obj,
-        last: std::cell::RefCell::new(None),
-    };
-    let res = Executor::new(line, ls)
+    let res = Executor::new(Line(obj), ls)
         .configure(|c| {
             c.param(theta.to_vec())
                 .gradient(g.to_vec())
@@ -171,12 +175,7 @@ fn line_search<O: Objective>(
     let Some(p) = st.get_param() else {
         return Err("no point met the Wolfe conditions within 20 trials".into());
     };
-    let line = res
-        .problem
-        .problem
-        .as_ref()
-        .expect("the executor returns its problem");
-    match line.eval(p) {
+    match obj.eval(p) {
         Some((fp, gp)) if fp < f => Ok((p.clone(), fp, gp)),
         Some(_) => Err("the step found does not lower the NLML".into()),
         None => Err("the step found cannot be evaluated".into()),
@@ -196,15 +195,21 @@ pub(crate) fn minimise_with<O: Objective>(
     s: &Settings,
     on_iteration: &mut dyn FnMut(u64, &[f64], f64),
 ) -> Run {
-    let Some((mut f, mut g)) = obj.value_and_gradient(&theta0) else {
+    let obj = &Cached {
+        obj,
+        recent: std::cell::RefCell::new(VecDeque::new()),
+    };
+    let Some((mut f, mut g)) = obj.eval(&theta0) else {
         return Run {
             gradient: vec![f64::NAN; theta0.len()],
             theta: theta0,
+            initial: None,
             cost: f64::INFINITY,
             iterations: 0,
             stop: Stop::NotEvaluable,
         };
     };
+    let initial = Some(f);
     let mut theta = theta0;
     let mut pairs: VecDeque<(Vec<f64>, Vec<f64>)> = VecDeque::with_capacity(s.memory);
     let mut iterations = 0;
@@ -257,6 +262,7 @@ pub(crate) fn minimise_with<O: Objective>(
     };
     Run {
         theta,
+        initial,
         cost: f,
         gradient: g,
         iterations,

@@ -402,11 +402,7 @@ impl Model {
     /// An unknown name; a non-finite value; a non-positive value for a positive parameter.
     pub fn set(&mut self, name: &str, value: f64) -> Result<(), LikelihoodError> {
         let i = self.index_of(name)?;
-        let bad = |reason: &str| LikelihoodError::BadValue {
-            name: name.to_string(),
-            value,
-            reason: reason.into(),
-        };
+        let bad = |reason: &str| LikelihoodError::bad_value(name, value, reason);
         if !value.is_finite() {
             return Err(bad("not finite"));
         }

@@ -203,6 +203,7 @@ pub fn data_driven(
             }
         }
     }
+    let matcher = Matcher::new(model);
     let mut best: Option<(f64, Vec<f64>, Vec<String>)> = None;
     let mut last_err = None;
     for pattern in &patterns {
@@ -227,7 +228,7 @@ pub fn data_driven(
                 v[model.index_of(&p.name)?] = p.value;
             }
         }
-        match match_coefficients(model, &subs, v) {
+        match matcher.apply(model, &subs, v) {
             Ok((v, matched)) => match model.nlml_with(&v, false, &opts.jitter) {
                 Ok(e) if best.as_ref().is_none_or(|b| e.nlml < b.0) => {
                     best = Some((e.nlml, v, matched));
@@ -247,167 +248,195 @@ pub fn data_driven(
 
 /// Gradient matching: the coefficients that enter the operators linearly, by least squares of
 /// each channel's data on the posterior means of its operator's terms, and every such channel's
-/// noise from a tenth of the misfit. `subs[l]` is latent l's model fitted to its own data.
-fn match_coefficients(
-    model: &Model,
-    subs: &[Option<Model>],
-    mut values: Vec<f64>,
-) -> Result<(Vec<f64>, Vec<String>), LikelihoodError> {
-    let mut note = Vec::new();
-    let mut posteriors = Vec::new();
-    for s in subs {
-        posteriors.push(match s {
-            Some(m) => Some(m.posterior(&m.values())?),
-            None => None,
-        });
-    }
-    // The means of every term of every other channel at its points.
-    let direct: Vec<usize> = (0..model.latents.len())
-        .flat_map(|l| direct_channels(model, l))
-        .collect();
-    let others: Vec<usize> = (0..model.channels.len())
-        .filter(|c| !direct.contains(c))
-        .collect();
-    let mut means: Vec<Vec<Vec<f64>>> = Vec::new();
-    for &c in &others {
-        let ch = &model.channels[c];
-        let mut per_term = Vec::new();
-        for t in &ch.operator.terms {
-            per_term.push(match &mut posteriors[t.latent] {
-                Some(p) => p.term_mean(0, &t.orders, &ch.x)?,
-                None => vec![0.0; ch.len()],
-            });
-        }
-        means.push(per_term);
-    }
-    // Coefficients that enter every operator linearly: all second derivatives vanish.
-    let mut g = model.graph.clone();
-    let coefs: Vec<usize> = (0..model.params.len())
-        .filter(|&i| {
-            matches!(model.params[i].kind, ParamKind::Coefficient) && !model.params[i].fixed
-        })
-        .collect();
-    let pid = |i: usize| ParamId(i as u32);
-    let mut linear = Vec::new();
-    'coef: for &k in &coefs {
-        for &c in &others {
-            for t in &model.channels[c].operator.terms {
-                let dk = g.diff(t.coeff, Var::Param(pid(k)));
-                for &m in &coefs {
-                    let dkm = g.diff(dk, Var::Param(pid(m)));
-                    if g.as_const(dkm) != Some(0.0) {
-                        continue 'coef;
+/// noise from a tenth of the misfit. What does not depend on the kernel (which coefficients are
+/// linear, the derivatives of the operators' coefficients by them) is worked out once.
+struct Matcher {
+    g: noether_kernels::expr::Graph,
+    /// The channels that do not observe a latent directly.
+    others: Vec<usize>,
+    /// The coefficients that enter every operator linearly: all second derivatives vanish.
+    linear: Vec<usize>,
+    /// For each of `others`, each term, each of `linear`: ∂(term coefficient)/∂φ.
+    derivs: Vec<Vec<Vec<noether_kernels::expr::ExprId>>>,
+}
+
+impl Matcher {
+    fn new(model: &Model) -> Matcher {
+        let direct: Vec<usize> = (0..model.latents.len())
+            .flat_map(|l| direct_channels(model, l))
+            .collect();
+        let others: Vec<usize> = (0..model.channels.len())
+            .filter(|c| !direct.contains(c))
+            .collect();
+        let mut g = model.graph.clone();
+        let coefs: Vec<usize> = (0..model.params.len())
+            .filter(|&i| {
+                matches!(model.params[i].kind, ParamKind::Coefficient) && !model.params[i].fixed
+            })
+            .collect();
+        let pid = |i: usize| Var::Param(ParamId(i as u32));
+        let mut linear = Vec::new();
+        'coef: for &k in &coefs {
+            for &c in &others {
+                for t in &model.channels[c].operator.terms {
+                    let dk = g.diff(t.coeff, pid(k));
+                    for &m in &coefs {
+                        let dkm = g.diff(dk, pid(m));
+                        if g.as_const(dkm) != Some(0.0) {
+                            continue 'coef;
+                        }
                     }
                 }
             }
+            linear.push(k);
         }
-        linear.push(k);
-    }
-    let np = model.num_graph_params();
-    let mut at = values[..np].to_vec();
-    for &k in &linear {
-        at[k] = 0.0;
-    }
-    // Rows: y_i − Σ_j a_j(x_i) m_j(x_i) = Σ_k (Σ_j b_jk(x_i) m_j(x_i)) φ_k, weighted by 1/sd(y).
-    let d = model.dim();
-    let mut rows: Vec<Vec<f64>> = Vec::new();
-    let mut rhs = Vec::new();
-    for (oi, &c) in others.iter().enumerate() {
-        let ch = &model.channels[c];
-        let w = 1.0 / variance(&ch.y).max(1e-300).sqrt();
-        let terms = &ch.operator.terms;
-        let derivs: Vec<Vec<_>> = terms
+        let derivs = others
             .iter()
-            .map(|t| {
-                linear
+            .map(|&c| {
+                model.channels[c]
+                    .operator
+                    .terms
                     .iter()
-                    .map(|&k| g.diff(t.coeff, Var::Param(pid(k))))
+                    .map(|t| linear.iter().map(|&k| g.diff(t.coeff, pid(k))).collect())
                     .collect()
             })
             .collect();
-        for i in 0..ch.len() {
-            let p = &ch.x[i * d..(i + 1) * d];
-            let env = Env {
-                x: p,
-                y: p,
-                params: &at,
-            };
-            let mut row = vec![0.0; linear.len()];
-            let mut r = ch.y[i];
-            for (j, t) in terms.iter().enumerate() {
-                let mj = means[oi][j][i];
-                r -= g.eval(t.coeff, &env) * mj;
-                for (k, &e) in derivs[j].iter().enumerate() {
-                    row[k] += g.eval(e, &env) * mj;
-                }
-            }
-            rows.push(row.iter().map(|v| v * w).collect());
-            rhs.push(r * w);
+        Matcher {
+            g,
+            others,
+            linear,
+            derivs,
         }
     }
-    if !linear.is_empty() && !rows.is_empty() {
-        let a = nalgebra::DMatrix::from_fn(rows.len(), linear.len(), |i, k| rows[i][k]);
-        let b = nalgebra::DVector::from_vec(rhs);
-        let finite = a.iter().chain(b.iter()).all(|v| v.is_finite());
-        if finite {
-            let svd = a.svd(true, true);
-            let tol = 1e-10 * svd.singular_values.max();
-            if let Ok(phi) = svd.solve(&b, tol) {
-                let mut est = Vec::new();
-                for (k, &i) in linear.iter().enumerate() {
-                    let v = phi[k];
-                    let ok = v.is_finite() && (!model.params[i].transform.is_positive() || v > 0.0);
-                    if ok {
-                        values[i] = v;
-                        est.push(format!("{} = {v:.4e}", model.params[i].name));
-                    } else {
-                        est.push(format!(
-                            "{} kept at {} (least squares gave {v:.3e})",
-                            model.params[i].name, values[i]
-                        ));
+
+    /// The start at `values` with `subs[l]`, latent l's model fitted to its own data.
+    fn apply(
+        &self,
+        model: &Model,
+        subs: &[Option<Model>],
+        mut values: Vec<f64>,
+    ) -> Result<(Vec<f64>, Vec<String>), LikelihoodError> {
+        let (g, others, linear) = (&self.g, &self.others, &self.linear);
+        let mut note = Vec::new();
+        let mut posteriors = Vec::new();
+        for s in subs {
+            posteriors.push(match s {
+                Some(m) => Some(m.posterior(&m.values())?),
+                None => None,
+            });
+        }
+        // The means of every term of every other channel at its points.
+        let mut means: Vec<Vec<Vec<f64>>> = Vec::new();
+        for &c in others {
+            let ch = &model.channels[c];
+            let mut per_term = Vec::new();
+            for t in &ch.operator.terms {
+                per_term.push(match &mut posteriors[t.latent] {
+                    Some(p) => p.term_mean(0, &t.orders, &ch.x)?,
+                    None => vec![0.0; ch.len()],
+                });
+            }
+            means.push(per_term);
+        }
+        let np = model.num_graph_params();
+        let mut at = values[..np].to_vec();
+        for &k in linear {
+            at[k] = 0.0;
+        }
+        // Rows: y_i − Σ_j a_j(x_i) m_j(x_i) = Σ_k (Σ_j b_jk(x_i) m_j(x_i)) φ_k, weighted by 1/sd(y).
+        let d = model.dim();
+        let mut rows: Vec<Vec<f64>> = Vec::new();
+        let mut rhs = Vec::new();
+        for (oi, &c) in others.iter().enumerate() {
+            let ch = &model.channels[c];
+            let w = 1.0 / variance(&ch.y).max(1e-300).sqrt();
+            let terms = &ch.operator.terms;
+            let derivs = &self.derivs[oi];
+            for i in 0..ch.len() {
+                let p = &ch.x[i * d..(i + 1) * d];
+                let env = Env {
+                    x: p,
+                    y: p,
+                    params: &at,
+                };
+                let mut row = vec![0.0; linear.len()];
+                let mut r = ch.y[i];
+                for (j, t) in terms.iter().enumerate() {
+                    let mj = means[oi][j][i];
+                    r -= g.eval(t.coeff, &env) * mj;
+                    for (k, &e) in derivs[j].iter().enumerate() {
+                        row[k] += g.eval(e, &env) * mj;
                     }
                 }
-                note.push(format!("by gradient matching {}", est.join(", ")));
+                rows.push(row.iter().map(|v| v * w).collect());
+                rhs.push(r * w);
             }
         }
+        if !linear.is_empty() && !rows.is_empty() {
+            let a = nalgebra::DMatrix::from_fn(rows.len(), linear.len(), |i, k| rows[i][k]);
+            let b = nalgebra::DVector::from_vec(rhs);
+            let finite = a.iter().chain(b.iter()).all(|v| v.is_finite());
+            if finite {
+                let svd = a.svd(true, true);
+                let tol = 1e-10 * svd.singular_values.max();
+                if let Ok(phi) = svd.solve(&b, tol) {
+                    let mut est = Vec::new();
+                    for (k, &i) in linear.iter().enumerate() {
+                        let v = phi[k];
+                        let ok =
+                            v.is_finite() && (!model.params[i].transform.is_positive() || v > 0.0);
+                        if ok {
+                            values[i] = v;
+                            est.push(format!("{} = {v:.4e}", model.params[i].name));
+                        } else {
+                            est.push(format!(
+                                "{} kept at {} (least squares gave {v:.3e})",
+                                model.params[i].name, values[i]
+                            ));
+                        }
+                    }
+                    note.push(format!("by gradient matching {}", est.join(", ")));
+                }
+            }
+        }
+        // The noise of every other channel: the mean square misfit of the matched operator.
+        for (oi, &c) in others.iter().enumerate() {
+            let ch = &model.channels[c];
+            let ni = model.noise_index(c);
+            if model.params[ni].fixed {
+                continue;
+            }
+            let gp = &values[..np];
+            let mut ss = 0.0;
+            for i in 0..ch.len() {
+                let p = &ch.x[i * d..(i + 1) * d];
+                let env = Env {
+                    x: p,
+                    y: p,
+                    params: gp,
+                };
+                let fit: f64 = ch
+                    .operator
+                    .terms
+                    .iter()
+                    .enumerate()
+                    .map(|(j, t)| g.eval(t.coeff, &env) * means[oi][j][i])
+                    .sum();
+                ss += (ch.y[i] - fit).powi(2);
+            }
+            // The misfit includes the error of the estimated derivatives. Starting the noise at a
+            // tenth of it trusts the operator: the optimiser then explains the channel through the
+            // law rather than as noise (on the gap-gene Hb data the misfit itself leads to an optimum
+            // 150 nats worse, with noise.f 19 against 1.4).
+            let ms = 0.1 * ss / ch.len() as f64;
+            let lo = 1e-6 * mean_square(&ch.y);
+            let v = ms.max(lo);
+            if v.is_finite() && v > 0.0 {
+                values[ni] = v;
+            }
+        }
+        Ok((values, note))
     }
-    // The noise of every other channel: the mean square misfit of the matched operator.
-    for (oi, &c) in others.iter().enumerate() {
-        let ch = &model.channels[c];
-        let ni = model.noise_index(c);
-        if model.params[ni].fixed {
-            continue;
-        }
-        let gp = &values[..np];
-        let mut ss = 0.0;
-        for i in 0..ch.len() {
-            let p = &ch.x[i * d..(i + 1) * d];
-            let env = Env {
-                x: p,
-                y: p,
-                params: gp,
-            };
-            let fit: f64 = ch
-                .operator
-                .terms
-                .iter()
-                .enumerate()
-                .map(|(j, t)| g.eval(t.coeff, &env) * means[oi][j][i])
-                .sum();
-            ss += (ch.y[i] - fit).powi(2);
-        }
-        // The misfit includes the error of the estimated derivatives. Starting the noise at a
-        // tenth of it trusts the operator: the optimiser then explains the channel through the
-        // law rather than as noise (on the gap-gene Hb data the misfit itself leads to an optimum
-        // 150 nats worse, with noise.f 19 against 1.4).
-        let ms = 0.1 * ss / ch.len() as f64;
-        let lo = 1e-6 * mean_square(&ch.y);
-        let v = ms.max(lo);
-        if v.is_finite() && v > 0.0 {
-            values[ni] = v;
-        }
-    }
-    Ok((values, note))
 }
 
 /// `count` seeded restarts around `first`: alternately a perturbation of it in the free space

@@ -186,3 +186,55 @@ pub fn ambiguous_inputs(inputs: &[String]) -> Option<KernelError> {
     }
     None
 }
+
+/// Split a derivative suffix (`tx`, `x1x2`) into a run of input names: the count of each, or
+/// `None` when it is not such a run. Every way of splitting is considered (inputs `a`, `ab`,
+/// `bc` split `abc` as a·bc); with inputs that [`ambiguous_inputs`] accepts, there is at most one.
+///
+/// # Examples
+/// ```
+/// use noether_kernels::operator::split_inputs;
+/// let inputs: Vec<String> = ["a", "ab", "bc"].iter().map(|s| s.to_string()).collect();
+/// assert_eq!(split_inputs("abc", &inputs), Some(vec![1, 0, 1]));
+/// assert_eq!(split_inputs("abx", &inputs), None);
+/// ```
+pub fn split_inputs(suffix: &str, inputs: &[String]) -> Option<Vec<u8>> {
+    // way[i]: the input that ends a split of suffix[..i] (dynamic programming over positions).
+    let mut way: Vec<Option<usize>> = vec![None; suffix.len() + 1];
+    let mut reach = vec![false; suffix.len() + 1];
+    reach[0] = true;
+    for i in 0..suffix.len() {
+        if !reach[i] {
+            continue;
+        }
+        for (k, n) in inputs.iter().enumerate() {
+            if !n.is_empty()
+                && suffix.as_bytes()[i..].starts_with(n.as_bytes())
+                && !reach[i + n.len()]
+            {
+                reach[i + n.len()] = true;
+                way[i + n.len()] = Some(k);
+            }
+        }
+    }
+    if suffix.is_empty() || !reach[suffix.len()] {
+        return None;
+    }
+    let mut ords = vec![0u8; inputs.len()];
+    let mut at = suffix.len();
+    while at > 0 {
+        let k = way[at]?;
+        ords[k] = ords[k].saturating_add(1);
+        at -= inputs[k].len();
+    }
+    Some(ords)
+}
+
+/// Text cut to 60 characters with an ellipsis, for messages about long input.
+pub fn abbreviate(text: &str) -> String {
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}

@@ -104,17 +104,9 @@ pub const MAX_DEPTH: usize = 100;
 /// The highest total order of differentiation of one term.
 pub const MAX_ORDER: usize = 16;
 
-fn shorten(text: &str) -> String {
-    if text.chars().count() > 60 {
-        format!("{}…", text.chars().take(60).collect::<String>())
-    } else {
-        text.to_string()
-    }
-}
-
 fn too_large(text: &str, at: usize, message: String) -> KernelError {
     KernelError::TooLarge {
-        text: shorten(text),
+        text: super::abbreviate(text),
         column: column(text, at),
         message,
     }
@@ -558,7 +550,7 @@ impl Parser<'_> {
         if let Some(cut) = name.rfind('_') {
             let (base, suffix) = (&name[..cut], &name[cut + 1..]);
             if let Some(l) = self.names.latents.iter().position(|n| n == base) {
-                if let Some(ords) = split_inputs(suffix, self.g.inputs()) {
+                if let Some(ords) = super::split_inputs(suffix, self.g.inputs()) {
                     if suffix.len()
                         > MAX_ORDER * self.g.inputs().iter().map(String::len).max().unwrap_or(1)
                     {
@@ -567,7 +559,7 @@ impl Parser<'_> {
                             start,
                             format!(
                                 "`{}` differentiates to order over {MAX_ORDER}",
-                                shorten(name)
+                                super::abbreviate(name)
                             ),
                         ));
                     }
@@ -586,26 +578,6 @@ impl Parser<'_> {
         }
         Err(self.unknown(name, start))
     }
-}
-
-/// Split `tx` (or `x1x2`) into a run of input names, longest name first; the count of each.
-fn split_inputs(suffix: &str, inputs: &[String]) -> Option<Vec<u8>> {
-    let mut ords = vec![0u8; inputs.len()];
-    let mut rest = suffix;
-    if rest.is_empty() {
-        return None;
-    }
-    let mut by_len: Vec<usize> = (0..inputs.len()).collect();
-    by_len.sort_by_key(|&i| std::cmp::Reverse(inputs[i].len()));
-    while !rest.is_empty() {
-        let i = by_len
-            .iter()
-            .copied()
-            .find(|&i| rest.starts_with(inputs[i].as_str()))?;
-        ords[i] = ords[i].saturating_add(1);
-        rest = &rest[inputs[i].len()..];
-    }
-    Some(ords)
 }
 
 pub(super) fn parse(text: &str, g: &mut Graph, names: &Names) -> Result<Operator, KernelError> {
