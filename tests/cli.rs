@@ -363,6 +363,10 @@ fn options_that_can_never_work_are_refused_before_any_numerics() {
     ] {
         let e = fails(name, &base(fit), &[("d.csv", GOOD)]);
         assert!(e.contains(expect), "{name}: {e}");
+        assert!(
+            e.contains("p.json"),
+            "{name}: the message names the file: {e}"
+        );
     }
     let dir = scratch("restarts-flag");
     std::fs::write(dir.join("p.json"), base("{}")).unwrap();

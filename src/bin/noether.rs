@@ -343,14 +343,14 @@ fn main() -> ExitCode {
             out,
             restarts,
             seed,
-        } => fit(problem, out.as_deref(), *restarts, *seed),
+        } => fit(problem, out.as_deref(), *restarts, *seed).map_err(|e| e.in_file(problem)),
         Command::Predict {
             result,
             channel,
             at,
             out,
         } => predict(result, channel, at, out.as_deref()),
-        Command::Nlml { problem, repeat } => nlml(problem, *repeat),
+        Command::Nlml { problem, repeat } => nlml(problem, *repeat).map_err(|e| e.in_file(problem)),
         Command::Demo {
             out,
             restarts,

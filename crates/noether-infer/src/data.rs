@@ -52,14 +52,23 @@ impl Table {
             .flexible(true)
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
-        // The reader's own line count skips blank lines: count from the byte offset instead.
+        // The reader's own line count skips blank lines: count from the byte offset instead,
+        // moving forward only (records come in order), so reading stays linear in the file.
         let bytes = text.as_bytes();
+        let counted = std::cell::Cell::new((0usize, 1usize)); // (byte, line at that byte)
         let line_of = |byte: u64| {
             let mut at = (byte as usize).min(bytes.len());
             while at < bytes.len() && (bytes[at] == b'\n' || bytes[at] == b'\r') {
                 at += 1;
             }
-            bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1
+            let (from, mut line) = counted.get();
+            if at < from {
+                // Never for records in order; count afresh for safety.
+                return bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            }
+            line += bytes[from..at].iter().filter(|&&b| b == b'\n').count();
+            counted.set((at, line));
+            line
         };
         let mut records = reader.records();
         let mut columns: Option<Vec<String>> = None;

@@ -77,6 +77,25 @@ impl InferError {
         }
     }
 
+    /// The error with the problem file it concerns named first, where it does not name a file
+    /// of its own (a field, an operator, the numerics of the problem).
+    pub fn in_file(self, path: &std::path::Path) -> Self {
+        let shown = path.display().to_string();
+        match self {
+            InferError::Field { field, message } if !field.starts_with(&shown) => {
+                InferError::Field {
+                    field: format!("{shown}: {field}"),
+                    message,
+                }
+            }
+            InferError::Model { context, source } => InferError::Model {
+                context: format!("{shown}: {context}"),
+                source,
+            },
+            e => e,
+        }
+    }
+
     pub(crate) fn model(context: impl Into<String>) -> impl FnOnce(LikelihoodError) -> Self {
         let context = context.into();
         move |source| InferError::Model { context, source }

@@ -45,7 +45,7 @@ pub enum LikelihoodError {
         message: String,
     },
     /// A value that is not finite, or outside its parameter's domain.
-    #[error("parameter `{name}` = {value} is not allowed: {reason}")]
+    #[error("parameter `{name}` = {} is not allowed: {reason}", show(*value))]
     BadValue {
         /// The parameter.
         name: String,
@@ -76,6 +76,14 @@ pub enum LikelihoodError {
         /// The posterior variance there.
         variance: f64,
     },
+    /// More observations than an exact GP can hold in memory.
+    #[error("{n} observations need {gib:.0} GiB for the exact covariance and its inverse, more than this machine may use (24 GiB); use fewer observations")]
+    TooLarge {
+        /// The number of observations.
+        n: usize,
+        /// The memory needed, GiB.
+        gib: f64,
+    },
     /// Something that should be a number is not (a NaN or infinite NLML, gradient, mean or
     /// variance).
     #[error("{what}")]
@@ -97,5 +105,15 @@ impl LikelihoodError {
             value,
             reason: reason.into(),
         }
+    }
+}
+
+/// A number as a person reads it: plain where that is short, in exponent form where it is not
+/// (`1e300`, not three hundred digits).
+pub(crate) fn show(v: f64) -> String {
+    if v == 0.0 || (1e-4..1e6).contains(&v.abs()) || !v.is_finite() {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
     }
 }

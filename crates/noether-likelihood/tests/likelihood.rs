@@ -420,3 +420,19 @@ mod random_operators {
         }
     }
 }
+
+/// 35,000 observations would need 27 GiB of dense matrices: refused before any is allocated.
+#[test]
+fn a_model_too_large_for_memory_is_refused_before_allocating() {
+    let n = 35_000;
+    let mut m = Model::new(
+        &["x"],
+        &[("u", KernelSpec::SquaredExponential { ard: false })],
+        &[],
+    )
+    .unwrap();
+    let x: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
+    m.add_channel("u", "u", x, vec![0.0; n], 1e-2).unwrap();
+    let e = m.nlml(&m.values(), true).unwrap_err().to_string();
+    assert!(e.contains("35000 observations need 27 GiB"), "{e}");
+}
