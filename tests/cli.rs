@@ -613,6 +613,36 @@ fn an_edited_result_is_refused_and_a_fitted_one_predicts() {
         at.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // A result refits from its fitted values: already at the optimum, no iteration is needed.
+    let refit = dir.join("refit.json");
+    let o = noether(&[
+        "fit",
+        result.to_str().unwrap(),
+        "--out",
+        refit.to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.success() && stderr(&o).contains("refitting from its fitted values"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("in 0 iterations"), "{}", stderr(&o));
+    // Points with a header and no rows: nothing to predict is an error, not an empty table.
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "t,x\n").unwrap();
+    let o = noether(&[
+        "predict",
+        result.to_str().unwrap(),
+        "--channel",
+        "u",
+        "--at",
+        empty.to_str().unwrap(),
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("no points to predict at"),
+        "{}",
+        stderr(&o)
+    );
     let text = std::fs::read_to_string(&result).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["parameters"]["a"]["value"] = serde_json::json!(2.0);

@@ -184,7 +184,18 @@ fn fit(
     restarts: Option<usize>,
     seed: Option<u64>,
 ) -> Result<(), InferError> {
-    let mut problem = Problem::from_file(path)?;
+    // A result file refits from its fitted values: its problem holds them as initial values.
+    let mut problem = if is_result(path) {
+        let mut p = FitResult::from_file(path)?.problem;
+        p.fit.start = noether_likelihood::fit::StartFrom::Initial;
+        say!(
+            "{} is a result: refitting from its fitted values",
+            path.display()
+        );
+        p
+    } else {
+        Problem::from_file(path)?
+    };
     if let Some(r) = restarts {
         problem.fit.restarts = r;
     }
@@ -192,10 +203,11 @@ fn fit(
         problem.fit.seed = s;
     }
     problem.validate()?;
+    let starts = problem.fit.restarts.saturating_add(1);
     say!(
-        "noether fit {}: {} starts",
+        "noether fit {}: {starts} start{}",
         path.display(),
-        problem.fit.restarts.saturating_add(1)
+        if starts == 1 { "" } else { "s" }
     );
     let fitted = problem.fit_with(&mut show_start)?;
     let result = fitted.result();
@@ -204,11 +216,7 @@ fn fit(
 }
 
 fn predict(result: &Path, target: &str, at: &Path, out: Option<&Path>) -> Result<(), InferError> {
-    let is_problem = std::fs::read_to_string(result)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|v| v.get("channels").is_some() && v.get("problem").is_none());
-    if is_problem {
+    if top_level_keys(result).is_some_and(|k| k.contains(&"channels".to_string())) {
         return Err(InferError::Field {
             field: result.display().to_string(),
             message: format!(
@@ -219,6 +227,12 @@ fn predict(result: &Path, target: &str, at: &Path, out: Option<&Path>) -> Result
     }
     let r = FitResult::from_file(result)?;
     let table = Table::read(at)?;
+    if table.rows.is_empty() {
+        return Err(InferError::Field {
+            field: table.path.clone(),
+            message: "no points to predict at: the file has a header and no rows".into(),
+        });
+    }
     let points = table.points(&r.problem.inputs)?;
     let p = r.problem.predict(target, &points).map_err(|e| match e {
         InferError::Model {
@@ -246,6 +260,19 @@ fn predict(result: &Path, target: &str, at: &Path, out: Option<&Path>) -> Result
         );
     }
     emit(out, &csv)
+}
+
+/// The keys of a JSON file's top-level object, if it is one (a problem has `channels`, a result
+/// `problem` and `nlml`).
+fn top_level_keys(path: &Path) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(v.as_object()?.keys().cloned().collect())
+}
+
+fn is_result(path: &Path) -> bool {
+    top_level_keys(path)
+        .is_some_and(|k| k.iter().any(|x| x == "problem") && k.iter().any(|x| x == "nlml"))
 }
 
 /// The most evaluations `nlml --repeat` makes.
