@@ -445,18 +445,23 @@ impl Problem {
                 .map_err(InferError::model("data"))?;
             data.push(cd);
         }
+        // Repeated points with different values and a noise the user fixed contradict each other
+        // (the nugget keeps the covariance factorable, but the fit would be meaningless).
+        if let Some(msg) = duplicates(self, &data, true) {
+            return Err(msg);
+        }
         // A covariance that needs jitter, or cannot be factored at all, at the initial values is
         // most often duplicate points with a noise too small to separate them: say which.
         match m.nlml(&m.values(), false) {
             Ok(e) if e.jitter > 0.0 => {
-                if let Some(msg) = duplicates(self, &data) {
+                if let Some(msg) = duplicates(self, &data, false) {
                     return Err(msg);
                 }
             }
             Ok(_) => {}
             Err(e) => {
                 if let (LikelihoodError::NotPositiveDefinite { .. }, Some(msg)) =
-                    (&e, duplicates(self, &data))
+                    (&e, duplicates(self, &data, false))
                 {
                     return Err(msg);
                 }
@@ -470,9 +475,14 @@ impl Problem {
     }
 }
 
-fn duplicates(p: &Problem, data: &[ChannelData]) -> Option<InferError> {
+/// Two rows of one channel at the same inputs; with `contradictions`, only in channels whose noise
+/// is fixed, and only where the observations differ.
+fn duplicates(p: &Problem, data: &[ChannelData], contradictions: bool) -> Option<InferError> {
     let d = p.inputs.len();
     for (ci, cd) in data.iter().enumerate() {
+        if contradictions && !p.channels[ci].noise.fixed() {
+            continue;
+        }
         let n = cd.y.len();
         let mut idx: Vec<usize> = (0..n).collect();
         idx.sort_by(|&a, &b| {
@@ -481,13 +491,25 @@ fn duplicates(p: &Problem, data: &[ChannelData]) -> Option<InferError> {
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
         for w in idx.windows(2) {
-            if cd.x[w[0] * d..(w[0] + 1) * d] == cd.x[w[1] * d..(w[1] + 1) * d] {
+            let same = cd.x[w[0] * d..(w[0] + 1) * d] == cd.x[w[1] * d..(w[1] + 1) * d];
+            if same && !(contradictions && cd.y[w[0]] == cd.y[w[1]]) {
                 let (a, b) = (w[0].min(w[1]), w[0].max(w[1]));
+                let why = if contradictions {
+                    format!(
+                        "observe {} and {} there, which a fixed noise variance of {:e} cannot reconcile",
+                        cd.y[a], cd.y[b], p.channels[ci].noise.value()
+                    )
+                } else {
+                    format!(
+                        "with a noise variance of {:e} the covariance is singular",
+                        p.channels[ci].noise.value()
+                    )
+                };
                 return Some(InferError::field(
                     format!("channels[{ci}] ({})", p.channels[ci].name),
                     format!(
-                        "rows {} and {} of {} have the same inputs {:?}; with a noise variance of {:e} the covariance is singular: remove one, or give the channel a larger noise",
-                        cd.rows[a], cd.rows[b], cd.source, &cd.x[a * d..(a + 1) * d], p.channels[ci].noise.value()
+                        "rows {} and {} of {} have the same inputs {:?} and {why}: remove one, or give the channel a larger (or learned) noise",
+                        cd.rows[a], cd.rows[b], cd.source, &cd.x[a * d..(a + 1) * d]
                     ),
                 ));
             }

@@ -156,6 +156,9 @@ fn line_search<O: Objective>(
     let mut ls = MoreThuenteLineSearch::new()
         .with_c(1e-3, 0.9)
         .and_then(|l| l.with_width_tolerance(0.1))
+        // argmin's default smallest step is √ε: along a gradient of 1e4 (a coefficient the data
+        // pin down tightly) that is still too far, and the search gives up. L-BFGS-B's is 0.
+        .and_then(|l| l.with_bounds(0.0, 1e10))
         .map_err(|e| e.to_string())?;
     ls.search_direction(d);
     ls.initial_step_length(step).map_err(|e| e.to_string())?;

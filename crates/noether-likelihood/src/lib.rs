@@ -23,5 +23,5 @@ pub mod start;
 
 pub use error::LikelihoodError;
 pub use model::{Channel, Model, Param, ParamKind};
-pub use nlml::{Evaluation, Factored};
+pub use nlml::{Evaluation, Factored, MAX_DENSE_BYTES, NUGGET};
 pub use space::Transform;

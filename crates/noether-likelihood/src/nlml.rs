@@ -14,6 +14,12 @@ use faer::Mat;
 use noether_kernels::compile::{Batch, Bound, Program, Shape, Workspace};
 use rayon::prelude::*;
 
+/// Every channel's covariance carries a nugget of this much times its mean prior variance, as a
+/// smooth, always-present form of jitter: with noise variances near their floors, the condition
+/// number of K is then at most about n / NUGGET, so the NLML is a smooth function of the parameters
+/// rather than rounding noise (which no line search can descend).
+pub const NUGGET: f64 = 1e-8;
+
 /// The most memory the dense matrices of one evaluation may take: 24 GiB, this project's machine.
 /// An exact GP at 30,000 observations needs 20 GiB.
 pub const MAX_DENSE_BYTES: f64 = 24.0 * 1024.0 * 1024.0 * 1024.0;
@@ -135,11 +141,30 @@ impl Model {
                             .copy_from_slice(batch.output(0));
                     },
                 );
-                let (c1, _) = Self::locate(&offsets, col);
-                out[col] += values[self.noise_index(c1)];
             },
         );
+        // Noise, and the nugget: NUGGET × the channel's mean prior variance.
+        for (c, m) in self.diagonal_means(&k).into_iter().enumerate() {
+            let add = values[self.noise_index(c)] + NUGGET * m;
+            for i in offsets[c]..offsets[c + 1] {
+                k[i * n + i] += add;
+            }
+        }
         k
+    }
+
+    /// The mean of the kernel's diagonal over each channel's points (its mean prior variance),
+    /// from a covariance without noise.
+    fn diagonal_means(&self, k: &[f64]) -> Vec<f64> {
+        let n = self.num_observations();
+        let offsets = self.offsets();
+        (0..self.channels.len())
+            .map(|c| {
+                let r = offsets[c]..offsets[c + 1];
+                let len = r.len().max(1) as f64;
+                r.map(|i| k[i * n + i]).sum::<f64>() / len
+            })
+            .collect()
     }
 
     /// Factor the covariance at `values` and solve for α = K⁻¹y.
@@ -238,14 +263,20 @@ impl Model {
                     col[r] = kinv[(r, c)] - f.alpha[r] * f.alpha[c];
                 }
             });
-            self.accumulate_gradient(values, &w, &mut grad);
             let offsets = self.offsets();
             for c in 0..self.channels.len() {
-                grad[self.noise_index(c)] = 0.5
-                    * (offsets[c]..offsets[c + 1])
-                        .map(|i| w[i * n + i])
-                        .sum::<f64>();
+                let r = offsets[c]..offsets[c + 1];
+                let trace: f64 = r.clone().map(|i| w[i * n + i]).sum();
+                grad[self.noise_index(c)] = 0.5 * trace;
+                // The nugget NUGGET·mean(diag K_cc) moves with every kernel parameter: its share
+                // of ∂NLML/∂p is ½ NUGGET tr_c(W)/n_c Σ_i ∂K_ii/∂p, which is what adding
+                // NUGGET tr_c(W)/n_c to W's diagonal gives in the sum below.
+                let extra = NUGGET * trace / r.len().max(1) as f64;
+                for i in r {
+                    w[i * n + i] += extra;
+                }
             }
+            self.accumulate_gradient(values, &w, &mut grad);
         }
         Ok(Evaluation {
             nlml,
