@@ -26,6 +26,11 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
+/// `noether predict RESULT --channel CHANNEL --at AT`.
+fn predict(result: &str, channel: &str, at: &str) -> Output {
+    noether(&["predict", result, "--channel", channel, "--at", at])
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
@@ -90,14 +95,7 @@ fn heat_coefficient_is_recovered_and_predictions_match_the_exact_solution() {
             1e-2,
         ),
     ] {
-        let o = noether(&[
-            "predict",
-            result.to_str().unwrap(),
-            "--channel",
-            target,
-            "--at",
-            at.to_str().unwrap(),
-        ]);
+        let o = predict(result.to_str().unwrap(), target, at.to_str().unwrap());
         assert!(o.status.success(), "{}", stderr(&o));
         let out = String::from_utf8(o.stdout).unwrap();
         let mut lines = out.lines();
@@ -543,14 +541,7 @@ fn non_finite_covariances_and_predictions_name_the_channel_row_or_point() {
     let at = dir.join("at.csv");
     std::fs::write(&at, "t,x\n0.5,0.5\n0.5,0.0\n").unwrap();
     for op in ["u/x", "log(x-1)*u"] {
-        let o = noether(&[
-            "predict",
-            result.to_str().unwrap(),
-            "--channel",
-            op,
-            "--at",
-            at.to_str().unwrap(),
-        ]);
+        let o = predict(result.to_str().unwrap(), op, at.to_str().unwrap());
         let e = stderr(&o);
         assert!(!o.status.success() && !e.contains("panicked"), "{op}: {e}");
         assert!(
@@ -560,28 +551,14 @@ fn non_finite_covariances_and_predictions_name_the_channel_row_or_point() {
         assert!(o.stdout.is_empty(), "{op}: nothing on stdout");
     }
     std::fs::write(&at, "t,x\n0.5,1e160\n").unwrap();
-    let o = noether(&[
-        "predict",
-        result.to_str().unwrap(),
-        "--channel",
-        "u",
-        "--at",
-        at.to_str().unwrap(),
-    ]);
+    let o = predict(result.to_str().unwrap(), "u", at.to_str().unwrap());
     assert!(
         !o.status.success() && stderr(&o).contains("row 2"),
         "{}",
         stderr(&o)
     );
     // A problem file given to predict: say what to run.
-    let o = noether(&[
-        "predict",
-        &data("heat/problem.json"),
-        "--channel",
-        "u",
-        "--at",
-        at.to_str().unwrap(),
-    ]);
+    let o = predict(&data("heat/problem.json"), "u", at.to_str().unwrap());
     assert!(
         !o.status.success() && stderr(&o).contains("not a result: fit it first"),
         "{}",
@@ -605,14 +582,7 @@ fn an_edited_result_is_refused_and_a_fitted_one_predicts() {
     let at = dir.join("at.csv");
     std::fs::write(&at, "t,x\n0.5,0.25\n").unwrap();
     // The round trip: what fit wrote, predict accepts.
-    let o = noether(&[
-        "predict",
-        result.to_str().unwrap(),
-        "--channel",
-        "-u_x",
-        "--at",
-        at.to_str().unwrap(),
-    ]);
+    let o = predict(result.to_str().unwrap(), "-u_x", at.to_str().unwrap());
     assert!(o.status.success(), "{}", stderr(&o));
     // A result refits from its fitted values: already at the optimum, no iteration is needed.
     let refit = dir.join("refit.json");
@@ -640,14 +610,7 @@ fn an_edited_result_is_refused_and_a_fitted_one_predicts() {
     // Points with a header and no rows: nothing to predict is an error, not an empty table.
     let empty = dir.join("empty.csv");
     std::fs::write(&empty, "t,x\n").unwrap();
-    let o = noether(&[
-        "predict",
-        result.to_str().unwrap(),
-        "--channel",
-        "u",
-        "--at",
-        empty.to_str().unwrap(),
-    ]);
+    let o = predict(result.to_str().unwrap(), "u", empty.to_str().unwrap());
     assert!(
         !o.status.success() && stderr(&o).contains("no points to predict at"),
         "{}",
@@ -657,14 +620,7 @@ fn an_edited_result_is_refused_and_a_fitted_one_predicts() {
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["parameters"]["a"]["value"] = serde_json::json!(2.0);
     std::fs::write(&result, serde_json::to_string(&v).unwrap()).unwrap();
-    let o = noether(&[
-        "predict",
-        result.to_str().unwrap(),
-        "--channel",
-        "u",
-        "--at",
-        at.to_str().unwrap(),
-    ]);
+    let o = predict(result.to_str().unwrap(), "u", at.to_str().unwrap());
     let e = stderr(&o);
     assert!(
         !o.status.success() && e.contains("problem.parameters.a") && e.contains("edited"),

@@ -1,8 +1,8 @@
 //! The problem description: the JSON file format and, being its serde form, the Rust builder.
 
 use noether_likelihood::fit::FitOptions;
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -341,30 +341,15 @@ impl<'de> Deserialize<'de> for Init {
 
 impl<'de> Deserialize<'de> for Lengthscales {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Lengthscales;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("lengthscales: one initial value, or a list with one per input")
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Lengthscales, E> {
-                Ok(Lengthscales::Shared(Init::Value(v)))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Lengthscales, E> {
-                Ok(Lengthscales::Shared(Init::Value(v as f64)))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Lengthscales, E> {
-                Ok(Lengthscales::Shared(Init::Value(v as f64)))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Lengthscales, A::Error> {
-                InitSpec::deserialize(MapAccessDeserializer::new(m))
-                    .map(|s| Lengthscales::Shared(Init::Spec(s)))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<Lengthscales, A::Error> {
-                Vec::<Init>::deserialize(SeqAccessDeserializer::new(s)).map(Lengthscales::PerInput)
-            }
-        }
-        d.deserialize_any(V)
+        // A list is one initial value per input; anything else is one shared initial value, in
+        // the forms `Init` accepts.
+        let v = serde_json::Value::deserialize(d)?;
+        let r = if v.is_array() {
+            serde_json::from_value(v).map(Lengthscales::PerInput)
+        } else {
+            serde_json::from_value(v).map(Lengthscales::Shared)
+        };
+        r.map_err(de::Error::custom)
     }
 }
 
