@@ -186,10 +186,17 @@ fn fails(name: &str, problem: &str, files: &[(&str, &str)]) -> String {
     last
 }
 
+/// A one-channel problem; the coefficient `a` is declared where an operator could use it (an
+/// unused coefficient is itself an error).
 fn problem(data: &str, operator: &str, noise: &str) -> String {
+    let params = if operator == "u" || operator == "u/x" {
+        ""
+    } else {
+        r#""parameters": {"a": 1.0},"#
+    };
     format!(
         r#"{{"inputs": ["t", "x"], "latents": {{"u": {{"kernel": "se", "variance": 1.0, "lengthscales": [0.5, 0.5]}}}},
-            "parameters": {{"a": 1.0}},
+            {params}
             "channels": [{{"name": "u", "operator": "{operator}", "data": {data}, "noise": {noise}}}]}}"#
     )
 }
@@ -315,6 +322,17 @@ fn bad_input_gives_one_clear_message_and_writes_nothing() {
     );
     assert!(e.contains("p.json:") && e.contains("noize"), "{e}");
 
+    let e = fails(
+        "unused-parameter",
+        &problem("\"d.csv\"", "u", "1e-3")
+            .replace("\"channels\"", "\"parameters\": {\"a\": 1.0}, \"channels\""),
+        &[("d.csv", GOOD)],
+    );
+    assert!(
+        e.contains("parameters.a: `a` appears in no channel's operator"),
+        "{e}"
+    );
+
     let o = noether(&["fit", "/nonexistent/problem.json"]);
     assert!(!o.status.success() && stderr(&o).contains("/nonexistent/problem.json"));
 }
@@ -323,7 +341,6 @@ fn bad_input_gives_one_clear_message_and_writes_nothing() {
 fn base(fit: &str) -> String {
     format!(
         r#"{{"inputs": ["t", "x"], "latents": {{"u": {{"kernel": "se", "variance": 1.0, "lengthscales": [0.5, 0.5]}}}},
-            "parameters": {{"a": 1.0}},
             "channels": [{{"name": "u", "operator": "u", "data": "d.csv", "noise": 1e-3}}],
             "fit": {fit}}}"#
     )

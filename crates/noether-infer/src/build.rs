@@ -445,6 +445,27 @@ impl Problem {
                 .map_err(InferError::model("data"))?;
             data.push(cd);
         }
+        // A coefficient in no operator would be reported as "not identifiable" after a fit that
+        // cannot learn it: say so now.
+        for name in self.parameters.keys() {
+            let g = m.graph();
+            let used = g.find_param(name).is_some_and(|id| {
+                m.channels().iter().any(|c| {
+                    c.operator
+                        .terms
+                        .iter()
+                        .any(|t| g.depends_on(t.coeff, noether_kernels::expr::Var::Param(id)))
+                })
+            });
+            if !used {
+                return Err(InferError::field(
+                    format!("parameters.{name}"),
+                    format!(
+                        "`{name}` appears in no channel's operator: use it in one, or remove it"
+                    ),
+                ));
+            }
+        }
         // Repeated points with different values and a noise the user fixed contradict each other
         // (the nugget keeps the covariance factorable, but the fit would be meaningless).
         if let Some(msg) = duplicates(self, &data, true) {
