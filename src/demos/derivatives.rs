@@ -3,7 +3,7 @@
 //!
 //! u(x) = sin 3x + x/2 on [0, 2]; values with noise sd 0.05, slopes with noise sd 0.1.
 
-use noether_infer::plot::{bands, Band};
+use noether_infer::plot::{bands, Band, Marks};
 use noether_infer::{Data, Fitted, InferError, Latent, Lengthscales, Problem};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
@@ -128,22 +128,26 @@ pub fn figures(r: &Report, dir: &Path) -> Result<Vec<String>, InferError> {
     let eu: Vec<f64> = r.grid.iter().map(|&x| u(x)).collect();
     let ex: Vec<f64> = r.grid.iter().map(|&x| du(x)).collect();
     let path = dir.join("derivatives.png");
+    let values = [Marks::new("observed u", &r.values)];
+    let slopes = [Marks::new("observed u_x", &r.slopes)];
     let panels = [
         Band {
             label: "u(x) = sin 3x + x/2".into(),
+            quantity: "u".into(),
             x: &r.grid,
             mean: &r.posterior[0].0,
             std: &r.posterior[0].1,
             exact: Some(&eu),
-            marks: &r.values,
+            marks: &values,
         },
         Band {
             label: "u_x, from 4 noisy slopes".into(),
+            quantity: "u_x".into(),
             x: &r.grid,
             mean: &r.posterior[1].0,
             std: &r.posterior[1].1,
             exact: Some(&ex),
-            marks: &r.slopes,
+            marks: &slopes,
         },
     ];
     bands(

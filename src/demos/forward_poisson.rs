@@ -3,7 +3,7 @@
 //! u = sin πx sin 2πy + xy (so f = −5π² sin πx sin 2πy).
 
 use super::{grid, relative_l2};
-use noether_infer::plot::{fields, Field, Frame};
+use noether_infer::plot::{fields, Field, Frame, Marks};
 use noether_infer::{Data, Fitted, InferError, Latent, Prediction, Problem};
 use noether_likelihood::problems::latin_hypercube;
 use rand::SeedableRng;
@@ -112,13 +112,16 @@ pub fn figures(r: &Report, dir: &Path) -> Result<Vec<String>, InferError> {
         .map(|(m, e)| (m - e).abs())
         .collect();
     let std: Vec<f64> = r.u_on_grid.variance.iter().map(|v| v.sqrt()).collect();
-    let marks: Vec<(f64, f64)> = r.interior.iter().chain(&r.boundary).copied().collect();
+    let marks = [
+        Marks::new("f observed (interior)", &r.interior),
+        Marks::new("u observed (boundary)", &r.boundary),
+    ];
     let path = dir.join("forward_poisson.png");
     let panels = [
-        Field::grid("exact u", &exact, &marks),
-        Field::grid("posterior mean of u", &r.u_on_grid.mean, &marks),
-        Field::grid("absolute error", &err, &marks),
-        Field::grid("posterior standard deviation", &std, &marks),
+        Field::grid("exact u", "u", &exact, &marks),
+        Field::grid("posterior mean of u", "u", &r.u_on_grid.mean, &marks),
+        Field::grid("absolute error of the mean", "|error|", &err, &marks),
+        Field::grid("posterior standard deviation", "std of u", &std, &marks),
     ];
     fields(&path, &Frame::unit(r.side), &panels, 2, ("x", "y"))?;
     Ok(vec![path.display().to_string()])

@@ -5,7 +5,7 @@
 
 use super::with_error;
 use noether_infer::data::Table;
-use noether_infer::plot::{bands, fields, Band, Field, Frame};
+use noether_infer::plot::{bands, fields, Band, Field, Frame, Marks};
 use noether_infer::{Data, Fitted, InferError, Init, Latent, Problem};
 use noether_likelihood::fit::{Event, StartFrom};
 use std::path::Path;
@@ -208,18 +208,25 @@ pub fn figures(hb: &Gene, dir: &Path) -> Result<Vec<String>, InferError> {
     let panels = [
         Field {
             title: "Hb data u",
+            bar: "u (a.u.)",
             values: u,
             marks: &[],
             at: Some(&at),
         },
-        Field::grid("posterior mean of u", &mu.mean, &[]),
+        Field::grid("posterior mean of u", "u (a.u.)", &mu.mean, &[]),
         Field {
             title: "production term f",
+            bar: "f (a.u./min)",
             values: f,
             marks: &[],
             at: Some(&at),
         },
-        Field::grid("posterior mean of u_t + λu − αu_xx", &mf.mean, &[]),
+        Field::grid(
+            "posterior mean of u_t + λu − αu_xx",
+            "f (a.u./min)",
+            &mf.mean,
+            &[],
+        ),
     ];
     fields(&maps, &frame, &panels, 2, ("t (min)", "x (% egg length)"))?;
     // Curves at two times between the measured ones (where the band shows) and one measured.
@@ -230,7 +237,7 @@ pub fn figures(hb: &Gene, dir: &Path) -> Result<Vec<String>, InferError> {
         let p: Vec<f64> = xs.iter().flat_map(|&x| [t, x]).collect();
         preds.push(hb.fitted.predict("u", &p)?);
     }
-    let marks: Vec<Vec<(f64, f64)>> = times
+    let points: Vec<Vec<(f64, f64)>> = times
         .iter()
         .map(|&t| {
             at.iter()
@@ -244,13 +251,18 @@ pub fn figures(hb: &Gene, dir: &Path) -> Result<Vec<String>, InferError> {
         .iter()
         .map(|p| p.variance.iter().map(|v| v.sqrt()).collect())
         .collect();
+    let marks: Vec<[Marks; 1]> = points
+        .iter()
+        .map(|p| [Marks::new("data", p)])
+        .collect();
     let panels: Vec<Band> = (0..3)
         .map(|k| Band {
-            label: if marks[k].is_empty() {
+            label: if points[k].is_empty() {
                 format!("Hb at t = {} min (not measured)", times[k])
             } else {
                 format!("Hb at t = {} min", times[k])
             },
+            quantity: "u (a.u.)".into(),
             x: &xs,
             mean: &preds[k].mean,
             std: &stds[k],

@@ -3,7 +3,7 @@
 //! `examples/heat.rs`.
 
 use super::{grid, relative_l2};
-use noether_infer::plot::{fields, Field, Frame};
+use noether_infer::plot::{fields, Field, Frame, Marks};
 use noether_infer::{heat_problem, Data, Fitted, InferError, Prediction};
 use noether_likelihood::problems::{heat_f, heat_u};
 use std::path::Path;
@@ -76,16 +76,20 @@ pub fn figures(r: &HeatReport, dir: &Path) -> Result<Vec<String>, InferError> {
         .map(|(m, e)| (m - e).abs())
         .collect();
     let std: Vec<f64> = r.u_on_grid.variance.iter().map(|v| v.sqrt()).collect();
-    let marks: Vec<(f64, f64)> = match &r.fitted.problem.channels[0].data {
-        Data::Inline { x, .. } => x.iter().map(|p| (p[0], p[1])).collect(),
-        _ => vec![],
+    let at = |c: usize| -> Vec<(f64, f64)> {
+        match &r.fitted.problem.channels[c].data {
+            Data::Inline { x, .. } => x.iter().map(|p| (p[0], p[1])).collect(),
+            _ => vec![],
+        }
     };
+    let (at_u, at_f) = (at(0), at(1));
+    let marks = [Marks::new("u observed", &at_u), Marks::new("f observed", &at_f)];
     let path = dir.join("heat_u.png");
     let panels = [
-        Field::grid("exact u = exp(-t) sin(2 pi x)", &exact, &marks),
-        Field::grid("posterior mean of u", mean, &marks),
-        Field::grid("absolute error", &abs_err, &marks),
-        Field::grid("posterior standard deviation", &std, &marks),
+        Field::grid("exact u = exp(−t) sin(2πx)", "u", &exact, &marks),
+        Field::grid("posterior mean of u", "u", mean, &marks),
+        Field::grid("absolute error of the mean", "|error|", &abs_err, &marks),
+        Field::grid("posterior standard deviation", "std of u", &std, &marks),
     ];
     fields(&path, &Frame::unit(r.grid), &panels, 2, ("t", "x"))?;
     Ok(vec![path.display().to_string()])

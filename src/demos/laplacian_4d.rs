@@ -84,9 +84,9 @@ pub fn figures(r: &Report, dir: &Path, side: usize) -> Result<Vec<String>, Infer
     let std: Vec<f64> = pred.variance.iter().map(|v| v.sqrt()).collect();
     let path = dir.join("laplacian_4d.png");
     let panels = [
-        Field::grid("exact u at x1 = x4 = 0.5", &exact, &[]),
-        Field::grid("posterior mean of u", &pred.mean, &[]),
-        Field::grid("posterior standard deviation", &std, &[]),
+        Field::grid("exact u at x1 = x4 = 0.5", "u", &exact, &[]),
+        Field::grid("posterior mean of u", "u", &pred.mean, &[]),
+        Field::grid("posterior standard deviation", "std of u", &std, &[]),
     ];
     fields(&path, &Frame::unit(side), &panels, 3, ("x2", "x3"))?;
     Ok(vec![path.display().to_string()])

@@ -77,11 +77,26 @@ impl Problem {
     }
 
     fn resolve(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() {
+        let joined = if p.is_absolute() {
             p.to_path_buf()
         } else {
             self.base.join(p)
+        };
+        std::path::absolute(&joined).unwrap_or(joined)
+    }
+
+    /// The data files the channels read, absolute, each once, in channel order.
+    pub fn data_files(&self) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = Vec::new();
+        for c in &self.channels {
+            if let Data::Csv(p) | Data::Column { csv: p, .. } = &c.data {
+                let p = self.resolve(p);
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
         }
+        out
     }
 
     /// The problem with every data path made absolute.
@@ -261,22 +276,59 @@ impl Problem {
         if !self.latents.contains_key(&c.name) && self.derivative_of(&c.name).is_none() {
             return Ok(());
         }
-        let mut g = noether_kernels::expr::Graph::new(&self.inputs);
-        let names = noether_kernels::operator::Names {
-            latents: self.latents.keys().cloned().collect(),
-            parameters: self.parameters.keys().cloned().collect(),
-        };
-        let parse = |g: &mut noether_kernels::expr::Graph, t: &str| {
-            noether_kernels::operator::Operator::parse(t, g, &names)
-                .map(|o| o.to_canonical_text(g, &names.latents))
-        };
-        match (parse(&mut g, &c.name), parse(&mut g, &c.operator)) {
+        match (
+            self.canonical_operator(&c.name),
+            self.canonical_operator(&c.operator),
+        ) {
             (Ok(a), Ok(b)) if a != b => rename(format!(
                 "`{}` reads as the operator {a}, but the channel observes {b}",
                 c.name
             )),
             _ => Ok(()),
         }
+    }
+
+    /// An operator's canonical text (terms in one order, coefficients collected), so that two
+    /// spellings of one operator compare equal: `u_t - a*u_xx` and `-a*u_xx + u_t`.
+    ///
+    /// # Errors
+    /// The operator's parse error.
+    pub fn canonical_operator(&self, text: &str) -> Result<String, noether_kernels::KernelError> {
+        let mut g = noether_kernels::expr::Graph::new(&self.inputs);
+        let names = noether_kernels::operator::Names {
+            latents: self.latents.keys().cloned().collect(),
+            parameters: self.parameters.keys().cloned().collect(),
+        };
+        noether_kernels::operator::Operator::parse(text, &mut g, &names)
+            .map(|o| o.to_canonical_text(&g, &names.latents))
+    }
+
+    /// The channels that observe the operator `target` (a channel name or an operator), by
+    /// index: those whose operators have the same canonical text.
+    pub fn channels_observing(&self, target: &str) -> Vec<usize> {
+        let op = self
+            .channels
+            .iter()
+            .find(|c| c.name == target)
+            .map_or(target, |c| c.operator.as_str());
+        let Ok(want) = self.canonical_operator(op) else {
+            return vec![];
+        };
+        (0..self.channels.len())
+            .filter(|&i| {
+                self.canonical_operator(&self.channels[i].operator)
+                    .is_ok_and(|c| c == want)
+            })
+            .collect()
+    }
+
+    /// A channel's data: its points (row-major, one number per input) and observations.
+    ///
+    /// # Errors
+    /// As for fitting: a file, row or field that cannot be read.
+    pub fn channel_data(&self, i: usize) -> Result<(Vec<f64>, Vec<f64>), InferError> {
+        let d = self.load_channel(i)?;
+        Ok((d.x, d.y))
     }
 
     pub(crate) fn load_channel(&self, i: usize) -> Result<ChannelData, InferError> {

@@ -24,6 +24,9 @@
 
 mod build;
 pub mod data;
+pub mod format;
+pub mod formula;
+pub mod grid;
 mod error;
 mod json;
 pub mod plot;

@@ -1,14 +1,27 @@
-//! Figures as PNG files, drawn with plotters and an embedded font (DejaVu Sans, Bitstream Vera
-//! licence, `assets/DejaVuSans-LICENSE.txt`), so that no system font library is needed.
-//! Every figure is drawn into a temporary file and renamed into place: whole or not at all.
+//! Figures as PNG or SVG files (by the file's extension), drawn with plotters and an embedded font
+//! (DejaVu Sans, Bitstream Vera licence, `assets/DejaVuSans-LICENSE.txt`), so that no system font
+//! library is needed. Every figure is drawn into a temporary file and renamed into place: whole or
+//! not at all.
+//!
+//! The style is one for every figure: round tick values (`0.2`, `-5e-05`), fonts readable at
+//! slide size, labelled colour bars, one marker shape per channel with a legend, and axes padded
+//! so that markers on the boundary are not clipped.
 
+use crate::format::{tick, ticks};
 use crate::InferError;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use std::path::Path;
 use std::sync::Once;
 
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+/// Font sizes, in pixels: panel titles, axis names, tick labels, legends.
+const TITLE: u32 = 24;
+const AXIS: u32 = 20;
+const TICKS: u32 = 17;
+const LEGEND: u32 = 16;
 
 fn register() {
     static ONCE: Once = Once::new();
@@ -18,25 +31,52 @@ fn register() {
     });
 }
 
+/// Points to mark on a figure, with the legend label they appear under (a channel's name).
+#[derive(Clone, Debug)]
+pub struct Marks<'a> {
+    /// The legend label.
+    pub label: String,
+    /// The points (first coordinate, second coordinate; on a curve: abscissa, value).
+    pub points: &'a [(f64, f64)],
+}
+
+impl<'a> Marks<'a> {
+    /// Points under a label.
+    pub fn new(label: impl Into<String>, points: &'a [(f64, f64)]) -> Marks<'a> {
+        Marks {
+            label: label.into(),
+            points,
+        }
+    }
+}
+
 /// A 2-D field to draw as a heat map: values on the frame's grid, or at scattered points.
 #[derive(Clone, Debug)]
 pub struct Field<'a> {
     /// The panel title.
     pub title: &'a str,
+    /// The colour bar's label (a short name of the quantity, with its unit if known).
+    pub bar: &'a str,
     /// Values: on the grid, row-major with the first coordinate the slow index; or one per point
     /// of `at`.
     pub values: &'a [f64],
-    /// Points to mark (first coordinate, second coordinate).
-    pub marks: &'a [(f64, f64)],
+    /// Points to mark, one shape per entry, with a legend.
+    pub marks: &'a [Marks<'a>],
     /// When given, `values` are at these points, drawn as coloured squares.
     pub at: Option<&'a [(f64, f64)]>,
 }
 
 impl<'a> Field<'a> {
-    /// A field on the frame's grid.
-    pub fn grid(title: &'a str, values: &'a [f64], marks: &'a [(f64, f64)]) -> Field<'a> {
+    /// A field on the frame's grid; `bar` labels its colour bar.
+    pub fn grid(
+        title: &'a str,
+        bar: &'a str,
+        values: &'a [f64],
+        marks: &'a [Marks<'a>],
+    ) -> Field<'a> {
         Field {
             title,
+            bar,
             values,
             marks,
             at: None,
@@ -47,9 +87,9 @@ impl<'a> Field<'a> {
 /// The rectangle and grid heat maps are drawn on.
 #[derive(Clone, Copy, Debug)]
 pub struct Frame {
-    /// Grid cells along the first coordinate.
+    /// Grid points along the first coordinate.
     pub nx: usize,
-    /// Grid cells along the second coordinate.
+    /// Grid points along the second coordinate.
     pub ny: usize,
     /// Range of the first coordinate.
     pub x: (f64, f64),
@@ -87,8 +127,10 @@ impl Frame {
 /// A curve with an uncertainty band, to draw against one coordinate.
 #[derive(Clone, Debug)]
 pub struct Band<'a> {
-    /// The legend label.
+    /// The panel title.
     pub label: String,
+    /// The name of the plotted quantity (the vertical axis).
+    pub quantity: String,
     /// Abscissae.
     pub x: &'a [f64],
     /// Posterior mean.
@@ -97,34 +139,54 @@ pub struct Band<'a> {
     pub std: &'a [f64],
     /// A reference curve (the exact solution), if any.
     pub exact: Option<&'a [f64]>,
-    /// Observations to mark.
-    pub marks: &'a [(f64, f64)],
+    /// Observations to mark, one shape and colour per entry.
+    pub marks: &'a [Marks<'a>],
 }
 
-fn err(path: &Path) -> impl Fn(String) -> InferError + '_ {
-    move |m| InferError::Io {
-        path: path.display().to_string(),
-        message: format!("drawing failed: {m}"),
-    }
+/// What a figure file draws, on any plotters backend.
+trait Figure {
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
 }
 
-/// Draw into a temporary PNG beside `path`, then rename it into place.
-fn atomically(
-    path: &Path,
-    draw: impl FnOnce(&Path) -> Result<(), String>,
-) -> Result<(), InferError> {
+/// Draw `fig` into a temporary file beside `path` (PNG, or SVG when `path` ends in `.svg`),
+/// then rename it into place.
+fn render(path: &Path, fig: &impl Figure) -> Result<(), InferError> {
     register();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let io = |message: String| InferError::Io {
+        path: path.display().to_string(),
+        message,
+    };
+    if ext != "png" && ext != "svg" {
+        return Err(io(format!(
+            "a figure is written as .png or .svg, not `.{ext}`"
+        )));
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp.png", std::process::id()));
-    let res = draw(&tmp).map_err(err(path)).and_then(|_| {
-        std::fs::rename(&tmp, path).map_err(|e| InferError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })
-    });
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp.{ext}", std::process::id()));
+    let drawn = if ext == "svg" {
+        let root = SVGBackend::new(&tmp, fig.size()).into_drawing_area();
+        root.fill(&WHITE)
+            .map_err(|e| e.to_string())
+            .and_then(|_| fig.draw(&root))
+            .and_then(|_| root.present().map_err(|e| e.to_string()))
+    } else {
+        let root = BitMapBackend::new(&tmp, fig.size()).into_drawing_area();
+        root.fill(&WHITE)
+            .map_err(|e| e.to_string())
+            .and_then(|_| fig.draw(&root))
+            .and_then(|_| root.present().map_err(|e| e.to_string()))
+    };
+    let res = drawn
+        .map_err(|m| io(format!("drawing failed: {m}")))
+        .and_then(|_| std::fs::rename(&tmp, path).map_err(|e| io(e.to_string())));
     if res.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -156,34 +218,151 @@ pub fn viridis(t: f64) -> RGBColor {
     )
 }
 
+/// The marker colours of successive channels on curves.
+const COLOURS: [RGBColor; 5] = [
+    RGBColor(213, 94, 0),
+    RGBColor(0, 0, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+];
+
+/// Marker radius in pixels.
+const R: i32 = 6;
+
+/// A closed outline through `v`.
+fn closed(v: &[(i32, i32)]) -> Vec<(i32, i32)> {
+    v.iter().chain(v.first()).copied().collect()
+}
+
+/// The `$shape`-th marker (circle, triangle, square, diamond, cross) at `$at`, filled with `$fill`
+/// and outlined in `$edge`, in pixels around its anchor. (A macro, not a function: the anchor is
+/// a data coordinate on the chart and a pixel in the legend, and plotters needs concrete types.)
+macro_rules! marker {
+    (0, $at:expr, $fill:expr, $edge:expr) => {
+        EmptyElement::at($at)
+            + Circle::new((0, 0), R, $fill.filled())
+            + Circle::new((0, 0), R, $edge.stroke_width(1))
+    };
+    (1, $at:expr, $fill:expr, $edge:expr) => {
+        EmptyElement::at($at)
+            + Polygon::new(vec![(0, -R - 1), (-R - 1, R), (R + 1, R)], $fill.filled())
+            + PathElement::new(
+                closed(&[(0, -R - 1), (-R - 1, R), (R + 1, R)]),
+                $edge.stroke_width(1),
+            )
+    };
+    (2, $at:expr, $fill:expr, $edge:expr) => {
+        EmptyElement::at($at)
+            + Rectangle::new([(1 - R, 1 - R), (R - 1, R - 1)], $fill.filled())
+            + Rectangle::new([(1 - R, 1 - R), (R - 1, R - 1)], $edge.stroke_width(1))
+    };
+    (3, $at:expr, $fill:expr, $edge:expr) => {
+        EmptyElement::at($at)
+            + Polygon::new(
+                vec![(0, -R - 1), (R + 1, 0), (0, R + 1), (-R - 1, 0)],
+                $fill.filled(),
+            )
+            + PathElement::new(
+                closed(&[(0, -R - 1), (R + 1, 0), (0, R + 1), (-R - 1, 0)]),
+                $edge.stroke_width(1),
+            )
+    };
+    (4, $at:expr, $fill:expr, $edge:expr) => {
+        // A cross has no inside to fill.
+        EmptyElement::at($at)
+            + PathElement::new(vec![(-R, -R), (R, R)], $edge.stroke_width(2))
+            + PathElement::new(vec![(-R, R), (R, -R)], $edge.stroke_width(2))
+    };
+}
+
+/// Draw one channel's points with marker `$shape` and give them a legend entry.
+macro_rules! draw_shape {
+    ($chart:expr, $m:expr, $shape:tt, $fill:expr, $edge:expr) => {{
+        #[allow(unused_variables)]
+        let (fill, edge) = ($fill, $edge);
+        let series = $chart
+            .draw_series($m.points.iter().map(|&p| marker!($shape, p, fill, edge)))
+            .map_err(|e| e.to_string())?;
+        if !$m.label.is_empty() {
+            series
+                .label($m.label.clone())
+                .legend(move |(x, y)| marker!($shape, (x + 9, y), fill, edge));
+        }
+    }};
+}
+
+/// Draw one channel's points with the `k`-th marker shape, and give it a legend entry.
+fn draw_marks<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    m: &Marks,
+    k: usize,
+    fill: RGBColor,
+    edge: RGBColor,
+) -> Result<(), String> {
+    match k % 5 {
+        0 => draw_shape!(chart, m, 0, fill, edge),
+        1 => draw_shape!(chart, m, 1, fill, edge),
+        2 => draw_shape!(chart, m, 2, fill, edge),
+        3 => draw_shape!(chart, m, 3, fill, edge),
+        _ => draw_shape!(chart, m, 4, fill, edge),
+    }
+    Ok(())
+}
+
+/// Axes with round tick values and readable fonts.
+fn mesh<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    labels: (&str, &str),
+    grid_lines: bool,
+) -> Result<(), String> {
+    let fmt = |v: &f64| tick(*v);
+    let mut m = chart.configure_mesh();
+    if !grid_lines {
+        m.disable_mesh();
+    } else {
+        m.light_line_style(WHITE.mix(0.0));
+    }
+    m.x_desc(labels.0)
+        .y_desc(labels.1)
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&fmt)
+        .y_label_formatter(&fmt)
+        .label_style(("sans-serif", TICKS))
+        .axis_desc_style(("sans-serif", AXIS))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+/// Padded so that markers on the boundary are not clipped.
+fn pad((lo, hi): (f64, f64), by: f64) -> (f64, f64) {
+    let w = if hi > lo { hi - lo } else { 1.0 };
+    (lo - by * w, hi + by * w)
+}
+
 fn draw_field<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
+    area: &DrawingArea<DB, Shift>,
     f: &Field,
     fr: &Frame,
     labels: (&str, &str),
 ) -> Result<(), String> {
-    let (lo, hi) = f
-        .values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v), b.max(v))
-        });
+    let finite = f.values.iter().copied().filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
     let span = if hi > lo { hi - lo } else { 1.0 };
-    let (plot, bar) = area.split_horizontally(area.dim_in_pixel().0.saturating_sub(96));
+    let (plot, bar) = area.split_horizontally(area.dim_in_pixel().0.saturating_sub(120));
+    let (px, py) = (pad(fr.x, 0.02), pad(fr.y, 0.02));
     let mut chart = ChartBuilder::on(&plot)
-        .caption(f.title, ("sans-serif", 20))
-        .margin(8)
-        .x_label_area_size(36)
-        .y_label_area_size(44)
-        .build_cartesian_2d(fr.x.0..fr.x.1, fr.y.0..fr.y.1)
+        .caption(f.title, ("sans-serif", TITLE))
+        .margin(10)
+        .x_label_area_size(52)
+        .y_label_area_size(68)
+        .build_cartesian_2d(px.0..px.1, py.0..py.1)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_desc(labels.0)
-        .y_desc(labels.1)
-        .draw()
-        .map_err(|e| e.to_string())?;
+    mesh(&mut chart, labels, false)?;
     let colour = |v: f64| viridis((v - lo) / span);
     match f.at {
         None => {
@@ -207,21 +386,42 @@ fn draw_field<DB: DrawingBackend>(
                 .map_err(|e| e.to_string())?;
         }
     }
+    for (k, m) in f.marks.iter().enumerate() {
+        draw_marks(&mut chart, m, k, WHITE, BLACK)?;
+    }
+    if f.marks.iter().any(|m| !m.label.is_empty()) {
+        legend(&mut chart)?;
+    }
+    colour_bar(&bar, f.bar, lo, hi)
+}
+
+fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+) -> Result<(), String> {
     chart
-        .draw_series(f.marks.iter().map(|&p| Circle::new(p, 4, WHITE.filled())))
-        .map_err(|e| e.to_string())?;
-    chart
-        .draw_series(
-            f.marks
-                .iter()
-                .map(|&p| Circle::new(p, 4, BLACK.stroke_width(1))),
-        )
-        .map_err(|e| e.to_string())?;
-    // The colour bar, drawn in pixels: 100 bands from lo (bottom) to hi (top), 5 labels.
-    let (w, h) = bar.dim_in_pixel();
-    let (top, bottom) = (44i32, h as i32 - 44);
-    let (x0, x1) = (4i32, 22i32.min(w as i32));
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", LEGEND))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+/// A vertical colour bar from `lo` (bottom) to `hi` (top) with round tick values and its label
+/// above it, drawn in pixels.
+fn colour_bar<DB: DrawingBackend>(
+    bar: &DrawingArea<DB, Shift>,
+    label: &str,
+    lo: f64,
+    hi: f64,
+) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let (w, h) = bar.dim_in_pixel();
+    let (top, bottom) = (56i32, h as i32 - 62);
+    let (x0, x1) = (6i32, 28i32.min(w as i32));
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let y_of = |v: f64| bottom - ((bottom - top) as f64 * (v - lo) / span).round() as i32;
     for k in 0..100 {
         let y = |k: i32| bottom - (bottom - top) * k / 100;
         bar.draw(&Rectangle::new(
@@ -230,23 +430,55 @@ fn draw_field<DB: DrawingBackend>(
         ))
         .map_err(e)?;
     }
-    for k in 0..=4 {
-        let y = bottom - (bottom - top) * k / 4;
-        let v = lo + span * k as f64 / 4.0;
-        bar.draw(&Text::new(
-            format!("{v:.2e}"),
-            (x1 + 4, y - 6),
-            ("sans-serif", 12),
-        ))
+    bar.draw(&Rectangle::new([(x0, top), (x1, bottom)], BLACK.stroke_width(1)))
         .map_err(e)?;
+    let values = if hi > lo { ticks(lo, hi, 5) } else { vec![lo] };
+    for v in values {
+        let y = y_of(v);
+        bar.draw(&PathElement::new(vec![(x1, y), (x1 + 4, y)], BLACK))
+            .map_err(e)?;
+        bar.draw(&Text::new(tick(v), (x1 + 7, y - 8), ("sans-serif", TICKS)))
+            .map_err(e)?;
     }
-    Ok(())
+    bar.draw(&Text::new(
+        label.to_string(),
+        (x0, top - 30),
+        ("sans-serif", LEGEND),
+    ))
+    .map_err(e)
 }
 
-/// Several fields on one grid, side by side in a `cols`-wide layout, written as one PNG.
+struct Fields<'a> {
+    frame: &'a Frame,
+    panels: &'a [Field<'a>],
+    cols: usize,
+    labels: (&'a str, &'a str),
+}
+
+impl Figure for Fields<'_> {
+    fn size(&self) -> (u32, u32) {
+        let rows = self.panels.len().div_ceil(self.cols.max(1));
+        (640 * self.cols.max(1) as u32, 540 * rows as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let rows = self.panels.len().div_ceil(self.cols.max(1));
+        for (area, f) in root
+            .split_evenly((rows, self.cols.max(1)))
+            .iter()
+            .zip(self.panels)
+        {
+            draw_field(area, f, self.frame, self.labels)?;
+        }
+        Ok(())
+    }
+}
+
+/// Several fields on one grid, side by side in a `cols`-wide layout, written as one PNG (or SVG,
+/// by the extension).
 ///
 /// # Errors
-/// [`InferError::Io`] when the file cannot be written.
+/// [`InferError::Io`] when the file cannot be written or its extension is not `.png`/`.svg`.
 pub fn fields(
     path: &Path,
     frame: &Frame,
@@ -254,111 +486,129 @@ pub fn fields(
     cols: usize,
     labels: (&str, &str),
 ) -> Result<(), InferError> {
-    let rows = panels.len().div_ceil(cols.max(1));
-    atomically(path, |tmp| {
-        let root =
-            BitMapBackend::new(tmp, (520 * cols as u32, 440 * rows as u32)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        for (area, f) in root.split_evenly((rows, cols)).iter().zip(panels) {
-            draw_field(area, f, frame, labels)?;
-        }
-        root.present().map_err(|e| e.to_string())
-    })
+    render(
+        path,
+        &Fields {
+            frame,
+            panels,
+            cols,
+            labels,
+        },
+    )
 }
 
-/// Curves with ± 2 standard-deviation bands, one panel each, written as one PNG.
-///
-/// # Errors
-/// [`InferError::Io`] when the file cannot be written.
-pub fn bands(path: &Path, title: &str, xlabel: &str, panels: &[Band]) -> Result<(), InferError> {
-    atomically(path, |tmp| {
-        let root = BitMapBackend::new(tmp, (520 * panels.len() as u32, 420)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let root = root
-            .titled(title, ("sans-serif", 22))
-            .map_err(|e| e.to_string())?;
-        for (area, b) in root.split_evenly((1, panels.len())).iter().zip(panels) {
-            let lo = b
-                .mean
-                .iter()
-                .zip(b.std)
-                .map(|(m, s)| m - 2.0 * s)
-                .chain(b.marks.iter().map(|m| m.1))
-                .fold(f64::INFINITY, f64::min);
-            let hi = b
-                .mean
-                .iter()
-                .zip(b.std)
-                .map(|(m, s)| m + 2.0 * s)
-                .chain(b.marks.iter().map(|m| m.1))
-                .fold(f64::NEG_INFINITY, f64::max);
-            let pad = 0.05 * (hi - lo).max(1e-12);
-            let (x0, x1) = (b.x[0], b.x[b.x.len() - 1]);
-            let mut chart = ChartBuilder::on(area)
-                .caption(&b.label, ("sans-serif", 18))
-                .margin(10)
-                .x_label_area_size(36)
-                .y_label_area_size(56)
-                .build_cartesian_2d(x0..x1, (lo - pad)..(hi + pad))
-                .map_err(|e| e.to_string())?;
-            chart
-                .configure_mesh()
-                .light_line_style(WHITE.mix(0.0))
-                .x_desc(xlabel)
-                .draw()
-                .map_err(|e| e.to_string())?;
-            let band: Vec<(f64, f64)> =
+struct Bands<'a> {
+    title: &'a str,
+    xlabel: &'a str,
+    panels: &'a [Band<'a>],
+}
+
+impl Figure for Bands<'_> {
+    fn size(&self) -> (u32, u32) {
+        (660 * self.panels.len().max(1) as u32, 520)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        let root = if self.title.is_empty() {
+            root.clone()
+        } else {
+            root.titled(self.title, ("sans-serif", TITLE))
+                .map_err(|e| e.to_string())?
+        };
+        for (area, b) in root
+            .split_evenly((1, self.panels.len().max(1)))
+            .iter()
+            .zip(self.panels)
+        {
+            draw_band(area, b, self.xlabel)?;
+        }
+        Ok(())
+    }
+}
+
+fn draw_band<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    b: &Band,
+    xlabel: &str,
+) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let values = b
+        .mean
+        .iter()
+        .zip(b.std)
+        .flat_map(|(m, s)| [m - 2.0 * s, m + 2.0 * s])
+        .chain(b.marks.iter().flat_map(|m| m.points.iter().map(|p| p.1)))
+        .chain(b.exact.into_iter().flatten().copied())
+        .filter(|v| v.is_finite());
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, c), v| {
+        (a.min(v), c.max(v))
+    });
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    // Room above the curves for the legend.
+    let (lo, hi) = pad((lo, hi + 0.25 * (hi - lo).max(1e-12)), 0.04);
+    let (x0, x1) = (b.x[0], b.x[b.x.len() - 1]);
+    let xr = pad((x0, x1), 0.02);
+    let mut chart = ChartBuilder::on(area)
+        .caption(&b.label, ("sans-serif", TITLE - 2))
+        .margin(12)
+        .x_label_area_size(52)
+        .y_label_area_size(80)
+        .build_cartesian_2d(xr.0..xr.1, lo..hi)
+        .map_err(|e| e.to_string())?;
+    mesh(&mut chart, (xlabel, &b.quantity), true)?;
+    let band: Vec<(f64, f64)> =
+        b.x.iter()
+            .zip(b.mean.iter().zip(b.std))
+            .map(|(&x, (m, s))| (x, m + 2.0 * s))
+            .chain(
                 b.x.iter()
                     .zip(b.mean.iter().zip(b.std))
-                    .map(|(&x, (m, s))| (x, m + 2.0 * s))
-                    .chain(
-                        b.x.iter()
-                            .zip(b.mean.iter().zip(b.std))
-                            .rev()
-                            .map(|(&x, (m, s))| (x, m - 2.0 * s)),
-                    )
-                    .collect();
-            chart
-                .draw_series(std::iter::once(Polygon::new(band, BLUE.mix(0.2).filled())))
-                .map_err(|e| e.to_string())?
-                .label("± 2 std")
-                .legend(|(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 16, y + 5)], BLUE.mix(0.2).filled())
-                });
-            chart
-                .draw_series(LineSeries::new(
-                    b.x.iter().copied().zip(b.mean.iter().copied()),
-                    BLUE.stroke_width(2),
-                ))
-                .map_err(|e| e.to_string())?
-                .label("posterior mean")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLUE.stroke_width(2)));
-            if let Some(ex) = b.exact {
-                chart
-                    .draw_series(LineSeries::new(
-                        b.x.iter().copied().zip(ex.iter().copied()),
-                        BLACK.stroke_width(1),
-                    ))
-                    .map_err(|e| e.to_string())?
-                    .label("exact")
-                    .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLACK));
-            }
-            if !b.marks.is_empty() {
-                chart
-                    .draw_series(b.marks.iter().map(|&p| Circle::new(p, 4, RED.filled())))
-                    .map_err(|e| e.to_string())?
-                    .label("data")
-                    .legend(|(x, y)| Circle::new((x + 8, y), 4, RED.filled()));
-            }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 13))
-                .draw()
-                .map_err(|e| e.to_string())?;
-        }
-        root.present().map_err(|e| e.to_string())
-    })
+                    .rev()
+                    .map(|(&x, (m, s))| (x, m - 2.0 * s)),
+            )
+            .collect();
+    chart
+        .draw_series(std::iter::once(Polygon::new(band, BLUE.mix(0.2).filled())))
+        .map_err(e)?
+        .label("± 2 std")
+        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], BLUE.mix(0.2).filled()));
+    chart
+        .draw_series(LineSeries::new(
+            b.x.iter().copied().zip(b.mean.iter().copied()),
+            BLUE.stroke_width(2),
+        ))
+        .map_err(e)?
+        .label("posterior mean")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLUE.stroke_width(2)));
+    if let Some(ex) = b.exact {
+        chart
+            .draw_series(LineSeries::new(
+                b.x.iter().copied().zip(ex.iter().copied()),
+                BLACK.stroke_width(1),
+            ))
+            .map_err(e)?
+            .label("exact")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK));
+    }
+    for (k, m) in b.marks.iter().enumerate() {
+        let c = COLOURS[k % COLOURS.len()];
+        draw_marks(&mut chart, m, k, c, c)?;
+    }
+    legend(&mut chart)
+}
+
+/// Curves with ± 2 standard-deviation bands, one panel each, written as one PNG (or SVG, by the
+/// extension).
+///
+/// # Errors
+/// [`InferError::Io`] when the file cannot be written or its extension is not `.png`/`.svg`.
+pub fn bands(path: &Path, title: &str, xlabel: &str, panels: &[Band]) -> Result<(), InferError> {
+    render(
+        path,
+        &Bands {
+            title,
+            xlabel,
+            panels,
+        },
+    )
 }

@@ -1,6 +1,6 @@
 //! Fitting a problem, the result JSON, predictions and the NLML report.
 
-use crate::problem::{Lengthscales, Problem};
+use crate::problem::{Data, Lengthscales, Problem};
 use crate::InferError;
 use noether_likelihood::fit::{fit, Event, FitReport, Origin, StartReport};
 use noether_likelihood::laplace::{laplace, Uncertainty};
@@ -8,7 +8,7 @@ use noether_likelihood::posterior::Prediction;
 use noether_likelihood::{Model, ParamKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A fitted value and its standard error (Laplace approximation; absent when the parameter was
 /// fixed or the data cannot identify it).
@@ -84,9 +84,16 @@ pub struct OptimizerReport {
     pub gradient_norm: f64,
 }
 
-/// The result of `noether fit`: its JSON form.
+/// The result of `noether fit`: its JSON form, and a saved model (`noether predict`, `noether
+/// plot` and `noether fit` read it back).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FitResult {
+    /// The version of noether that wrote it.
+    #[serde(default)]
+    pub noether_version: String,
+    /// The SHA-256 of every data file the fit read, by its path as written in `problem`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data_sha256: BTreeMap<String, String>,
     /// The NLML at the optimum.
     pub nlml: f64,
     /// Operator coefficients.
@@ -110,7 +117,8 @@ pub struct FitResult {
     /// rather than each one, as sentences.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    /// The problem with the fitted values as initial values and absolute data paths.
+    /// The problem with the fitted values as initial values; data paths relative to the result
+    /// file when it was saved with [`FitResult::save`] (absolute otherwise).
     pub problem: Problem,
 }
 
@@ -124,6 +132,63 @@ impl FitResult {
         r.problem.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         r.check_consistent(&path.display().to_string())?;
         Ok(r)
+    }
+
+    /// This result with its data paths written relative to `dir` (the folder the result will be
+    /// saved in), so that the result can move together with its data.
+    pub fn relative_to(&self, dir: &Path) -> FitResult {
+        let mut r = self.clone();
+        let base = r.problem.base.clone();
+        let rel = |p: &Path| relative_path(&base.join(p), dir);
+        for c in &mut r.problem.channels {
+            match &mut c.data {
+                Data::Csv(path) | Data::Column { csv: path, .. } => *path = rel(path),
+                Data::Inline { .. } => {}
+            }
+        }
+        r.data_sha256 = self
+            .data_sha256
+            .iter()
+            .map(|(p, h)| (rel(Path::new(p)).display().to_string(), h.clone()))
+            .collect();
+        r.problem.base = dir.to_path_buf();
+        r
+    }
+
+    /// Write the result to `path` (whole or not at all), its data paths relative to the file.
+    ///
+    /// # Errors
+    /// [`InferError::Io`] naming the file.
+    pub fn save(&self, path: &Path) -> Result<(), InferError> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        crate::write_atomic(path, self.relative_to(dir).to_json().as_bytes())
+    }
+
+    /// The result as pretty-printed JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("results serialise") + "\n"
+    }
+
+    /// One sentence for each data file that is missing or changed since the fit (its SHA-256
+    /// differs from the one recorded), naming the file.
+    pub fn data_changes(&self) -> Vec<String> {
+        self.data_sha256
+            .iter()
+            .filter_map(|(p, h)| {
+                let path = self.problem.base.join(p);
+                match sha256_file(&path) {
+                    Ok(now) if &now == h => None,
+                    Ok(_) => Some(format!(
+                        "{} changed since the fit (its SHA-256 differs from the result's): the posterior conditions on the data as they are now, with hyperparameters fitted to the old",
+                        path.display()
+                    )),
+                    Err(e) => Some(format!("{}: {e}", path.display())),
+                }
+            })
+            .collect()
     }
 
     /// The fitted value of a parameter by its model name (`a`, `u.variance`, `noise.f`).
@@ -181,6 +246,8 @@ pub struct Fitted {
     pub report: FitReport,
     /// The Laplace approximation at the optimum.
     pub uncertainty: Uncertainty,
+    /// The SHA-256 of every data file the fit read, by its absolute path.
+    pub data_sha256: BTreeMap<PathBuf, String>,
 }
 
 impl Problem {
@@ -203,11 +270,17 @@ impl Problem {
         let uncertainty = laplace(&model, &report.best.values, &opts.jitter)
             .map_err(InferError::model("uncertainty"))?;
         let problem = self.with_fitted_values(&model);
+        let data_sha256 = problem
+            .data_files()
+            .into_iter()
+            .map(|p| Ok((p.clone(), sha256_file(&p)?)))
+            .collect::<Result<_, InferError>>()?;
         Ok(Fitted {
             problem,
             model,
             report,
             uncertainty,
+            data_sha256,
         })
     }
 
@@ -449,6 +522,12 @@ impl Fitted {
         }
         let r = &self.report;
         FitResult {
+            noether_version: env!("CARGO_PKG_VERSION").to_string(),
+            data_sha256: self
+                .data_sha256
+                .iter()
+                .map(|(p, h)| (p.display().to_string(), h.clone()))
+                .collect(),
             nlml: r.best.nlml,
             parameters,
             kernels,
@@ -470,6 +549,69 @@ impl Fitted {
             problem: self.problem.clone(),
         }
     }
+}
+
+/// The SHA-256 of a file's bytes, in lower-case hexadecimal (as `sha256sum` prints it).
+///
+/// # Errors
+/// [`InferError::Io`] naming the file.
+pub fn sha256_file(path: &Path) -> Result<String, InferError> {
+    use sha2::Digest as _;
+    let bytes = std::fs::read(path).map_err(|e| InferError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// `path` written relative to `dir` (both made absolute and normalised lexically first); the
+/// absolute path when they share no root.
+pub fn relative_path(path: &Path, dir: &Path) -> PathBuf {
+    use std::ffi::OsString;
+    use std::path::Component;
+    let norm = |p: &Path| -> Option<Vec<OsString>> {
+        let p = if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        };
+        let mut out: Vec<OsString> = Vec::new();
+        let mut rooted = 0;
+        for c in std::path::absolute(p).ok()?.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    if out.len() > rooted {
+                        out.pop();
+                    }
+                }
+                Component::Normal(s) => out.push(s.to_os_string()),
+                Component::RootDir | Component::Prefix(_) => {
+                    out.push(c.as_os_str().to_os_string());
+                    rooted = out.len();
+                }
+            }
+        }
+        Some(out)
+    };
+    let (Some(p), Some(d)) = (norm(path), norm(dir)) else {
+        return path.to_path_buf();
+    };
+    let common = p.iter().zip(&d).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return path.to_path_buf();
+    }
+    let mut out = PathBuf::new();
+    for _ in common..d.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    out
 }
 
 /// The NLML and its gradient at a problem's initial values.

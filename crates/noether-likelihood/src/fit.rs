@@ -172,6 +172,8 @@ pub struct StartReport {
     pub nlml: f64,
     /// All parameter values at the best point, natural units, in the model's order.
     pub values: Vec<f64>,
+    /// The parameters' names (`a`, `u.variance`, `noise.f`), in the order of `values`.
+    pub names: Vec<String>,
     /// L-BFGS iterations.
     pub iterations: u64,
     /// NLML-and-gradient evaluations.
@@ -184,6 +186,21 @@ pub struct StartReport {
     pub gradient_norm: f64,
     /// The relative jitter at the best point.
     pub jitter: f64,
+}
+
+impl StartReport {
+    /// The value at the best point of a parameter by name.
+    pub fn value(&self, name: &str) -> Option<f64> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| self.values[i])
+    }
+
+    /// (name, value) pairs at the best point, in the model's order.
+    pub fn named_values(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.names.iter().map(String::as_str).zip(self.values.iter().copied())
+    }
 }
 
 /// One iteration of one start, as the progress callback sees it.
@@ -207,9 +224,27 @@ pub struct IterationReport<'a> {
     pub values: &'a [f64],
 }
 
+impl IterationReport<'_> {
+    /// (name, value) pairs now, in the model's order.
+    pub fn named_values(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.names.iter().map(String::as_str).zip(self.values.iter().copied())
+    }
+}
+
 /// What a fit tells its progress callback.
 #[derive(Clone, Debug)]
 pub enum Event<'a> {
+    /// The fit began estimating a start from the data (sub-fits of each latent's kernel, then
+    /// gradient matching); `starts` is how many L-BFGS starts follow.
+    Estimating {
+        /// L-BFGS starts to come.
+        starts: usize,
+    },
+    /// The starts are chosen and L-BFGS begins; `starts` is how many.
+    Starting {
+        /// L-BFGS starts to come.
+        starts: usize,
+    },
     /// A start finished an iteration.
     Iteration(IterationReport<'a>),
     /// A start finished.
@@ -271,7 +306,7 @@ pub fn fit(
     let at_initial = model.nlml_with(&base, false, &opts.jitter).err();
     let (first, note) = match opts.start {
         StartFrom::Initial => ((Origin::Initial, base.clone()), None),
-        StartFrom::Data => match crate::start::data_driven(model, &base, opts) {
+        StartFrom::Data => match estimate(model, &base, opts, progress) {
             Ok((v, note)) => ((Origin::DataDriven, v), Some(note)),
             Err(e) => (
                 (Origin::Initial, base.clone()),
@@ -292,6 +327,9 @@ pub fn fit(
     }
     let extra = opts.restarts + 1 - starts.len().min(opts.restarts + 1);
     starts.extend(crate::start::restarts(model, &first.1, extra, opts));
+    progress(Event::Starting {
+        starts: starts.len(),
+    });
     let reports = run_starts(model, opts, starts, progress);
     let best = pick_best(&reports);
     let Some(best) = best else {
@@ -311,6 +349,19 @@ pub fn fit(
     })
 }
 
+/// The data-driven start, announced to `progress` first (it can take as long as a start).
+fn estimate(
+    model: &Model,
+    base: &[f64],
+    opts: &FitOptions,
+    progress: &mut dyn FnMut(Event),
+) -> Result<(Vec<f64>, String), LikelihoodError> {
+    progress(Event::Estimating {
+        starts: opts.restarts + 1,
+    });
+    crate::start::data_driven(model, base, opts)
+}
+
 /// Turn a run into a report: a stalled line search counts as converged when a Newton step from
 /// its end would lower the NLML by at most [`NEWTON_DECREASE`] (a unit-free test, unlike |g|).
 fn judge(
@@ -323,6 +374,7 @@ fn judge(
     obj: &ModelObjective,
     x0: &[f64],
 ) -> StartReport {
+    let names = model.param_names();
     let evaluations = *obj.evals.borrow();
     let Some(run) = run else {
         // Nothing free: the "fit" is the evaluation at the start.
@@ -333,6 +385,7 @@ fn judge(
             initial_nlml: at.as_ref().map(|e| e.nlml),
             nlml: at.as_ref().map_or(f64::INFINITY, |e| e.nlml),
             values: x0.to_vec(),
+            names,
             iterations: 0,
             evaluations: 1,
             termination: "nothing to fit: every parameter is fixed".into(),
@@ -388,6 +441,7 @@ fn judge(
         initial_nlml: run.initial,
         nlml: run.cost,
         values,
+        names,
         iterations: run.iterations,
         evaluations,
         termination,
