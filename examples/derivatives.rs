@@ -3,6 +3,7 @@
 //! Run: `cargo run --release --example derivatives`. Writes `figures/derivatives/`.
 
 use noether::demos::derivatives;
+use noether_infer::format::number;
 use std::path::Path;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -14,8 +15,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{:<8} {:>12} {:>24}",
         "target", "RMS error", "within ± 2 std (frac.)"
     );
-    println!("{:<8} {:>12.3e} {:>24.3}", "u", r.rmse.0, r.coverage.0);
-    println!("{:<8} {:>12.3e} {:>24.3}", "u_x", r.rmse.1, r.coverage.1);
+    for (name, rmse, coverage) in [("u", r.rmse.0, r.coverage.0), ("u_x", r.rmse.1, r.coverage.1)] {
+        println!("{name:<8} {:>12} {:>24}", number(rmse, 3), number(coverage, 3));
+    }
     // 3. Both posteriors with their bands, the exact curves and the data.
     let dir = Path::new("figures/derivatives");
     std::fs::create_dir_all(dir)?;

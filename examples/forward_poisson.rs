@@ -3,6 +3,7 @@
 //! Run: `cargo run --release --example forward_poisson`. Writes `figures/forward_poisson/`.
 
 use noether::demos::forward_poisson;
+use noether_infer::format::number;
 use std::path::Path;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -13,13 +14,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. How close the posterior mean is, and how honest its uncertainty.
     println!("{:<44} {:>12}", "quantity", "noether");
     println!(
-        "{:<44} {:>12.2e}",
-        "relative L2 error of u, 50 × 50 grid", r.error_u
+        "{:<44} {:>12}",
+        "relative L2 error of u, 50 × 50 grid",
+        number(r.error_u, 3)
     );
-    println!("{:<44} {:>12.2e}", "largest absolute error", r.max_error);
     println!(
-        "{:<44} {:>12.3}",
-        "fraction of grid within ± 2 posterior std", r.coverage
+        "{:<44} {:>12}",
+        "largest absolute error",
+        number(r.max_error, 3)
+    );
+    println!(
+        "{:<44} {:>12}",
+        "fraction of grid within ± 2 posterior std",
+        number(r.coverage, 3)
     );
     // 3. Exact u, posterior mean, absolute error, posterior std.
     let dir = Path::new("figures/forward_poisson");

@@ -4,6 +4,7 @@
 //! Run: `cargo run --release --example gap_genes`. Writes `figures/gap_genes/`.
 
 use noether::demos::gap_genes;
+use noether::progress::{Progress, Show};
 use std::path::Path;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -11,19 +12,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     //    lengthscale per input; a data-driven start (the kernel fitted to u, then λ and α by
     //    gradient matching), the authors' initial values and three seeded restarts; the best
     //    NLML wins. For comparison, the NLML with the authors' (λ, α) fixed, the rest refitted.
-    let t0 = std::time::Instant::now();
+    //    Progress goes to stderr: a bar on a terminal, a line every few seconds otherwise.
+    let show = Show::for_stderr(false);
+    let mut current: Option<(String, Progress)> = None;
     let genes = gap_genes::run(1, 4, true, &mut |gene, e| {
-        if let noether_likelihood::fit::Event::Start(s) = e {
-            eprintln!(
-                "{gene} start {} ({}): NLML {:.3}, {} evaluations; {:.0} s so far",
-                s.start,
-                s.origin,
-                s.nlml,
-                s.evaluations,
-                t0.elapsed().as_secs_f64()
-            );
+        if current.as_ref().is_none_or(|(g, _)| g != gene) {
+            current = Some((gene.to_string(), Progress::new(gene, show, false)));
+        }
+        if let Some((_, p)) = current.as_mut() {
+            p.event(e);
         }
     })?;
+    drop(current);
     // 2. The table: our λ and α with standard errors beside the published ones.
     print!("{}", gap_genes::table(&genes));
     // 3. Figures for Hb: data and posterior means over (t, x); curves at three times.

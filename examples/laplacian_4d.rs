@@ -3,6 +3,7 @@
 //! Run: `cargo run --release --example laplacian_4d`. Writes `figures/laplacian_4d/`.
 
 use noether::demos::{laplacian_4d, with_error};
+use noether_infer::format::number;
 use std::path::Path;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,18 +18,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         with_error(r.a, r.a_std_error)
     );
     println!(
-        "{:<40} {:>24.2e}",
+        "{:<40} {:>24}",
         format!("relative L2 error of u, {} points", r.held_out),
-        r.error_u
+        number(r.error_u, 3)
     );
     for (n, v) in ["x1", "x2", "x3", "x4"]
         .iter()
         .map(|i| (i, r.fitted.parameter(&format!("u.lengthscales.{i}"))))
     {
         println!(
-            "{:<40} {:>24.4e}",
+            "{:<40} {:>24}",
             format!("lengthscale of {n}"),
-            v.unwrap_or(f64::NAN)
+            number(v.unwrap_or(f64::NAN), 4)
         );
     }
     // 3. The slice x₁ = x₄ = ½: exact u, posterior mean and std.

@@ -27,6 +27,7 @@ pub use noether_kernels as kernels;
 pub use noether_likelihood as likelihood;
 
 pub mod demos;
+pub mod progress;
 
 #[doc = include_str!("../docs/operators.md")]
 pub mod operators_tutorial {}

@@ -3,19 +3,22 @@
 
 use clap::{Parser, Subcommand};
 use noether::demos::heat;
+use noether::progress::{say, Progress, Show};
 use noether_infer::data::Table;
-use noether_infer::{write_atomic, FitResult, InferError, Problem};
-use noether_likelihood::fit::{Event, StartReport};
+use noether_infer::format::number;
+use noether_infer::formula::Formula;
+use noether_infer::grid::{parse_axes, Axis, Grid};
+use noether_infer::plot::{bands, fields, Band, Field, Frame, Marks};
+use noether_infer::{FitResult, InferError, Prediction, Problem};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Progress and summaries go to stderr; if stderr is gone there is no one to tell, so a failed
 /// write there is ignored rather than a panic (what `eprintln!` does).
 macro_rules! say {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($t)*);
-    }};
+    ($($t:tt)*) => {
+        say(&format!($($t)*))
+    };
 }
 
 #[derive(Parser)]
@@ -25,41 +28,83 @@ macro_rules! say {
     about = "Learn the coefficients of linear differential operators from data with Gaussian processes"
 )]
 struct Cli {
+    /// Show nothing on stderr but errors.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also show every iteration's parameter values, by name.
+    #[arg(long, short, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Fit a problem file: prints the result JSON (or writes it to --out) and progress to stderr.
+    /// Fit a problem file (or refit a result from its fitted values): prints the result JSON (or
+    /// writes it to --out), progress and a summary to stderr.
     Fit {
-        /// The problem file (JSON).
+        /// The problem file (JSON), or a result file to refit.
         problem: PathBuf,
         /// Write the result here, whole or not at all, instead of to stdout.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Restarts after the initial values (overrides the file's `fit.restarts`).
+        /// Restarts after the first start (overrides the file's `fit.restarts`).
         #[arg(long)]
         restarts: Option<usize>,
         /// Seed of the restarts (overrides the file's `fit.seed`).
         #[arg(long)]
         seed: Option<u64>,
     },
-    /// The posterior of a channel or of any operator (`u_x`, `u_t - a*u_xx`) at the points of a CSV.
+    /// The posterior of a channel or of any operator (`u_x`, `u_t - a*u_xx`) at the points of a
+    /// CSV (`--at`) or on a grid (`--grid`). Predictions exclude observation noise unless
+    /// `--with-noise`.
+    #[command(group(clap::ArgGroup::new("points").required(true).args(["at", "grid"])))]
     Predict {
         /// A result file written by `noether fit`.
         result: PathBuf,
         /// A channel name or an operator expression (a leading minus is fine: `-psi_x`).
         #[arg(long, allow_hyphen_values = true)]
         channel: String,
-        /// A CSV whose header holds the input names.
+        /// A CSV whose header holds the input names; `-` reads it from standard input.
         #[arg(long)]
-        at: PathBuf,
+        at: Option<PathBuf>,
+        /// A grid instead of a CSV: `t=0:1:50,x=0:1:50` (NAME=FROM:TO:COUNT or NAME=VALUE for
+        /// every input).
+        #[arg(long, allow_hyphen_values = true)]
+        grid: Option<String>,
+        /// Add the channel's fitted noise variance to the predictive variance (the spread of a
+        /// new observation rather than of the latent quantity).
+        #[arg(long)]
+        with_noise: bool,
         /// Write the predictions here (CSV), whole or not at all, instead of to stdout.
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// The NLML and its gradient at the problem's initial values, as JSON.
+    /// Draw the posterior of a channel or operator: over one input, the mean with a ± 2 std band
+    /// and the data observing it; over two, heat maps of mean and std with the training points.
+    Plot {
+        /// A result file written by `noether fit`.
+        result: PathBuf,
+        /// A channel name or an operator expression.
+        #[arg(long, allow_hyphen_values = true)]
+        channel: String,
+        /// Ranges of the inputs to plot over (default: the data's range, 200 points for one
+        /// input, 60 × 60 for two): `x=0:1:100`.
+        #[arg(long, allow_hyphen_values = true)]
+        grid: Option<String>,
+        /// Values for the other inputs: `z=0.5,w=1`.
+        #[arg(long, allow_hyphen_values = true)]
+        fix: Option<String>,
+        /// The exact solution, as a formula of the inputs, for synthetic problems:
+        /// `exp(-t)*sin(2*pi*x)`.
+        #[arg(long, allow_hyphen_values = true)]
+        truth: Option<String>,
+        /// The figure: PNG, or SVG by the extension (default: the channel's name, `.png`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The NLML (negative log marginal likelihood) and its gradient at the problem's initial
+    /// values, as JSON.
     Nlml {
         /// The problem file (JSON).
         problem: PathBuf,
@@ -73,7 +118,7 @@ enum Command {
         /// The folder for the result and the figures.
         #[arg(long, default_value = "noether-demo")]
         out: PathBuf,
-        /// Restarts after the initial values.
+        /// Restarts after the first start.
         #[arg(long, default_value_t = 2)]
         restarts: usize,
         /// Seed of the design and of the restarts.
@@ -82,86 +127,80 @@ enum Command {
     },
 }
 
-fn show_start(e: Event) {
-    if let Event::Start(s) = e {
-        show_start_report(s);
+/// How the user asked to be told things.
+#[derive(Clone, Copy)]
+struct Voice {
+    quiet: bool,
+    verbose: bool,
+}
+
+impl Voice {
+    fn progress(self, label: &str) -> Progress {
+        Progress::new(label, Show::for_stderr(self.quiet), self.verbose)
+    }
+
+    fn say(self, text: &str) {
+        if !self.quiet {
+            say(text);
+        }
     }
 }
 
-fn show_start_report(s: &StartReport) {
-    let init = s
-        .initial_nlml
-        .map_or("not evaluable".to_string(), |v| format!("{v:.6}"));
-    say!(
-        "  start {} ({}): NLML {init} -> {:.6} in {} iterations, {} evaluations; {}",
-        s.start,
-        s.origin,
-        s.nlml,
-        s.iterations,
-        s.evaluations,
-        s.termination
-    );
-}
-
-fn summary(r: &FitResult) {
+/// The fitted values with their standard errors, and what the user should know about the fit.
+fn summary(r: &FitResult) -> Vec<String> {
     let se = |e: &noether_infer::Estimate| match (e.fixed, e.std_error) {
         (true, _) => "fixed".to_string(),
-        (false, Some(s)) => format!("{s:.3e}"),
+        (false, Some(s)) => number(s, 4),
         (false, None) => "not identifiable".to_string(),
     };
-    say!(
-        "\n  {:<28} {:>16} {:>18}",
-        "parameter",
-        "value",
-        "standard error"
-    );
+    let mut out = vec![format!(
+        "\n  {:<28} {:>14} {:>18}",
+        "parameter", "value", "standard error"
+    )];
+    let mut row = |name: String, e: &noether_infer::Estimate| {
+        out.push(format!("  {name:<28} {:>14} {:>18}", number(e.value, 6), se(e)));
+    };
     for (n, e) in &r.parameters {
-        say!("  {n:<28} {:>16.8} {:>18}", e.value, se(e));
+        row(n.clone(), e);
     }
     for (l, ps) in &r.kernels {
         for (n, e) in ps {
-            say!(
-                "  {:<28} {:>16.6e} {:>18}",
-                format!("{l}.{n}"),
-                e.value,
-                se(e)
-            );
+            row(format!("{l}.{n}"), e);
         }
     }
     for (c, e) in &r.noise {
-        say!(
-            "  {:<28} {:>16.6e} {:>18}",
-            format!("noise.{c}"),
-            e.value,
-            se(e)
-        );
+        row(format!("noise.{c}"), e);
     }
-    say!("  NLML {:.6}; jitter {:e}", r.nlml, r.jitter);
+    out.push(format!(
+        "  NLML {}; jitter {}",
+        number(r.nlml, 8),
+        number(r.jitter, 2)
+    ));
     if !r.optimizer.converged {
-        say!("  warning: best start: {}", r.optimizer.termination);
+        out.push(format!("  warning: best start: {}", r.optimizer.termination));
     }
     if !r.unidentifiable.is_empty() {
-        say!(
+        out.push(format!(
             "  note: the data cannot identify {}",
             r.unidentifiable.join(", ")
-        );
+        ));
     }
     for n in &r.notes {
-        say!("  note: {n}");
+        out.push(format!("  note: {n}"));
     }
     if let Some(n) = &r.optimizer.start_note {
-        say!(
+        out.push(format!(
             "  start {} ({}) won; data-driven start: {n}",
-            r.optimizer.best_start,
-            r.optimizer.best_origin
-        );
+            r.optimizer.best_start, r.optimizer.best_origin
+        ));
     }
+    out
 }
 
 fn emit(out: Option<&Path>, text: &str) -> Result<(), InferError> {
     use std::io::Write as _;
     match out {
-        Some(p) => write_atomic(p, text.as_bytes()),
+        Some(p) => noether_infer::write_atomic(p, text.as_bytes()),
         None => {
             let mut o = std::io::stdout().lock();
             o.write_all(text.as_bytes())
@@ -183,15 +222,20 @@ fn fit(
     out: Option<&Path>,
     restarts: Option<usize>,
     seed: Option<u64>,
+    voice: Voice,
 ) -> Result<(), InferError> {
     // A result file refits from its fitted values: its problem holds them as initial values.
     let mut problem = if is_result(path) {
-        let mut p = FitResult::from_file(path)?.problem;
+        let r = FitResult::from_file(path)?;
+        for c in r.data_changes() {
+            voice.say(&format!("warning: {c}"));
+        }
+        let mut p = r.problem;
         p.fit.start = noether_likelihood::fit::StartFrom::Initial;
-        say!(
+        voice.say(&format!(
             "{} is a result: refitting from its fitted values",
             path.display()
-        );
+        ));
         p
     } else {
         Problem::from_file(path)?
@@ -204,62 +248,404 @@ fn fit(
     }
     problem.validate()?;
     let starts = problem.fit.restarts.saturating_add(1);
-    say!(
+    voice.say(&format!(
         "noether fit {}: {starts} start{}",
         path.display(),
         if starts == 1 { "" } else { "s" }
-    );
-    let fitted = problem.fit_with(&mut show_start)?;
-    let result = fitted.result();
-    summary(&result);
-    emit(out, &json(&result))
+    ));
+    let mut progress = voice.progress(&path.display().to_string());
+    let fitted = problem.fit_with(&mut |e| progress.event(e));
+    progress.finish();
+    let result = fitted?.result();
+    for line in summary(&result) {
+        voice.say(&line);
+    }
+    match out {
+        Some(o) => result.save(o),
+        None => {
+            let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+            emit(None, &result.relative_to(&here).to_json())
+        }
+    }
 }
 
-fn predict(result: &Path, target: &str, at: &Path, out: Option<&Path>) -> Result<(), InferError> {
-    if top_level_keys(result).is_some_and(|k| k.contains(&"channels".to_string())) {
+/// A result file, refusing a problem file with what to run instead; warns of data files that
+/// changed since the fit.
+fn load_result(path: &Path, voice: Voice) -> Result<FitResult, InferError> {
+    if top_level_keys(path).is_some_and(|k| k.contains(&"channels".to_string())) {
         return Err(InferError::Field {
-            field: result.display().to_string(),
+            field: path.display().to_string(),
             message: format!(
-                "this is a problem file, not a result: fit it first (`noether fit {} --out result.json`), then predict from result.json",
-                result.display()
+                "this is a problem file, not a result: fit it first (`noether fit {} --out result.json`), then use result.json",
+                path.display()
             ),
         });
     }
-    let r = FitResult::from_file(result)?;
-    let table = Table::read(at)?;
-    if table.rows.is_empty() {
-        return Err(InferError::Field {
-            field: table.path.clone(),
-            message: "no points to predict at: the file has a header and no rows".into(),
-        });
+    let r = FitResult::from_file(path)?;
+    for c in r.data_changes() {
+        voice.say(&format!("warning: {c}"));
     }
-    let points = table.points(&r.problem.inputs)?;
-    let p = r.problem.predict(target, &points).map_err(|e| match e {
+    Ok(r)
+}
+
+/// The posterior of `target` at `points`, a non-finite value named by where its point came from.
+fn posterior(
+    r: &FitResult,
+    target: &str,
+    points: &[f64],
+    place: &dyn Fn(usize) -> String,
+) -> Result<Prediction, InferError> {
+    r.problem.predict(target, points).map_err(|e| match e {
         InferError::Model {
             source: source @ noether_likelihood::LikelihoodError::NonFinitePrediction { point, .. },
             ..
         } => InferError::Field {
-            field: format!(
-                "{}, row {}",
-                table.path,
-                table.lines.get(point).copied().unwrap_or(point + 2)
-            ),
+            field: place(point),
             message: source.to_string(),
         },
         e => e,
-    })?;
-    let d = r.problem.inputs.len();
-    let mut csv = format!("{},mean,std\n", r.problem.inputs.join(","));
+    })
+}
+
+fn predict(
+    result: &Path,
+    target: &str,
+    at: Option<&Path>,
+    grid: Option<&str>,
+    with_noise: bool,
+    out: Option<&Path>,
+    voice: Voice,
+) -> Result<(), InferError> {
+    let r = load_result(result, voice)?;
+    let inputs = &r.problem.inputs;
+    let noise = if with_noise {
+        let Some(c) = r.problem.channels.iter().find(|c| c.name == target) else {
+            return Err(InferError::Field {
+                field: "--with-noise".into(),
+                message: format!(
+                    "`{target}` is not a channel, so it has no noise variance; name a channel ({})",
+                    r.problem
+                        .channels
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        };
+        r.noise.get(&c.name).map_or(0.0, |e| e.value)
+    } else {
+        0.0
+    };
+    let (points, place): (Vec<f64>, Box<dyn Fn(usize) -> String>) = match (at, grid) {
+        (_, Some(spec)) => {
+            let g = Grid::new(inputs, &parse_axes(spec, "--grid")?, "--grid")?;
+            let pts = g.points();
+            let d = inputs.len();
+            let shown = pts.clone();
+            (
+                pts,
+                Box::new(move |k| {
+                    let p: Vec<String> = shown[k * d..(k + 1) * d]
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect();
+                    format!("--grid, point ({})", p.join(", "))
+                }),
+            )
+        }
+        (Some(at), None) => {
+            let table = if at == Path::new("-") {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+                    InferError::Io {
+                        path: "standard input".into(),
+                        message: e.to_string(),
+                    }
+                })?;
+                Table::parse(&text, "standard input")?
+            } else {
+                Table::read(at)?
+            };
+            if table.rows.is_empty() {
+                return Err(InferError::Field {
+                    field: table.path.clone(),
+                    message: "no points to predict at: the file has a header and no rows".into(),
+                });
+            }
+            let pts = table.points(inputs)?;
+            (
+                pts,
+                Box::new(move |k| {
+                    format!(
+                        "{}, row {}",
+                        table.path,
+                        table.lines.get(k).copied().unwrap_or(k + 2)
+                    )
+                }),
+            )
+        }
+        (None, None) => unreachable!("clap requires --at or --grid"),
+    };
+    let p = posterior(&r, target, &points, &place)?;
+    let d = inputs.len();
+    let mut csv = format!("{},mean,std\n", inputs.join(","));
     for (k, pt) in points.chunks(d).enumerate() {
         let coords: Vec<String> = pt.iter().map(|v| v.to_string()).collect();
         csv += &format!(
             "{},{},{}\n",
             coords.join(","),
             p.mean[k],
-            p.variance[k].sqrt()
+            (p.variance[k] + noise).sqrt()
         );
     }
     emit(out, &csv)
+}
+
+/// The smallest and largest value of each input over every channel's data.
+fn data_ranges(r: &FitResult) -> Result<(Vec<(f64, f64)>, Vec<(Vec<f64>, Vec<f64>)>), InferError> {
+    let d = r.problem.inputs.len();
+    let mut ranges = vec![(f64::INFINITY, f64::NEG_INFINITY); d];
+    let mut data = Vec::new();
+    for i in 0..r.problem.channels.len() {
+        let (x, y) = r.problem.channel_data(i)?;
+        for p in x.chunks(d) {
+            for (k, v) in p.iter().enumerate() {
+                ranges[k] = (ranges[k].0.min(*v), ranges[k].1.max(*v));
+            }
+        }
+        data.push((x, y));
+    }
+    for r in &mut ranges {
+        if !(r.0 < r.1) {
+            let c = if r.0.is_finite() { r.0 } else { 0.0 };
+            *r = (c - 0.5, c + 0.5);
+        }
+        // Out to round values: [0.0117, 0.989] is shown as [0, 1].
+        let t = noether_infer::format::ticks(r.0, r.1, 5);
+        if let [a, b, ..] = t[..] {
+            let step = b - a;
+            *r = (
+                (r.0 / step).floor() * step,
+                (r.1 / step).ceil() * step,
+            );
+        }
+    }
+    Ok((ranges, data))
+}
+
+fn plot(
+    result: &Path,
+    target: &str,
+    grid: Option<&str>,
+    fix: Option<&str>,
+    truth: Option<&str>,
+    out: Option<&Path>,
+    voice: Voice,
+) -> Result<(), InferError> {
+    let r = load_result(result, voice)?;
+    let inputs = r.problem.inputs.clone();
+    let mut axes: Vec<Axis> = match grid {
+        Some(g) => parse_axes(g, "--grid")?,
+        None => vec![],
+    };
+    if let Some(f) = fix {
+        for a in parse_axes(f, "--fix")? {
+            if a.count != 1 {
+                return Err(InferError::Field {
+                    field: "--fix".into(),
+                    message: format!(
+                        "`{}` takes one value (`{}=0.5`); ranges go in --grid",
+                        a.input, a.input
+                    ),
+                });
+            }
+            if axes.iter().any(|b| b.input == a.input) {
+                return Err(InferError::Field {
+                    field: "--fix".into(),
+                    message: format!("`{}` is also in --grid", a.input),
+                });
+            }
+            axes.push(a);
+        }
+    }
+    // Names are checked before any data are read.
+    for a in &axes {
+        if !inputs.contains(&a.input) {
+            let option = if fix.is_some_and(|f| parse_axes(f, "--fix").is_ok_and(|v| v.iter().any(|b| b.input == a.input))) {
+                "--fix"
+            } else {
+                "--grid"
+            };
+            return Err(InferError::Field {
+                field: option.into(),
+                message: format!(
+                    "`{}` is not an input (the inputs are {})",
+                    a.input,
+                    inputs.join(", ")
+                ),
+            });
+        }
+    }
+    let truth_text = truth;
+    let truth = truth
+        .map(|t| Formula::parse(t, &inputs, "--truth"))
+        .transpose()?;
+    let free: Vec<usize> = (0..inputs.len())
+        .filter(|&i| {
+            axes.iter()
+                .find(|a| a.input == inputs[i])
+                .is_none_or(|a| a.count > 1)
+        })
+        .collect();
+    if free.len() > 2 || free.is_empty() {
+        let fixed: Vec<&str> = free[2.min(free.len())..]
+            .iter()
+            .map(|&i| inputs[i].as_str())
+            .collect();
+        return Err(InferError::Field {
+            field: "--fix".into(),
+            message: if free.is_empty() {
+                "every input has one value: leave one or two to plot over".into()
+            } else {
+                format!(
+                    "`{target}` is a function of {}; a plot shows one or two: fix the rest, e.g. --fix {}",
+                    free.iter().map(|&i| inputs[i].as_str()).collect::<Vec<_>>().join(", "),
+                    fixed.iter().map(|n| format!("{n}=0.5")).collect::<Vec<_>>().join(",")
+                )
+            },
+        });
+    }
+    let (ranges, data) = data_ranges(&r)?;
+    let default_count = if free.len() == 1 { 200 } else { 60 };
+    for &i in &free {
+        if !axes.iter().any(|a| a.input == inputs[i]) {
+            axes.push(Axis {
+                input: inputs[i].clone(),
+                from: ranges[i].0,
+                to: ranges[i].1,
+                count: default_count,
+            });
+        }
+    }
+    let g = Grid::new(&inputs, &axes, "--grid")?;
+    let pts = g.points();
+    let d = inputs.len();
+    let place = |k: usize| {
+        let p: Vec<String> = pts[k * d..(k + 1) * d]
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        format!("plot grid, point ({})", p.join(", "))
+    };
+    let p = posterior(&r, target, &pts, &place)?;
+    let std: Vec<f64> = p.variance.iter().map(|v| v.sqrt()).collect();
+    let exact: Option<Vec<f64>> = truth
+        .as_ref()
+        .map(|f| pts.chunks(d).map(|x| f.eval(x)).collect());
+    // Data on the slice: points whose fixed inputs are within 1 % of that input's data range.
+    let fixed: Vec<(usize, f64)> = (0..d)
+        .filter(|i| !free.contains(i))
+        .map(|i| (i, g.axes[i].from))
+        .collect();
+    let on_slice = |x: &[f64]| {
+        fixed
+            .iter()
+            .all(|&(i, v)| (x[i] - v).abs() <= 0.01 * (ranges[i].1 - ranges[i].0))
+    };
+    let slice = if fixed.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " at {}",
+            fixed
+                .iter()
+                .map(|&(i, v)| format!("{} = {}", inputs[i], noether_infer::format::tick(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let name: String = target
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .collect();
+    let path = out.map_or_else(|| PathBuf::from(format!("{name}.png")), Path::to_path_buf);
+    if free.len() == 1 {
+        let k = free[0];
+        let xs = g.axes[k].values();
+        let observing = r.problem.channels_observing(target);
+        let points: Vec<Vec<(f64, f64)>> = observing
+            .iter()
+            .map(|&c| {
+                let (x, y) = &data[c];
+                x.chunks(d)
+                    .zip(y)
+                    .filter(|(p, _)| on_slice(p))
+                    .map(|(p, &v)| (p[k], v))
+                    .collect()
+            })
+            .collect();
+        let marks: Vec<Marks> = observing
+            .iter()
+            .zip(&points)
+            .map(|(&c, p)| Marks::new(format!("{} data", r.problem.channels[c].name), p))
+            .collect();
+        let band = Band {
+            label: format!("posterior of {target}{slice}"),
+            quantity: target.to_string(),
+            x: &xs,
+            mean: &p.mean,
+            std: &std,
+            exact: exact.as_deref(),
+            marks: &marks,
+        };
+        bands(&path, "", &inputs[k], &[band])?;
+    } else {
+        let (a, b) = (free[0], free[1]);
+        let frame = Frame {
+            nx: g.axes[a].count,
+            ny: g.axes[b].count,
+            x: (g.axes[a].from, g.axes[a].to),
+            y: (g.axes[b].from, g.axes[b].to),
+        };
+        let points: Vec<Vec<(f64, f64)>> = data
+            .iter()
+            .map(|(x, _)| {
+                x.chunks(d)
+                    .filter(|p| on_slice(p))
+                    .map(|p| (p[a], p[b]))
+                    .collect()
+            })
+            .collect();
+        let marks: Vec<Marks> = r
+            .problem
+            .channels
+            .iter()
+            .zip(&points)
+            .map(|(c, p)| Marks::new(format!("{} observed", c.name), p))
+            .collect();
+        let titles = [
+            format!("posterior mean of {target}{slice}"),
+            format!("posterior std of {target}"),
+            format!("truth: {}", truth_text.unwrap_or("")),
+            "absolute error of the mean".to_string(),
+        ];
+        let err: Option<Vec<f64>> = exact
+            .as_ref()
+            .map(|e| e.iter().zip(&p.mean).map(|(e, m)| (e - m).abs()).collect());
+        let bar_std = format!("std of {target}");
+        let mut panels = vec![
+            Field::grid(&titles[0], target, &p.mean, &marks),
+            Field::grid(&titles[1], &bar_std, &std, &marks),
+        ];
+        if let (Some(e), Some(err)) = (&exact, &err) {
+            panels.push(Field::grid(&titles[2], target, e, &marks));
+            panels.push(Field::grid(&titles[3], "|error|", err, &marks));
+        }
+        fields(&path, &frame, &panels, 2, (&inputs[a], &inputs[b]))?;
+    }
+    voice.say(&format!("wrote {}", path.display()));
+    Ok(())
 }
 
 /// The keys of a JSON file's top-level object, if it is one (a problem has `channels`, a result
@@ -289,9 +675,12 @@ fn nlml(path: &Path, repeat: usize) -> Result<(), InferError> {
     emit(None, &json(&report))
 }
 
-fn demo(out: &Path, restarts: usize, seed: u64) -> Result<(), InferError> {
-    say!("noether demo: u_t - a*u_xx = f (problem E4), 20 u + 20 f noise-free points, SE kernel, {} starts", restarts + 1);
-    let r = heat::run(restarts, seed, 50, &mut show_start)?;
+fn demo(out: &Path, restarts: usize, seed: u64, voice: Voice) -> Result<(), InferError> {
+    voice.say(&format!("noether demo: u_t - a*u_xx = f (problem E4), 20 u + 20 f noise-free points, SE kernel, {} starts", restarts + 1));
+    let mut progress = voice.progress("demo");
+    let r = heat::run(restarts, seed, 50, &mut |e| progress.event(e));
+    progress.finish();
+    let r = r?;
     // The folder's result and figures are written whole or not at all: on a failure part-way,
     // what this run wrote is removed again.
     let existed = out.exists();
@@ -307,7 +696,7 @@ fn demo(out: &Path, restarts: usize, seed: u64) -> Result<(), InferError> {
             message: e.to_string(),
         })?;
         let result = r.fitted.result();
-        write_atomic(&out.join("result.json"), json(&result).as_bytes())?;
+        result.save(&out.join("result.json"))?;
         let figures = heat::figures(&r, out)?;
         Ok::<_, InferError>((result, figures))
     })();
@@ -324,65 +713,72 @@ fn demo(out: &Path, restarts: usize, seed: u64) -> Result<(), InferError> {
             return Err(e);
         }
     };
-    say!(
-        "\n  {:<34} {:>22} {:>12}",
-        "quantity",
-        "noether",
-        "published"
-    );
-    let se = r
-        .a_std_error
-        .map_or("not identifiable".into(), |s| format!("{s:.2e}"));
-    say!(
-        "  {:<34} {:>22} {:>12}",
-        "a",
-        format!("{:.6} ± {se}", r.a),
-        heat::PUBLISHED_A
-    );
-    say!(
-        "  {:<34} {:>22.2e} {:>12.2e}",
-        "relative L2 error of u, 50 × 50",
-        r.error_u,
-        heat::PUBLISHED_ERRORS.0
-    );
-    say!(
-        "  {:<34} {:>22.2e} {:>12.2e}",
-        "relative L2 error of f, 50 × 50",
-        r.error_f,
-        heat::PUBLISHED_ERRORS.1
-    );
+    // The comparison is the demo's output: it goes to stdout, even with --quiet.
+    let mut text = heat::table(&r);
     if !result.optimizer.converged {
-        say!("  note: {}", result.optimizer.termination);
+        text += &format!("  note: {}\n", result.optimizer.termination);
     }
-    say!(
+    emit(None, &text)?;
+    voice.say(&format!(
         "\n  wrote {} and {}",
         out.join("result.json").display(),
         figures.join(", ")
-    );
+    ));
     Ok(())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let voice = Voice {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
     let done = match &cli.command {
         Command::Fit {
             problem,
             out,
             restarts,
             seed,
-        } => fit(problem, out.as_deref(), *restarts, *seed).map_err(|e| e.in_file(problem)),
+        } => fit(problem, out.as_deref(), *restarts, *seed, voice)
+            .map_err(|e| e.in_file(problem)),
         Command::Predict {
             result,
             channel,
             at,
+            grid,
+            with_noise,
             out,
-        } => predict(result, channel, at, out.as_deref()),
+        } => predict(
+            result,
+            channel,
+            at.as_deref(),
+            grid.as_deref(),
+            *with_noise,
+            out.as_deref(),
+            voice,
+        ),
+        Command::Plot {
+            result,
+            channel,
+            grid,
+            fix,
+            truth,
+            out,
+        } => plot(
+            result,
+            channel,
+            grid.as_deref(),
+            fix.as_deref(),
+            truth.as_deref(),
+            out.as_deref(),
+            voice,
+        ),
         Command::Nlml { problem, repeat } => nlml(problem, *repeat).map_err(|e| e.in_file(problem)),
         Command::Demo {
             out,
             restarts,
             seed,
-        } => demo(out, *restarts, *seed),
+        } => demo(out, *restarts, *seed, voice),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,

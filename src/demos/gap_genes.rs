@@ -4,6 +4,7 @@
 //! Raissi & Karniadakis (2017), §4.6.
 
 use super::with_error;
+use noether_infer::format::number;
 use noether_infer::data::Table;
 use noether_infer::plot::{bands, fields, Band, Field, Frame, Marks};
 use noether_infer::{Data, Fitted, InferError, Init, Latent, Problem};
@@ -163,15 +164,14 @@ pub fn table(genes: &[Gene]) -> String {
     );
     for g in genes {
         s += &format!(
-            "{:<5} {:>26} {:>12.6} {:>26} {:>12.6} {:>10.3} {:>22}  {}{}\n",
+            "{:<5} {:>26} {:>12} {:>26} {:>12} {:>10} {:>22}  {}{}\n",
             g.name,
             with_error(g.lambda.0, g.lambda.1),
-            g.published.0,
+            number(g.published.0, 6),
             with_error(g.alpha.0, g.alpha.1),
-            g.published.1,
-            g.nlml,
-            g.nlml_at_published
-                .map_or("—".into(), |v| format!("{v:.3}")),
+            number(g.published.1, 6),
+            number(g.nlml, 7),
+            g.nlml_at_published.map_or("—".into(), |v| number(v, 7)),
             g.winner,
             if g.converged { "" } else { " (not converged)" }
         );

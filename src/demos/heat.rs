@@ -61,6 +61,31 @@ pub fn run(
     })
 }
 
+/// The comparison with the paper, as `noether demo` and the example print it.
+pub fn table(r: &HeatReport) -> String {
+    use noether_infer::format::number;
+    let row = |q: &str, ours: String, theirs: String| format!("  {q:<34} {ours:>22} {theirs:>12}\n");
+    [
+        format!("\n{}", row("quantity", "noether".into(), "published".into())),
+        row(
+            "a",
+            super::with_error(r.a, r.a_std_error),
+            number(PUBLISHED_A, 6),
+        ),
+        row(
+            &format!("relative L2 error of u, {0} × {0}", r.grid),
+            number(r.error_u, 3),
+            number(PUBLISHED_ERRORS.0, 3),
+        ),
+        row(
+            &format!("relative L2 error of f, {0} × {0}", r.grid),
+            number(r.error_f, 3),
+            number(PUBLISHED_ERRORS.1, 3),
+        ),
+    ]
+    .concat()
+}
+
 /// The figure: exact u, posterior mean, absolute error and posterior standard deviation over
 /// (t, x), with the training points of u marked. Returns the files written.
 ///

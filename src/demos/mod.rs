@@ -23,10 +23,11 @@ pub fn relative_l2(pred: &[f64], exact: &[f64]) -> f64 {
     (num / den).sqrt()
 }
 
-/// A value with its standard error, as the examples print it.
+/// A value with its standard error, as the examples print it (`1.000189 ± 4.67e-04`).
 pub fn with_error(v: f64, se: Option<f64>) -> String {
+    use noether_infer::format::number;
     match se {
-        Some(s) => format!("{v:.6} ± {s:.2e}"),
-        None => format!("{v:.6} (not identifiable)"),
+        Some(s) => format!("{} ± {}", number(v, 7), number(s, 3)),
+        None => format!("{} (not identifiable)", number(v, 7)),
     }
 }

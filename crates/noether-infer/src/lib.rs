@@ -24,7 +24,6 @@
 
 mod build;
 pub mod data;
-pub mod format;
 pub mod formula;
 pub mod grid;
 mod error;
@@ -34,6 +33,7 @@ mod problem;
 mod result;
 
 pub use error::InferError;
+pub use noether_likelihood::format;
 pub use noether_likelihood::fit::FitOptions;
 pub use noether_likelihood::posterior::Prediction;
 pub use problem::{ChannelSpec, Data, Init, InitSpec, KernelName, Latent, Lengthscales, Problem};

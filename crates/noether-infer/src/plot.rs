@@ -284,7 +284,7 @@ macro_rules! draw_shape {
         let series = $chart
             .draw_series($m.points.iter().map(|&p| marker!($shape, p, fill, edge)))
             .map_err(|e| e.to_string())?;
-        if !$m.label.is_empty() {
+        if !$m.label.is_empty() && !$m.points.is_empty() {
             series
                 .label($m.label.clone())
                 .legend(move |(x, y)| marker!($shape, (x + 9, y), fill, edge));
@@ -326,7 +326,7 @@ fn mesh<'a, DB: DrawingBackend + 'a>(
     m.x_desc(labels.0)
         .y_desc(labels.1)
         .x_labels(6)
-        .y_labels(6)
+        .y_labels(8)
         .x_label_formatter(&fmt)
         .y_label_formatter(&fmt)
         .label_style(("sans-serif", TICKS))
@@ -389,7 +389,7 @@ fn draw_field<DB: DrawingBackend>(
     for (k, m) in f.marks.iter().enumerate() {
         draw_marks(&mut chart, m, k, WHITE, BLACK)?;
     }
-    if f.marks.iter().any(|m| !m.label.is_empty()) {
+    if f.marks.iter().any(|m| !m.label.is_empty() && !m.points.is_empty()) {
         legend(&mut chart)?;
     }
     colour_bar(&bar, f.bar, lo, hi)
@@ -401,7 +401,7 @@ fn legend<'a, DB: DrawingBackend + 'a>(
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
+        .background_style(WHITE.mix(0.75))
         .border_style(BLACK)
         .label_font(("sans-serif", LEGEND))
         .draw()

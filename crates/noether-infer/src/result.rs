@@ -185,7 +185,7 @@ impl FitResult {
                         "{} changed since the fit (its SHA-256 differs from the result's): the posterior conditions on the data as they are now, with hyperparameters fitted to the old",
                         path.display()
                     )),
-                    Err(e) => Some(format!("{}: {e}", path.display())),
+                    Err(e) => Some(e.to_string()),
                 }
             })
             .collect()

@@ -12,6 +12,7 @@
 mod error;
 pub mod factor;
 pub mod fit;
+pub mod format;
 pub mod laplace;
 mod lbfgs;
 mod model;

@@ -10,6 +10,7 @@
 //! nonlinearly, a sign the least squares gets wrong for a positive coefficient) keeps the user's
 //! initial value.
 
+use crate::format::number;
 use crate::fit::{pick_best, run_starts, FitOptions, Origin, StartFrom};
 use crate::model::{Model, ParamKind};
 use crate::space::Space;
@@ -387,11 +388,13 @@ impl Matcher {
                             v.is_finite() && (!model.params[i].transform.is_positive() || v > 0.0);
                         if ok {
                             values[i] = v;
-                            est.push(format!("{} = {v:.4e}", model.params[i].name));
+                            est.push(format!("{} = {}", model.params[i].name, number(v, 5)));
                         } else {
                             est.push(format!(
-                                "{} kept at {} (least squares gave {v:.3e})",
-                                model.params[i].name, values[i]
+                                "{} kept at {} (least squares gave {})",
+                                model.params[i].name,
+                                number(values[i], 5),
+                                number(v, 4)
                             ));
                         }
                     }

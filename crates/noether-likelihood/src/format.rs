@@ -7,7 +7,7 @@
 ///
 /// # Examples
 /// ```
-/// use noether_infer::format::number;
+/// use noether_likelihood::format::number;
 /// assert_eq!(number(0.99970934, 6), "0.999709");
 /// assert_eq!(number(-37.997359, 6), "-37.9974");
 /// assert_eq!(number(1.775829e-4, 4), "1.776e-04");
@@ -62,7 +62,7 @@ pub fn scientific(v: f64, sig: usize) -> String {
 ///
 /// # Examples
 /// ```
-/// use noether_infer::format::ticks;
+/// use noether_likelihood::format::ticks;
 /// assert_eq!(ticks(0.0, 1.0, 5), vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
 /// assert_eq!(ticks(-8.49e-5, 2.08e-4, 4), vec![-5e-5, 0.0, 5e-5, 1e-4, 1.5e-4, 2e-4]);
 /// ```
@@ -99,7 +99,7 @@ pub fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 ///
 /// # Examples
 /// ```
-/// use noether_infer::format::tick;
+/// use noether_likelihood::format::tick;
 /// assert_eq!(tick(0.2), "0.2");
 /// assert_eq!(tick(-5e-5), "-5e-05");
 /// assert_eq!(tick(150.0), "150");
