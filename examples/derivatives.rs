@@ -15,8 +15,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{:<8} {:>12} {:>24}",
         "target", "RMS error", "within ± 2 std (frac.)"
     );
-    for (name, rmse, coverage) in [("u", r.rmse.0, r.coverage.0), ("u_x", r.rmse.1, r.coverage.1)] {
-        println!("{name:<8} {:>12} {:>24}", number(rmse, 3), number(coverage, 3));
+    for (name, rmse, coverage) in [
+        ("u", r.rmse.0, r.coverage.0),
+        ("u_x", r.rmse.1, r.coverage.1),
+    ] {
+        println!(
+            "{name:<8} {:>12} {:>24}",
+            number(rmse, 3),
+            number(coverage, 3)
+        );
     }
     // 3. Both posteriors with their bands, the exact curves and the data.
     let dir = Path::new("figures/derivatives");

@@ -70,7 +70,20 @@ fn heat_coefficient_is_recovered_and_predictions_match_the_exact_solution() {
     assert!(r["noise"]["f"]["value"].is_number());
     assert!(r["optimizer"]["starts"].as_array().unwrap().len() == 2);
     assert!(r["optimizer"]["evaluations"].as_u64().unwrap() > 0);
-    assert!(Path::new(r["problem"]["channels"][0]["data"].as_str().unwrap()).is_absolute());
+    // Data paths are stored relative to the result, with the data's checksums and the version.
+    let u_csv = Path::new(r["problem"]["channels"][0]["data"].as_str().unwrap());
+    assert!(u_csv.is_relative(), "{}", u_csv.display());
+    assert_eq!(
+        dir.join(u_csv).canonicalize().unwrap(),
+        Path::new(&data("heat/u.csv")).canonicalize().unwrap()
+    );
+    assert_eq!(
+        r["data_sha256"][u_csv.to_str().unwrap()]
+            .as_str()
+            .map(str::len),
+        Some(64)
+    );
+    assert_eq!(r["noether_version"], env!("CARGO_PKG_VERSION"));
     assert!(r["correlations"]["a"]["u.variance"].is_number());
     assert_eq!(r["problem"]["parameters"]["a"].as_f64().unwrap(), a);
 

@@ -158,7 +158,11 @@ fn summary(r: &FitResult) -> Vec<String> {
         "parameter", "value", "standard error"
     )];
     let mut row = |name: String, e: &noether_infer::Estimate| {
-        out.push(format!("  {name:<28} {:>14} {:>18}", number(e.value, 6), se(e)));
+        out.push(format!(
+            "  {name:<28} {:>14} {:>18}",
+            number(e.value, 6),
+            se(e)
+        ));
     };
     for (n, e) in &r.parameters {
         row(n.clone(), e);
@@ -177,7 +181,10 @@ fn summary(r: &FitResult) -> Vec<String> {
         number(r.jitter, 2)
     ));
     if !r.optimizer.converged {
-        out.push(format!("  warning: best start: {}", r.optimizer.termination));
+        out.push(format!(
+            "  warning: best start: {}",
+            r.optimizer.termination
+        ));
     }
     if !r.unidentifiable.is_empty() {
         out.push(format!(
@@ -425,10 +432,7 @@ fn data_ranges(r: &FitResult) -> Result<(Vec<(f64, f64)>, Vec<(Vec<f64>, Vec<f64
         let t = noether_infer::format::ticks(r.0, r.1, 5);
         if let [a, b, ..] = t[..] {
             let step = b - a;
-            *r = (
-                (r.0 / step).floor() * step,
-                (r.1 / step).ceil() * step,
-            );
+            *r = ((r.0 / step).floor() * step, (r.1 / step).ceil() * step);
         }
     }
     Ok((ranges, data))
@@ -472,7 +476,9 @@ fn plot(
     // Names are checked before any data are read.
     for a in &axes {
         if !inputs.contains(&a.input) {
-            let option = if fix.is_some_and(|f| parse_axes(f, "--fix").is_ok_and(|v| v.iter().any(|b| b.input == a.input))) {
+            let option = if fix.is_some_and(|f| {
+                parse_axes(f, "--fix").is_ok_and(|v| v.iter().any(|b| b.input == a.input))
+            }) {
                 "--fix"
             } else {
                 "--grid"
@@ -567,7 +573,13 @@ fn plot(
     };
     let name: String = target
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let path = out.map_or_else(|| PathBuf::from(format!("{name}.png")), Path::to_path_buf);
     if free.len() == 1 {
@@ -739,8 +751,7 @@ fn main() -> ExitCode {
             out,
             restarts,
             seed,
-        } => fit(problem, out.as_deref(), *restarts, *seed, voice)
-            .map_err(|e| e.in_file(problem)),
+        } => fit(problem, out.as_deref(), *restarts, *seed, voice).map_err(|e| e.in_file(problem)),
         Command::Predict {
             result,
             channel,

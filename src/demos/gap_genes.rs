@@ -4,8 +4,8 @@
 //! Raissi & Karniadakis (2017), §4.6.
 
 use super::with_error;
-use noether_infer::format::number;
 use noether_infer::data::Table;
+use noether_infer::format::number;
 use noether_infer::plot::{bands, fields, Band, Field, Frame, Marks};
 use noether_infer::{Data, Fitted, InferError, Init, Latent, Problem};
 use noether_likelihood::fit::{Event, StartFrom};
@@ -251,10 +251,7 @@ pub fn figures(hb: &Gene, dir: &Path) -> Result<Vec<String>, InferError> {
         .iter()
         .map(|p| p.variance.iter().map(|v| v.sqrt()).collect())
         .collect();
-    let marks: Vec<[Marks; 1]> = points
-        .iter()
-        .map(|p| [Marks::new("data", p)])
-        .collect();
+    let marks: Vec<[Marks; 1]> = points.iter().map(|p| [Marks::new("data", p)]).collect();
     let panels: Vec<Band> = (0..3)
         .map(|k| Band {
             label: if points[k].is_empty() {

@@ -64,9 +64,13 @@ pub fn run(
 /// The comparison with the paper, as `noether demo` and the example print it.
 pub fn table(r: &HeatReport) -> String {
     use noether_infer::format::number;
-    let row = |q: &str, ours: String, theirs: String| format!("  {q:<34} {ours:>22} {theirs:>12}\n");
+    let row =
+        |q: &str, ours: String, theirs: String| format!("  {q:<34} {ours:>22} {theirs:>12}\n");
     [
-        format!("\n{}", row("quantity", "noether".into(), "published".into())),
+        format!(
+            "\n{}",
+            row("quantity", "noether".into(), "published".into())
+        ),
         row(
             "a",
             super::with_error(r.a, r.a_std_error),
@@ -108,7 +112,10 @@ pub fn figures(r: &HeatReport, dir: &Path) -> Result<Vec<String>, InferError> {
         }
     };
     let (at_u, at_f) = (at(0), at(1));
-    let marks = [Marks::new("u observed", &at_u), Marks::new("f observed", &at_f)];
+    let marks = [
+        Marks::new("u observed", &at_u),
+        Marks::new("f observed", &at_f),
+    ];
     let path = dir.join("heat_u.png");
     let panels = [
         Field::grid("exact u = exp(−t) sin(2πx)", "u", &exact, &marks),

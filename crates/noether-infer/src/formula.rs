@@ -64,13 +64,20 @@ impl Parser<'_> {
     fn err(&self, message: String) -> InferError {
         InferError::Field {
             field: self.option.into(),
-            message: format!("{message} (in `{}`, at character {})", self.text, self.at + 1),
+            message: format!(
+                "{message} (in `{}`, at character {})",
+                self.text,
+                self.at + 1
+            ),
         }
     }
 
     fn skip(&mut self) {
         while self.text[self.at..].starts_with(char::is_whitespace) {
-            self.at += self.text[self.at..].chars().next().map_or(1, char::len_utf8);
+            self.at += self.text[self.at..]
+                .chars()
+                .next()
+                .map_or(1, char::len_utf8);
         }
     }
 
@@ -146,7 +153,9 @@ impl Parser<'_> {
 
     fn atom(&mut self) -> Result<Node, InferError> {
         let Some(c) = self.peek() else {
-            return Err(self.err("the formula ends where a number, name or `(` was expected".into()));
+            return Err(
+                self.err("the formula ends where a number, name or `(` was expected".into())
+            );
         };
         if self.eat('(') {
             self.deeper()?;

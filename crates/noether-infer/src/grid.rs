@@ -155,15 +155,13 @@ impl Grid {
         for i in inputs {
             match axes.iter().find(|a| &a.input == i) {
                 Some(a) => out.push(a.clone()),
-                None => {
-                    return Err(bad(
-                        option,
-                        format!(
-                            "no values for the input `{i}`: give every input ({}) a range or a value",
-                            inputs.join(", ")
-                        ),
-                    ))
-                }
+                None => return Err(bad(
+                    option,
+                    format!(
+                        "no values for the input `{i}`: give every input ({}) a range or a value",
+                        inputs.join(", ")
+                    ),
+                )),
             }
         }
         let total = out
@@ -225,8 +223,12 @@ mod tests {
 
     #[test]
     fn grids_cover_every_input_in_order() {
-        let g = Grid::new(&inputs(), &parse_axes("x=0:1:2,t=5", "--grid").unwrap(), "--grid")
-            .unwrap();
+        let g = Grid::new(
+            &inputs(),
+            &parse_axes("x=0:1:2,t=5", "--grid").unwrap(),
+            "--grid",
+        )
+        .unwrap();
         assert_eq!(g.points(), vec![5.0, 0.0, 5.0, 1.0]);
         assert_eq!(g.varying(), vec![1]);
         let g = Grid::new(&inputs(), &parse_axes("t=0:1:2,x=0:2:3", "g").unwrap(), "g").unwrap();

@@ -24,17 +24,17 @@
 
 mod build;
 pub mod data;
+mod error;
 pub mod formula;
 pub mod grid;
-mod error;
 mod json;
 pub mod plot;
 mod problem;
 mod result;
 
 pub use error::InferError;
-pub use noether_likelihood::format;
 pub use noether_likelihood::fit::FitOptions;
+pub use noether_likelihood::format;
 pub use noether_likelihood::posterior::Prediction;
 pub use problem::{ChannelSpec, Data, Init, InitSpec, KernelName, Latent, Lengthscales, Problem};
 pub use result::{Estimate, FitResult, Fitted, NlmlReport, OptimizerReport, StartSummary};

@@ -389,7 +389,10 @@ fn draw_field<DB: DrawingBackend>(
     for (k, m) in f.marks.iter().enumerate() {
         draw_marks(&mut chart, m, k, WHITE, BLACK)?;
     }
-    if f.marks.iter().any(|m| !m.label.is_empty() && !m.points.is_empty()) {
+    if f.marks
+        .iter()
+        .any(|m| !m.label.is_empty() && !m.points.is_empty())
+    {
         legend(&mut chart)?;
     }
     colour_bar(&bar, f.bar, lo, hi)
@@ -430,8 +433,11 @@ fn colour_bar<DB: DrawingBackend>(
         ))
         .map_err(e)?;
     }
-    bar.draw(&Rectangle::new([(x0, top), (x1, bottom)], BLACK.stroke_width(1)))
-        .map_err(e)?;
+    bar.draw(&Rectangle::new(
+        [(x0, top), (x1, bottom)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(e)?;
     let values = if hi > lo { ticks(lo, hi, 5) } else { vec![lo] };
     for v in values {
         let y = y_of(v);

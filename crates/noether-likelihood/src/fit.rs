@@ -199,7 +199,10 @@ impl StartReport {
 
     /// (name, value) pairs at the best point, in the model's order.
     pub fn named_values(&self) -> impl Iterator<Item = (&str, f64)> {
-        self.names.iter().map(String::as_str).zip(self.values.iter().copied())
+        self.names
+            .iter()
+            .map(String::as_str)
+            .zip(self.values.iter().copied())
     }
 }
 
@@ -227,7 +230,10 @@ pub struct IterationReport<'a> {
 impl IterationReport<'_> {
     /// (name, value) pairs now, in the model's order.
     pub fn named_values(&self) -> impl Iterator<Item = (&str, f64)> {
-        self.names.iter().map(String::as_str).zip(self.values.iter().copied())
+        self.names
+            .iter()
+            .map(String::as_str)
+            .zip(self.values.iter().copied())
     }
 }
 

@@ -73,7 +73,8 @@ pub fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     // The longest step of the form {1, 2, 5} × 10ᵏ that still gives at least `n` ticks.
     let n = n.max(2) as i64;
     let mag = 10f64.powf(((hi - lo) / n as f64).log10().floor() + 1.0);
-    let count = |step: f64| (hi / step + 1e-9).floor() as i64 - (lo / step - 1e-9).ceil() as i64 + 1;
+    let count =
+        |step: f64| (hi / step + 1e-9).floor() as i64 - (lo / step - 1e-9).ceil() as i64 + 1;
     let step = [1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01]
         .iter()
         .map(|m| m * mag)
@@ -145,10 +146,18 @@ mod tests {
 
     #[test]
     fn ticks_are_round_and_inside() {
-        for (lo, hi) in [(0.0, 1.0), (-3.7, 12.2), (1e-9, 3e-9), (-1e6, 1e6), (0.49, 0.51)] {
+        for (lo, hi) in [
+            (0.0, 1.0),
+            (-3.7, 12.2),
+            (1e-9, 3e-9),
+            (-1e6, 1e6),
+            (0.49, 0.51),
+        ] {
             let t = ticks(lo, hi, 5);
             assert!(t.len() >= 3 && t.len() <= 11, "{lo} {hi}: {t:?}");
-            assert!(t.iter().all(|&v| v >= lo - 1e-12 * hi.abs() && v <= hi + 1e-12 * hi.abs()));
+            assert!(t
+                .iter()
+                .all(|&v| v >= lo - 1e-12 * hi.abs() && v <= hi + 1e-12 * hi.abs()));
             assert!(t.iter().all(|&v| tick(v).len() <= 8), "{t:?}");
         }
         assert_eq!(ticks(1.0, 1.0, 5), vec![1.0]);

@@ -10,8 +10,8 @@
 //! nonlinearly, a sign the least squares gets wrong for a positive coefficient) keeps the user's
 //! initial value.
 
-use crate::format::number;
 use crate::fit::{pick_best, run_starts, FitOptions, Origin, StartFrom};
+use crate::format::number;
 use crate::model::{Model, ParamKind};
 use crate::space::Space;
 use crate::LikelihoodError;
