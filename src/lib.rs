@@ -35,5 +35,8 @@ pub mod operators_tutorial {}
 #[doc = include_str!("../docs/tutorial.md")]
 pub mod tutorial {}
 
+#[doc = include_str!("../docs/problem_file.md")]
+pub mod problem_file {}
+
 #[doc = include_str!("../docs/troubleshooting.md")]
 pub mod troubleshooting {}
