@@ -37,7 +37,11 @@ fn the_example_parses_and_validates() {
     let p = example();
     p.validate().unwrap();
     assert_eq!(p.latents.len(), 3);
-    assert_eq!(p.fit, FitOptions::default(), "the example writes out the defaults");
+    assert_eq!(
+        p.fit,
+        FitOptions::default(),
+        "the example writes out the defaults"
+    );
 }
 
 #[test]
@@ -60,7 +64,10 @@ fn every_field_is_documented_with_the_codes_default() {
     let mut leaves = Vec::new();
     for (k, v) in defaults.as_object().unwrap() {
         match v.as_object() {
-            Some(o) => leaves.extend(o.iter().map(|(k2, v2)| (format!("fit.{k}.{k2}"), v2.clone()))),
+            Some(o) => leaves.extend(
+                o.iter()
+                    .map(|(k2, v2)| (format!("fit.{k}.{k2}"), v2.clone())),
+            ),
             None => leaves.push((format!("fit.{k}"), v.clone())),
         }
     }

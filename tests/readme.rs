@@ -58,10 +58,12 @@ fn agree(want: &str, got: &str) -> bool {
     };
     let (a, b) = (split(want), split(got));
     a.len() == b.len()
-        && a.iter().zip(&b).all(|(x, y)| match (x.parse::<f64>(), y.parse::<f64>()) {
-            (Ok(u), Ok(v)) => (u - v).abs() <= 1e-4 * u.abs().max(v.abs()) + 1e-300,
-            _ => x == y,
-        })
+        && a.iter()
+            .zip(&b)
+            .all(|(x, y)| match (x.parse::<f64>(), y.parse::<f64>()) {
+                (Ok(u), Ok(v)) => (u - v).abs() <= 1e-4 * u.abs().max(v.abs()) + 1e-300,
+                _ => x == y,
+            })
 }
 
 /// Run every `$ ` line of the README's `sh` blocks, in order, in a folder holding a copy of
@@ -83,7 +85,9 @@ fn the_readme_transcripts_are_what_noether_prints() {
         }
         let mut k = 0;
         while k < lines.len() {
-            let cmd = lines[k].strip_prefix("$ ").expect("a transcript line starts with `$ `");
+            let cmd = lines[k]
+                .strip_prefix("$ ")
+                .expect("a transcript line starts with `$ `");
             let expected: Vec<&String> = lines[k + 1..]
                 .iter()
                 .take_while(|l| !l.starts_with("$ "))
@@ -108,7 +112,10 @@ fn the_readme_transcripts_are_what_noether_prints() {
             let got: Vec<&str> = printed.lines().collect();
             assert_eq!(got.len(), expected.len(), "{cmd}:\n{printed}");
             for (want, line) in expected.iter().zip(&got) {
-                assert!(agree(want, line), "{cmd}:\n README: {want}\n prints: {line}");
+                assert!(
+                    agree(want, line),
+                    "{cmd}:\n README: {want}\n prints: {line}"
+                );
             }
             ran += 1;
         }

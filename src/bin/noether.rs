@@ -409,8 +409,15 @@ fn predict(
     emit(out, &csv)
 }
 
-/// The smallest and largest value of each input over every channel's data.
-fn data_ranges(r: &FitResult) -> Result<(Vec<(f64, f64)>, Vec<(Vec<f64>, Vec<f64>)>), InferError> {
+/// A channel's points (row-major) and observations.
+type ChannelData = (Vec<f64>, Vec<f64>);
+
+/// Each input's (smallest, largest) value.
+type Ranges = Vec<(f64, f64)>;
+
+/// The smallest and largest value of each input over every channel's data, rounded out, and the
+/// data.
+fn data_ranges(r: &FitResult) -> Result<(Ranges, Vec<ChannelData>), InferError> {
     let d = r.problem.inputs.len();
     let mut ranges = vec![(f64::INFINITY, f64::NEG_INFINITY); d];
     let mut data = Vec::new();
@@ -424,7 +431,7 @@ fn data_ranges(r: &FitResult) -> Result<(Vec<(f64, f64)>, Vec<(Vec<f64>, Vec<f64
         data.push((x, y));
     }
     for r in &mut ranges {
-        if !(r.0 < r.1) {
+        if r.0.partial_cmp(&r.1) != Some(std::cmp::Ordering::Less) {
             let c = if r.0.is_finite() { r.0 } else { 0.0 };
             *r = (c - 0.5, c + 0.5);
         }

@@ -7,7 +7,10 @@
 
 use crate::InferError;
 
-const FUNCTIONS: [(&str, fn(f64) -> f64); 13] = [
+/// A function of one number.
+type Unary = fn(f64) -> f64;
+
+const FUNCTIONS: [(&str, Unary); 13] = [
     ("sin", f64::sin),
     ("cos", f64::cos),
     ("tan", f64::tan),
@@ -35,7 +38,7 @@ enum Node {
     Input(usize),
     Neg(Box<Node>),
     Bin(char, Box<Node>, Box<Node>),
-    Call(fn(f64) -> f64, Box<Node>),
+    Call(Unary, Box<Node>),
 }
 
 /// A parsed formula of the inputs.

@@ -155,13 +155,15 @@ impl Grid {
         for i in inputs {
             match axes.iter().find(|a| &a.input == i) {
                 Some(a) => out.push(a.clone()),
-                None => return Err(bad(
-                    option,
-                    format!(
+                None => {
+                    return Err(bad(
+                        option,
+                        format!(
                         "no values for the input `{i}`: give every input ({}) a range or a value",
                         inputs.join(", ")
                     ),
-                )),
+                    ))
+                }
             }
         }
         let total = out
