@@ -1,7 +1,7 @@
 //! From a problem description to a model: reading files, checking every field, loading data.
 
 use crate::data::Table;
-use crate::problem::{Data, Init, KernelName, Latent, Lengthscales, Problem};
+use crate::problem::{Data, Init, Kernel, KernelName, Lengthscales, Problem};
 use crate::InferError;
 use noether_kernels::KernelSpec;
 use noether_likelihood::{LikelihoodError, Model};
@@ -29,27 +29,89 @@ fn positive(field: &str, init: &Init) -> Result<(), InferError> {
     Ok(())
 }
 
-/// A kernel's own parameter (`alpha` of rq, `period` of periodic): required, positive, and
-/// present only where the kernel has it.
-fn own_parameter(
-    latent: &str,
-    name: &str,
-    has: bool,
-    kernel: &str,
-    init: Option<&Init>,
-) -> Result<(), InferError> {
-    let field = format!("{latent}.{name}");
-    match (has, init) {
-        (true, None) => Err(InferError::field(
-            field,
-            format!("the {kernel} kernel needs an initial {name}"),
-        )),
-        (true, Some(i)) => positive(&field, i),
-        (false, Some(_)) => Err(InferError::field(
-            field,
-            format!("only the {kernel} kernel has {name}"),
-        )),
-        (false, None) => Ok(()),
+/// The structure of a kernel: lengthscales one per input, each base kernel's own parameters
+/// present exactly where it has them, sums and products with terms. `path` is the object
+/// holding `kernel`.
+fn check_kernel(k: &Kernel, path: &str, inputs: &[String]) -> Result<(), InferError> {
+    match k {
+        Kernel::Base(b) => {
+            let kernel = b.name.as_str();
+            match (&b.lengthscales, b.name.has_lengthscales()) {
+                (None, true) => {
+                    return Err(InferError::field(
+                        format!("{path}.lengthscales"),
+                        format!("the {kernel} kernel needs initial lengthscales"),
+                    ))
+                }
+                (Some(_), false) => {
+                    return Err(InferError::field(
+                        format!("{path}.lengthscales"),
+                        format!("the {kernel} kernel has no lengthscales"),
+                    ))
+                }
+                (Some(Lengthscales::PerInput(v)), _) if v.len() != inputs.len() => {
+                    return Err(InferError::field(
+                        format!("{path}.lengthscales"),
+                        format!("{} values given, but there are {} inputs ({}): give one per input, or one number", v.len(), inputs.len(), inputs.join(", ")),
+                    ));
+                }
+                _ => {}
+            }
+            for (name, has, required, given) in [
+                ("alpha", b.name == KernelName::Rq, true, b.alpha.is_some()),
+                (
+                    "period",
+                    b.name == KernelName::Periodic,
+                    true,
+                    b.period.is_some(),
+                ),
+                (
+                    "offset",
+                    b.name == KernelName::Linear,
+                    false,
+                    b.offset.is_some(),
+                ),
+            ] {
+                if has && required && !given {
+                    return Err(InferError::field(
+                        format!("{path}.{name}"),
+                        format!("the {kernel} kernel needs an initial {name}"),
+                    ));
+                }
+                if !has && given {
+                    return Err(InferError::field(
+                        format!("{path}.{name}"),
+                        format!(
+                            "only the {} kernel has {name}",
+                            match name {
+                                "alpha" => "rq",
+                                "period" => "periodic",
+                                _ => "linear",
+                            }
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        }
+        Kernel::Sum(parts) | Kernel::Product(parts) => {
+            let form = if matches!(k, Kernel::Sum(_)) {
+                "sum"
+            } else {
+                "product"
+            };
+            if parts.is_empty() {
+                return Err(InferError::field(
+                    format!("{path}.kernel.{form}"),
+                    format!("a {form} with no terms"),
+                ));
+            }
+            for (i, p) in parts.iter().enumerate() {
+                check_kernel(p, &format!("{path}.kernel.{form}[{i}]"), inputs)?;
+            }
+            Ok(())
+        }
+        Kernel::SameAs(_) => Ok(()),
     }
 }
 
@@ -157,36 +219,21 @@ impl Problem {
         for (name, l) in &self.latents {
             let f = format!("latents.{name}");
             declare(name, "a latent", f.clone())?;
-            positive(&format!("{f}.variance"), &l.variance)?;
-            match &l.lengthscales {
-                Lengthscales::Shared(i) => positive(&format!("{f}.lengthscales"), i)?,
-                Lengthscales::PerInput(v) => {
-                    if v.len() != self.inputs.len() {
-                        return Err(InferError::field(
-                            format!("{f}.lengthscales"),
-                            format!("{} values given, but there are {} inputs ({}): give one per input, or one number", v.len(), self.inputs.len(), self.inputs.join(", ")),
-                        ));
+            check_kernel(&l.kernel, &f, &self.inputs)?;
+            let mut bad = None;
+            l.kernel
+                .clone()
+                .visit_mut(name, &f, &self.inputs, &mut |_, init, field| {
+                    if bad.is_none() {
+                        bad = positive(&field, init).err();
                     }
-                    for (i, x) in v.iter().enumerate() {
-                        positive(&format!("{f}.lengthscales[{i}]"), x)?;
-                    }
-                }
+                });
+            if let Some(e) = bad {
+                return Err(e);
             }
-            own_parameter(
-                &f,
-                "alpha",
-                l.kernel == KernelName::Rq,
-                "rq",
-                l.alpha.as_ref(),
-            )?;
-            own_parameter(
-                &f,
-                "period",
-                l.kernel == KernelName::Periodic,
-                "periodic",
-                l.period.as_ref(),
-            )?;
         }
+        self.check_fields()?;
+        self.expansion()?;
         for (name, init) in &self.parameters {
             let f = format!("parameters.{name}");
             declare(name, "a parameter", f.clone())?;
@@ -296,10 +343,14 @@ impl Problem {
     pub fn canonical_operator(&self, text: &str) -> Result<String, noether_kernels::KernelError> {
         let mut g = noether_kernels::expr::Graph::new(&self.inputs);
         let names = noether_kernels::operator::Names {
-            latents: self.latents.keys().cloned().collect(),
+            latents: self.expansion().map_or_else(
+                |_| self.latents.keys().cloned().collect(),
+                |e| e.latents.into_iter().map(|l| l.0).collect(),
+            ),
             parameters: self.parameters.keys().cloned().collect(),
         };
-        noether_kernels::operator::Operator::parse(text, &mut g, &names)
+        let expanded = self.expand(text).unwrap_or_else(|_| text.to_string());
+        noether_kernels::operator::Operator::parse(&expanded, &mut g, &names)
             .map(|o| o.to_canonical_text(&g, &names.latents))
     }
 
@@ -411,10 +462,11 @@ impl Problem {
     /// Any field, file or data error, named; an operator that does not parse, with its term.
     pub fn model(&self) -> Result<Model, InferError> {
         self.validate()?;
-        let latents: Vec<(&str, KernelSpec)> = self
+        let expansion = self.expansion()?;
+        let latents: Vec<(&str, KernelSpec)> = expansion
             .latents
             .iter()
-            .map(|(n, l)| (n.as_str(), kernel_spec(l)))
+            .map(|(n, k)| (n.as_str(), k.clone()))
             .collect();
         let coefs: Vec<(&str, f64)> = self
             .parameters
@@ -423,52 +475,22 @@ impl Problem {
             .collect();
         let mut m =
             Model::new(&self.inputs, &latents, &coefs).map_err(InferError::model("model"))?;
-        let set = |m: &mut Model, name: &str, init: &Init, field: &str| -> Result<(), InferError> {
-            m.set(name, init.value())
-                .map_err(InferError::model(field))?;
-            m.fix(name, init.fixed()).map_err(InferError::model(field))
-        };
         for (n, l) in &self.latents {
-            set(
-                &mut m,
-                &format!("{n}.variance"),
-                &l.variance,
-                &format!("latents.{n}.variance"),
-            )?;
-            match &l.lengthscales {
-                Lengthscales::Shared(i) => set(
-                    &mut m,
-                    &format!("{n}.lengthscale"),
-                    i,
-                    &format!("latents.{n}.lengthscales"),
-                )?,
-                Lengthscales::PerInput(v) => {
-                    for (inp, i) in self.inputs.iter().zip(v) {
-                        set(
-                            &mut m,
-                            &format!("{n}.lengthscales.{inp}"),
-                            i,
-                            &format!("latents.{n}.lengthscales"),
-                        )?;
+            let mut done = Ok(());
+            l.kernel.clone().visit_mut(
+                n,
+                &format!("latents.{n}"),
+                &self.inputs,
+                &mut |name, init, field| {
+                    if done.is_ok() {
+                        done = m
+                            .set(&name, init.value())
+                            .and_then(|_| m.fix(&name, init.fixed()))
+                            .map_err(InferError::model(field));
                     }
-                }
-            }
-            if let Some(a) = &l.alpha {
-                set(
-                    &mut m,
-                    &format!("{n}.alpha"),
-                    a,
-                    &format!("latents.{n}.alpha"),
-                )?;
-            }
-            if let Some(p) = &l.period {
-                set(
-                    &mut m,
-                    &format!("{n}.period"),
-                    p,
-                    &format!("latents.{n}.period"),
-                )?;
-            }
+                },
+            );
+            done?;
         }
         for (n, i) in &self.parameters {
             m.fix(n, i.fixed())
@@ -483,9 +505,17 @@ impl Problem {
             let cd = self.load_channel(i)?;
             let shown = noether_kernels::operator::abbreviate(&c.operator);
             let ctx = format!("channels[{i}] ({}), operator `{shown}`", c.name);
+            let operator =
+                crate::field::expand_with(&expansion, &c.operator).map_err(|e| match e {
+                    InferError::Field { message, .. } => InferError::Field {
+                        field: format!("channels[{i}] ({}).operator", c.name),
+                        message,
+                    },
+                    e => e,
+                })?;
             m.add_channel(
                 &c.name,
-                &c.operator,
+                &operator,
                 cd.x.clone(),
                 cd.y.clone(),
                 c.noise.value(),
@@ -589,15 +619,4 @@ fn duplicates(p: &Problem, data: &[ChannelData], contradictions: bool) -> Option
         }
     }
     None
-}
-
-fn kernel_spec(l: &Latent) -> KernelSpec {
-    let ard = matches!(l.lengthscales, Lengthscales::PerInput(_));
-    match l.kernel {
-        KernelName::Se => KernelSpec::SquaredExponential { ard },
-        KernelName::Matern32 => KernelSpec::Matern32 { ard },
-        KernelName::Matern52 => KernelSpec::Matern52 { ard },
-        KernelName::Rq => KernelSpec::RationalQuadratic { ard },
-        KernelName::Periodic => KernelSpec::Periodic { ard },
-    }
 }

@@ -25,6 +25,7 @@
 mod build;
 pub mod data;
 mod error;
+mod field;
 pub mod formula;
 pub mod grid;
 mod json;
@@ -33,10 +34,14 @@ mod problem;
 mod result;
 
 pub use error::InferError;
+pub use field::Expansion;
 pub use noether_likelihood::fit::FitOptions;
 pub use noether_likelihood::format;
 pub use noether_likelihood::posterior::Prediction;
-pub use problem::{ChannelSpec, Data, Init, InitSpec, KernelName, Latent, Lengthscales, Problem};
+pub use problem::{
+    BaseKernel, ChannelSpec, Data, FieldKind, Init, InitSpec, Kernel, KernelName, Latent,
+    Lengthscales, Problem,
+};
 pub use result::{Estimate, FitResult, Fitted, NlmlReport, OptimizerReport, StartSummary};
 
 /// Write a file whole or not at all: into a temporary file beside it, then renamed over it.

@@ -96,7 +96,7 @@ pub enum Lengthscales {
     Shared(Init),
 }
 
-/// The kernels a latent may have.
+/// The base kernels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KernelName {
@@ -110,49 +110,407 @@ pub enum KernelName {
     Rq,
     /// Periodic (needs `period`).
     Periodic,
+    /// Constant: σ² (no lengthscales).
+    Constant,
+    /// Linear: σ² x·x', plus σ₀² with `offset` (no lengthscales).
+    Linear,
 }
 
-/// A latent function and its kernel.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Latent {
-    /// The kernel.
-    pub kernel: KernelName,
+impl KernelName {
+    /// The name as written in a problem file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KernelName::Se => "se",
+            KernelName::Matern32 => "matern32",
+            KernelName::Matern52 => "matern52",
+            KernelName::Rq => "rq",
+            KernelName::Periodic => "periodic",
+            KernelName::Constant => "constant",
+            KernelName::Linear => "linear",
+        }
+    }
+
+    /// Whether the kernel has lengthscales.
+    pub fn has_lengthscales(self) -> bool {
+        !matches!(self, KernelName::Constant | KernelName::Linear)
+    }
+}
+
+/// A base kernel with its initial hyperparameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BaseKernel {
+    /// Which kernel.
+    pub name: KernelName,
     /// Initial variance σ².
     pub variance: Init,
-    /// Initial lengthscales.
-    pub lengthscales: Lengthscales,
+    /// Initial lengthscales (every kernel but `constant` and `linear`).
+    pub lengthscales: Option<Lengthscales>,
     /// The rational quadratic's α.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpha: Option<Init>,
     /// The periodic kernel's period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<Init>,
+    /// The linear kernel's constant term σ₀².
+    pub offset: Option<Init>,
+}
+
+/// A latent's kernel: a base kernel, a sum or product of kernels (each with its own
+/// hyperparameters), or the kernel and hyperparameters of another latent, shared.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kernel {
+    /// A base kernel.
+    Base(BaseKernel),
+    /// k₁ + k₂ + …; the hyperparameters of term i are named `<latent>.i.…`.
+    Sum(Vec<Kernel>),
+    /// k₁ · k₂ · …; the hyperparameters of factor i are named `<latent>.i.…`.
+    Product(Vec<Kernel>),
+    /// The kernel of the named latent, with the same hyperparameters (learned once).
+    SameAs(String),
+}
+
+impl Kernel {
+    /// A base kernel with a variance and lengthscales (none for `constant` and `linear`).
+    pub fn base(
+        name: KernelName,
+        variance: impl Into<Init>,
+        lengthscales: Option<Lengthscales>,
+    ) -> Kernel {
+        Kernel::Base(BaseKernel {
+            name,
+            variance: variance.into(),
+            lengthscales,
+            alpha: None,
+            period: None,
+            offset: None,
+        })
+    }
+
+    /// A squared exponential with one lengthscale per input.
+    pub fn se(variance: f64, lengthscales: &[f64]) -> Kernel {
+        Kernel::base(
+            KernelName::Se,
+            variance,
+            Some(Lengthscales::PerInput(
+                lengthscales.iter().map(|&l| l.into()).collect(),
+            )),
+        )
+    }
+
+    /// A constant kernel σ².
+    pub fn constant(variance: f64) -> Kernel {
+        Kernel::base(KernelName::Constant, variance, None)
+    }
+
+    /// A linear kernel σ² x·x'.
+    pub fn linear(variance: f64) -> Kernel {
+        Kernel::base(KernelName::Linear, variance, None)
+    }
+
+    /// Visit every hyperparameter's initial value with its model name (`u.variance`,
+    /// `u.0.lengthscales.x`) and its field in the problem file (`latents.u.variance`,
+    /// `latents.u.kernel.sum[0].lengthscales[1]`): the one place validation, model building and
+    /// result writing learn a kernel's hyperparameters from. `field` is the path of the object
+    /// holding `kernel`.
+    pub fn visit_mut(
+        &mut self,
+        name: &str,
+        field: &str,
+        inputs: &[String],
+        f: &mut dyn FnMut(String, &mut Init, String),
+    ) {
+        let form = if matches!(self, Kernel::Sum(_)) {
+            "sum"
+        } else {
+            "product"
+        };
+        match self {
+            Kernel::Base(b) => {
+                f(
+                    format!("{name}.variance"),
+                    &mut b.variance,
+                    format!("{field}.variance"),
+                );
+                match &mut b.lengthscales {
+                    Some(Lengthscales::Shared(i)) => f(
+                        format!("{name}.lengthscale"),
+                        i,
+                        format!("{field}.lengthscales"),
+                    ),
+                    Some(Lengthscales::PerInput(v)) => {
+                        for (k, (i, inp)) in v.iter_mut().zip(inputs).enumerate() {
+                            f(
+                                format!("{name}.lengthscales.{inp}"),
+                                i,
+                                format!("{field}.lengthscales[{k}]"),
+                            );
+                        }
+                    }
+                    None => {}
+                }
+                for (key, v) in [
+                    ("alpha", &mut b.alpha),
+                    ("period", &mut b.period),
+                    ("offset", &mut b.offset),
+                ] {
+                    if let Some(i) = v {
+                        f(format!("{name}.{key}"), i, format!("{field}.{key}"));
+                    }
+                }
+            }
+            Kernel::Sum(parts) | Kernel::Product(parts) => {
+                for (k, part) in parts.iter_mut().enumerate() {
+                    part.visit_mut(
+                        &format!("{name}.{k}"),
+                        &format!("{field}.kernel.{form}[{k}]"),
+                        inputs,
+                        f,
+                    );
+                }
+            }
+            Kernel::SameAs(_) => {}
+        }
+    }
+}
+
+/// A vector field built from potentials, so that it obeys a law exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// v = ∇φ: curl-free, from one scalar potential (any dimension).
+    CurlFree,
+    /// v_i = Σ_j ∂_j A_ij with A antisymmetric: divergence-free (the stream function in 2-D,
+    /// the curl of a vector potential in 3-D).
+    DivergenceFree,
+}
+
+/// A latent function: its kernel and, for a vector field, the law it obeys.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawKernel", into = "RawKernel")]
+pub struct Latent {
+    /// The kernel (of the potentials, for a field).
+    pub kernel: Kernel,
+    /// For a vector-valued latent: the constraint its components obey.
+    pub field: Option<FieldKind>,
+    /// For a field: the inputs it is a field over (default: all).
+    pub inputs: Option<Vec<String>>,
 }
 
 impl Latent {
-    /// A latent with the given kernel, variance and lengthscales.
+    /// A latent with the given base kernel, variance and lengthscales.
     pub fn new(
         kernel: KernelName,
         variance: impl Into<Init>,
         lengthscales: Lengthscales,
     ) -> Latent {
+        Latent::with_kernel(Kernel::base(kernel, variance, Some(lengthscales)))
+    }
+
+    /// A latent with any kernel.
+    pub fn with_kernel(kernel: Kernel) -> Latent {
         Latent {
             kernel,
-            variance: variance.into(),
-            lengthscales,
-            alpha: None,
-            period: None,
+            field: None,
+            inputs: None,
         }
     }
 
     /// A squared-exponential latent with one lengthscale per input.
     pub fn se(variance: f64, lengthscales: &[f64]) -> Latent {
-        Latent::new(
-            KernelName::Se,
-            variance,
-            Lengthscales::PerInput(lengthscales.iter().map(|&l| l.into()).collect()),
-        )
+        Latent::with_kernel(Kernel::se(variance, lengthscales))
+    }
+
+    /// This latent as a vector field obeying `kind` over all inputs.
+    pub fn field(mut self, kind: FieldKind) -> Latent {
+        self.field = Some(kind);
+        self
+    }
+}
+
+/// The JSON form of a latent or of a term of a sum or product.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKernel {
+    kernel: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    variance: Option<Init>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lengthscales: Option<Lengthscales>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alpha: Option<Init>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    period: Option<Init>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    offset: Option<Init>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    field: Option<FieldKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    inputs: Option<Vec<String>>,
+}
+
+fn kernel_from_raw(r: RawKernel, at: &str) -> Result<Kernel, String> {
+    let extras = |r: &RawKernel| {
+        [
+            ("variance", r.variance.is_some()),
+            ("lengthscales", r.lengthscales.is_some()),
+            ("alpha", r.alpha.is_some()),
+            ("period", r.period.is_some()),
+            ("offset", r.offset.is_some()),
+        ]
+        .into_iter()
+        .find(|e| e.1)
+        .map(|e| e.0)
+    };
+    match r.kernel {
+        serde_json::Value::String(ref s) => {
+            let name: KernelName = serde_json::from_value(r.kernel.clone()).map_err(|_| {
+                format!("{at}: unknown kernel `{s}` (kernels: se, matern32, matern52, rq, periodic, constant, linear; or {{\"sum\": [...]}}, {{\"product\": [...]}}, {{\"same_as\": latent}})")
+            })?;
+            let variance = r
+                .variance
+                .ok_or_else(|| format!("{at}: the {s} kernel needs an initial `variance`"))?;
+            match (name.has_lengthscales(), &r.lengthscales) {
+                (true, None) => {
+                    return Err(format!("{at}: the {s} kernel needs initial `lengthscales`"))
+                }
+                (false, Some(_)) => {
+                    return Err(format!("{at}: the {s} kernel has no lengthscales"))
+                }
+                _ => {}
+            }
+            for (key, has, given) in [
+                ("alpha", name == KernelName::Rq, r.alpha.is_some()),
+                ("period", name == KernelName::Periodic, r.period.is_some()),
+                ("offset", name == KernelName::Linear, r.offset.is_some()),
+            ] {
+                if has && !given && key != "offset" {
+                    return Err(format!("{at}: the {s} kernel needs an initial `{key}`"));
+                }
+                if !has && given {
+                    return Err(format!("{at}: the {s} kernel has no `{key}`"));
+                }
+            }
+            Ok(Kernel::Base(BaseKernel {
+                name,
+                variance,
+                lengthscales: r.lengthscales,
+                alpha: r.alpha,
+                period: r.period,
+                offset: r.offset,
+            }))
+        }
+        serde_json::Value::Object(ref o) if o.len() == 1 => {
+            let (key, v) = o.iter().next().expect("one entry");
+            if let Some(e) = extras(&r) {
+                return Err(format!(
+                    "{at}: `{e}` belongs inside the kernel{}",
+                    if key == "same_as" { " it names" } else { "s of each term" }
+                ));
+            }
+            match key.as_str() {
+                "sum" | "product" => {
+                    let terms: Vec<serde_json::Value> = match v {
+                        serde_json::Value::Array(t) => t.clone(),
+                        _ => return Err(format!("{at}.{key}: a list of kernels")),
+                    };
+                    if terms.is_empty() {
+                        return Err(format!("{at}.{key}: a {key} with no terms"));
+                    }
+                    let parts = terms
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, t)| {
+                            let here = format!("{at}.{key}[{i}]");
+                            let raw: RawKernel = serde_json::from_value(t)
+                                .map_err(|e| format!("{here}: {e}"))?;
+                            if raw.field.is_some() || raw.inputs.is_some() {
+                                return Err(format!(
+                                    "{here}: `field` and `inputs` belong to the latent, not to a term"
+                                ));
+                            }
+                            kernel_from_raw(raw, &here)
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(if key == "sum" {
+                        Kernel::Sum(parts)
+                    } else {
+                        Kernel::Product(parts)
+                    })
+                }
+                "same_as" => match v {
+                    serde_json::Value::String(n) if !n.is_empty() => Ok(Kernel::SameAs(n.clone())),
+                    _ => Err(format!("{at}.same_as: the name of another latent")),
+                },
+                _ => Err(format!(
+                    "{at}: `{key}` is not a kernel form (a kernel name, {{\"sum\": [...]}}, {{\"product\": [...]}} or {{\"same_as\": latent}})"
+                )),
+            }
+        }
+        _ => Err(format!(
+            "{at}: a kernel name, {{\"sum\": [...]}}, {{\"product\": [...]}} or {{\"same_as\": latent}}"
+        )),
+    }
+}
+
+fn kernel_to_raw(k: Kernel) -> RawKernel {
+    let empty = |kernel| RawKernel {
+        kernel,
+        variance: None,
+        lengthscales: None,
+        alpha: None,
+        period: None,
+        offset: None,
+        field: None,
+        inputs: None,
+    };
+    match k {
+        Kernel::Base(b) => RawKernel {
+            kernel: serde_json::Value::String(b.name.as_str().into()),
+            variance: Some(b.variance),
+            lengthscales: b.lengthscales,
+            alpha: b.alpha,
+            period: b.period,
+            offset: b.offset,
+            field: None,
+            inputs: None,
+        },
+        Kernel::Sum(p) => empty(
+            serde_json::json!({"sum": p.into_iter().map(|k| serde_json::to_value(kernel_to_raw(k)).expect("serialises")).collect::<Vec<_>>()}),
+        ),
+        Kernel::Product(p) => empty(
+            serde_json::json!({"product": p.into_iter().map(|k| serde_json::to_value(kernel_to_raw(k)).expect("serialises")).collect::<Vec<_>>()}),
+        ),
+        Kernel::SameAs(n) => empty(serde_json::json!({ "same_as": n })),
+    }
+}
+
+impl TryFrom<RawKernel> for Latent {
+    type Error = String;
+    fn try_from(r: RawKernel) -> Result<Latent, String> {
+        let (field, inputs) = (r.field, r.inputs.clone());
+        if inputs.is_some() && field.is_none() {
+            return Err("`inputs` is for a field latent (with `field`)".into());
+        }
+        let kernel = kernel_from_raw(
+            RawKernel {
+                field: None,
+                inputs: None,
+                ..r
+            },
+            "kernel",
+        )?;
+        Ok(Latent {
+            kernel,
+            field,
+            inputs,
+        })
+    }
+}
+
+impl From<Latent> for RawKernel {
+    fn from(l: Latent) -> RawKernel {
+        let mut r = kernel_to_raw(l.kernel);
+        r.field = l.field;
+        r.inputs = l.inputs;
+        r
     }
 }
 

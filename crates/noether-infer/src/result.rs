@@ -1,6 +1,6 @@
 //! Fitting a problem, the result JSON, predictions and the NLML report.
 
-use crate::problem::{Data, Lengthscales, Problem};
+use crate::problem::{Data, Problem};
 use crate::InferError;
 use noether_likelihood::fit::{fit, Event, FitReport, Origin, StartReport};
 use noether_likelihood::laplace::{laplace, Uncertainty};
@@ -299,26 +299,9 @@ impl Problem {
         let mut p = self.clone();
         let inputs = p.inputs.clone();
         for (n, l) in p.latents.iter_mut() {
-            l.variance = l.variance.with_value(v(&format!("{n}.variance")));
-            l.lengthscales = match &l.lengthscales {
-                Lengthscales::Shared(i) => {
-                    Lengthscales::Shared(i.with_value(v(&format!("{n}.lengthscale"))))
-                }
-                Lengthscales::PerInput(ls) => Lengthscales::PerInput(
-                    ls.iter()
-                        .zip(&inputs)
-                        .map(|(i, inp)| i.with_value(v(&format!("{n}.lengthscales.{inp}"))))
-                        .collect(),
-                ),
-            };
-            l.alpha = l
-                .alpha
-                .as_ref()
-                .map(|a| a.with_value(v(&format!("{n}.alpha"))));
-            l.period = l
-                .period
-                .as_ref()
-                .map(|a| a.with_value(v(&format!("{n}.period"))));
+            l.kernel.visit_mut(n, "", &inputs, &mut |name, init, _| {
+                *init = init.with_value(v(&name))
+            });
         }
         for (n, i) in p.parameters.iter_mut() {
             *i = i.with_value(v(n));
@@ -351,6 +334,8 @@ fn predict_with(
         .iter()
         .find(|c| c.name == target)
         .map_or(target, |c| c.operator.as_str());
+    let op = p.expand(op)?;
+    let op = op.as_str();
     let mut post = model
         .posterior(&model.values())
         .map_err(InferError::model("posterior"))?;

@@ -33,12 +33,29 @@ pub enum KernelSpec {
         /// One lengthscale per input.
         ard: bool,
     },
-    /// `k₁ + k₂`.
-    Sum(Box<KernelSpec>, Box<KernelSpec>),
-    /// `k₁ · k₂`.
-    Product(Box<KernelSpec>, Box<KernelSpec>),
+    /// A constant: `σ²`. Every derivative of it is 0, so it only models a constant offset of
+    /// the latent itself.
+    Constant,
+    /// Linear: `σ² Σ_d x_d x'_d`, plus a constant `σ₀²` (its `offset`) when `offset` is true.
+    /// Any operator order (derivatives past the first vanish).
+    Linear {
+        /// With the constant term σ₀².
+        offset: bool,
+    },
+    /// `k₁ + k₂ + …`; term i has its parameters under `<prefix>.i`.
+    Sum(Vec<KernelSpec>),
+    /// `k₁ · k₂ · …`; factor i has its parameters under `<prefix>.i`.
+    Product(Vec<KernelSpec>),
     /// `c · k` for a fixed constant c > 0.
     Scaled(f64, Box<KernelSpec>),
+    /// `spec` with its parameters named under `prefix` instead of the latent's own name: two
+    /// latents built with one prefix share one set of hyperparameters.
+    Shared {
+        /// The prefix its parameters are named under (the latent that owns them).
+        prefix: String,
+        /// The kernel.
+        spec: Box<KernelSpec>,
+    },
 }
 
 /// A kernel built into a graph: its expression k(x, x') and what it depends on.
@@ -82,10 +99,10 @@ impl KernelSpec {
         match self {
             KernelSpec::Matern32 { .. } => Some(RadialFamily::Matern32.smoothness()),
             KernelSpec::Matern52 { .. } => Some(RadialFamily::Matern52.smoothness()),
-            KernelSpec::Sum(a, b) | KernelSpec::Product(a, b) => {
-                min_order(a.max_order(), b.max_order())
-            }
-            KernelSpec::Scaled(_, k) => k.max_order(),
+            KernelSpec::Sum(parts) | KernelSpec::Product(parts) => parts
+                .iter()
+                .fold(None, |acc, k| min_order(acc, k.max_order())),
+            KernelSpec::Scaled(_, k) | KernelSpec::Shared { spec: k, .. } => k.max_order(),
             _ => None,
         }
     }
@@ -98,9 +115,28 @@ impl KernelSpec {
             KernelSpec::Matern52 { .. } => "Matérn 5/2".into(),
             KernelSpec::RationalQuadratic { .. } => "rational quadratic".into(),
             KernelSpec::Periodic { .. } => "periodic".into(),
-            KernelSpec::Sum(a, b) => format!("({} + {})", a.name(), b.name()),
-            KernelSpec::Product(a, b) => format!("({} × {})", a.name(), b.name()),
+            KernelSpec::Constant => "constant".into(),
+            KernelSpec::Linear { .. } => "linear".into(),
+            KernelSpec::Sum(parts) => format!(
+                "({})",
+                parts
+                    .iter()
+                    .map(KernelSpec::name)
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            ),
+            KernelSpec::Product(parts) => format!(
+                "({})",
+                parts
+                    .iter()
+                    .map(KernelSpec::name)
+                    .collect::<Vec<_>>()
+                    .join(" × ")
+            ),
             KernelSpec::Scaled(c, k) => format!("{c} × {}", k.name()),
+            KernelSpec::Shared { prefix, spec } => {
+                format!("{} (shared with {prefix})", spec.name())
+            }
         }
     }
 
@@ -127,7 +163,7 @@ impl KernelSpec {
             .iter()
             .map(|&p| {
                 let name = g.param_name(p);
-                if name.ends_with(".variance") {
+                if name.ends_with(".variance") || name.ends_with(".offset") {
                     Role::Variance
                 } else if name.ends_with(".lengthscale") {
                     Role::Lengthscale(None)
@@ -198,20 +234,52 @@ impl KernelSpec {
                 let e = g.exp(e);
                 with_variance(g, prefix, e)
             }
-            KernelSpec::Sum(a, b) => {
-                let ka = a.build_expr(g, &format!("{prefix}.0"));
-                let kb = b.build_expr(g, &format!("{prefix}.1"));
-                g.add(ka, kb)
+            KernelSpec::Constant => {
+                let v = variance_param(g, prefix);
+                g.p(v)
             }
-            KernelSpec::Product(a, b) => {
-                let ka = a.build_expr(g, &format!("{prefix}.0"));
-                let kb = b.build_expr(g, &format!("{prefix}.1"));
-                g.mul(ka, kb)
+            KernelSpec::Linear { offset } => {
+                variance_param(g, prefix);
+                let c =
+                    offset.then(|| g.param_with_latex(&format!("{prefix}.offset"), "\\sigma_0^2"));
+                let mut terms = Vec::new();
+                for d in 0..g.dim() {
+                    let (x, y) = (g.x(d), g.y(d));
+                    terms.push((1.0, g.mul(x, y)));
+                }
+                let dot = g.linear(0.0, &terms);
+                let k = with_variance(g, prefix, dot);
+                match c {
+                    Some(c) => {
+                        let c = g.p(c);
+                        g.add(k, c)
+                    }
+                    None => k,
+                }
+            }
+            KernelSpec::Sum(parts) => {
+                let ks: Vec<ExprId> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| k.build_expr(g, &format!("{prefix}.{i}")))
+                    .collect();
+                let terms: Vec<(f64, ExprId)> = ks.into_iter().map(|k| (1.0, k)).collect();
+                g.linear(0.0, &terms)
+            }
+            KernelSpec::Product(parts) => {
+                let ks: Vec<ExprId> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| k.build_expr(g, &format!("{prefix}.{i}")))
+                    .collect();
+                let factors: Vec<(ExprId, f64)> = ks.into_iter().map(|k| (k, 1.0)).collect();
+                g.product(&factors)
             }
             KernelSpec::Scaled(c, k) => {
                 let kk = k.build_expr(g, prefix);
                 g.scale(*c, kk)
             }
+            KernelSpec::Shared { prefix, spec } => spec.build_expr(g, prefix),
         }
     }
 }

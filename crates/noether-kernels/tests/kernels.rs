@@ -16,17 +16,24 @@ fn specs() -> Vec<KernelSpec> {
         KernelSpec::Matern52 { ard: true },
         KernelSpec::RationalQuadratic { ard: true },
         KernelSpec::Periodic { ard: true },
-        KernelSpec::Sum(
-            Box::new(KernelSpec::SquaredExponential { ard: false }),
-            Box::new(KernelSpec::Periodic { ard: false }),
-        ),
-        KernelSpec::Product(
-            Box::new(KernelSpec::Matern52 { ard: true }),
-            Box::new(KernelSpec::Scaled(
-                0.5,
-                Box::new(KernelSpec::RationalQuadratic { ard: false }),
-            )),
-        ),
+        KernelSpec::Sum(vec![
+            KernelSpec::SquaredExponential { ard: false },
+            KernelSpec::Periodic { ard: false },
+        ]),
+        KernelSpec::Product(vec![
+            KernelSpec::Matern52 { ard: true },
+            KernelSpec::Scaled(0.5, Box::new(KernelSpec::RationalQuadratic { ard: false })),
+        ]),
+        // The magnetic-field potential: SE plus a linear trend plus a constant.
+        KernelSpec::Sum(vec![
+            KernelSpec::SquaredExponential { ard: true },
+            KernelSpec::Linear { offset: true },
+            KernelSpec::Constant,
+        ]),
+        KernelSpec::Product(vec![
+            KernelSpec::Linear { offset: false },
+            KernelSpec::SquaredExponential { ard: false },
+        ]),
     ]
 }
 
@@ -41,6 +48,8 @@ fn param_values(g: &Graph, rng: &mut impl Rng) -> Vec<f64> {
         .map(|n| {
             if n.ends_with("variance") {
                 1.3
+            } else if n.ends_with("offset") {
+                0.4
             } else if n.ends_with("alpha") {
                 1.5
             } else if n.ends_with("period") {

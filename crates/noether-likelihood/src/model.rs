@@ -148,14 +148,19 @@ impl Model {
             check(name)?;
             let k = spec.build(&mut graph, name);
             for &p in &k.params {
+                if (p.0 as usize) < params.len() {
+                    // Shared with a latent built before (a kernel built under its name).
+                    continue;
+                }
+                let pname = graph.param_name(p).to_string();
+                // A shared kernel's parameters belong to the latent they are named after.
+                let owner = pname.split('.').next().unwrap_or(name).to_string();
                 params.push(Param {
-                    name: graph.param_name(p).to_string(),
+                    name: pname,
                     value: 1.0,
                     transform: Transform::POSITIVE,
                     fixed: false,
-                    kind: ParamKind::Kernel {
-                        latent: name.to_string(),
-                    },
+                    kind: ParamKind::Kernel { latent: owner },
                 });
             }
             kernels.push(k);

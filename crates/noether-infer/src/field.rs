@@ -1,0 +1,313 @@
+//! Field latents: a vector field that obeys a law exactly, built from potentials with the
+//! operators the rest of the pipeline already understands.
+//!
+//! - `curl_free` over inputs s₁…sₙ (n ≥ 2): one scalar potential φ, named after the field;
+//!   `v[sᵢ] = ∂φ/∂sᵢ`, so v = ∇φ. (For a magnetic field H = −∇φ the sign is the user's choice:
+//!   `-v[x]`.)
+//! - `divergence_free`: v_i = Σ_j ∂_j A_ij with A antisymmetric. In 2-D A has one entry, the
+//!   stream function ψ (named after the field): `v[s₁] = ∂ψ/∂s₂`, `v[s₂] = −∂ψ/∂s₁`. In n-D the
+//!   entries A_ij (i < j) are latents `<field>_<sᵢ>_<sⱼ>` sharing one set of hyperparameters
+//!   named after the field; in 3-D this is the curl of a vector potential.
+//!
+//! Components are written `v[x]` in any operator, also inside derivatives (`d(v[x], y)`); the
+//! field's name alone is an error where a scalar is needed.
+
+use crate::problem::{FieldKind, Kernel, Latent, Problem};
+use crate::InferError;
+use noether_kernels::KernelSpec;
+
+/// What a problem's latents become in the model: scalar latents with kernels, and the operator
+/// text of each field's components.
+#[derive(Clone, Debug, Default)]
+pub struct Expansion {
+    /// The model's latents and their kernels.
+    pub latents: Vec<(String, KernelSpec)>,
+    /// For each field latent: (input, operator text of that component), in the field's input
+    /// order.
+    pub components: Vec<(String, Vec<(String, String)>)>,
+}
+
+impl Expansion {
+    /// The components of a field, if `name` is one.
+    pub fn field(&self, name: &str) -> Option<&[(String, String)]> {
+        self.components
+            .iter()
+            .find(|c| c.0 == name)
+            .map(|c| c.1.as_slice())
+    }
+}
+
+fn err(field: String, message: String) -> InferError {
+    InferError::Field { field, message }
+}
+
+impl Problem {
+    /// The inputs a field latent is over.
+    fn field_inputs(&self, l: &Latent) -> Vec<String> {
+        l.inputs.clone().unwrap_or_else(|| self.inputs.clone())
+    }
+
+    /// The kernel spec of a latent's kernel, `same_as` resolved to a shared kernel.
+    pub(crate) fn kernel_spec(&self, name: &str, k: &Kernel) -> Result<KernelSpec, InferError> {
+        use crate::problem::KernelName as N;
+        Ok(match k {
+            Kernel::Base(b) => {
+                let ard = matches!(b.lengthscales, Some(crate::Lengthscales::PerInput(_)));
+                match b.name {
+                    N::Se => KernelSpec::SquaredExponential { ard },
+                    N::Matern32 => KernelSpec::Matern32 { ard },
+                    N::Matern52 => KernelSpec::Matern52 { ard },
+                    N::Rq => KernelSpec::RationalQuadratic { ard },
+                    N::Periodic => KernelSpec::Periodic { ard },
+                    N::Constant => KernelSpec::Constant,
+                    N::Linear => KernelSpec::Linear {
+                        offset: b.offset.is_some(),
+                    },
+                }
+            }
+            Kernel::Sum(parts) => KernelSpec::Sum(
+                parts
+                    .iter()
+                    .map(|p| self.kernel_spec(name, p))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Kernel::Product(parts) => KernelSpec::Product(
+                parts
+                    .iter()
+                    .map(|p| self.kernel_spec(name, p))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Kernel::SameAs(other) => {
+                let field = format!("latents.{name}.kernel.same_as");
+                let Some(o) = self.latents.get(other) else {
+                    return Err(err(field, format!("`{other}` is not a latent")));
+                };
+                if other == name || matches!(o.kernel, Kernel::SameAs(_)) {
+                    return Err(err(
+                        field,
+                        format!("`{other}` must be a latent with a kernel of its own"),
+                    ));
+                }
+                KernelSpec::Shared {
+                    prefix: other.clone(),
+                    spec: Box::new(self.kernel_spec(other, &o.kernel)?),
+                }
+            }
+        })
+    }
+
+    /// Check the field latents: at least two inputs, each an input of the problem, once.
+    pub(crate) fn check_fields(&self) -> Result<(), InferError> {
+        for (name, l) in &self.latents {
+            let Some(kind) = l.field else { continue };
+            let ins = self.field_inputs(l);
+            let f = format!("latents.{name}.inputs");
+            if ins.len() < 2 {
+                return Err(err(
+                    f,
+                    format!(
+                        "a {} field needs at least 2 inputs; `{name}` has {}",
+                        kind_name(kind),
+                        ins.len()
+                    ),
+                ));
+            }
+            for (i, s) in ins.iter().enumerate() {
+                if !self.inputs.contains(s) {
+                    return Err(err(
+                        format!("{f}[{i}]"),
+                        format!(
+                            "`{s}` is not an input (the inputs are {})",
+                            self.inputs.join(", ")
+                        ),
+                    ));
+                }
+                if ins[..i].contains(s) {
+                    return Err(err(format!("{f}[{i}]"), format!("`{s}` is given twice")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What the latents become in the model.
+    ///
+    /// # Errors
+    /// A `same_as` that names no latent, or a latent sharing a kernel that is itself shared.
+    pub fn expansion(&self) -> Result<Expansion, InferError> {
+        let mut out = Expansion::default();
+        for (name, l) in &self.latents {
+            let spec = self.kernel_spec(name, &l.kernel)?;
+            let Some(kind) = l.field else {
+                out.latents.push((name.clone(), spec));
+                continue;
+            };
+            let ins = self.field_inputs(l);
+            let n = ins.len();
+            let comps: Vec<(String, String)> = match (kind, n) {
+                (FieldKind::CurlFree, _) => ins
+                    .iter()
+                    .map(|s| (s.clone(), format!("d({name}, {s})")))
+                    .collect(),
+                (FieldKind::DivergenceFree, 2) => vec![
+                    (ins[0].clone(), format!("d({name}, {})", ins[1])),
+                    (ins[1].clone(), format!("-d({name}, {})", ins[0])),
+                ],
+                (FieldKind::DivergenceFree, _) => {
+                    let pot = |i: usize, j: usize| format!("{name}_{}_{}", ins[i], ins[j]);
+                    (0..n)
+                        .map(|i| {
+                            let mut terms = Vec::new();
+                            for j in 0..n {
+                                if j > i {
+                                    terms.push(format!("+ d({}, {})", pot(i, j), ins[j]));
+                                } else if j < i {
+                                    terms.push(format!("- d({}, {})", pot(j, i), ins[j]));
+                                }
+                            }
+                            let text = terms.join(" ");
+                            let text = text.strip_prefix("+ ").unwrap_or(&text).to_string();
+                            (ins[i].clone(), text)
+                        })
+                        .collect()
+                }
+            };
+            match (kind, n) {
+                (FieldKind::DivergenceFree, n) if n > 2 => {
+                    for i in 0..n {
+                        for j in i + 1..n {
+                            let pot = format!("{name}_{}_{}", ins[i], ins[j]);
+                            if self.latents.contains_key(&pot) {
+                                return Err(err(
+                                    format!("latents.{pot}"),
+                                    format!("`{pot}` is the name of a potential of the field `{name}`; rename the latent"),
+                                ));
+                            }
+                            out.latents.push((
+                                pot,
+                                KernelSpec::Shared {
+                                    prefix: name.clone(),
+                                    spec: Box::new(spec.clone()),
+                                },
+                            ));
+                        }
+                    }
+                }
+                _ => out.latents.push((name.clone(), spec)),
+            }
+            out.components.push((name.clone(), comps));
+        }
+        Ok(out)
+    }
+
+    /// One line per field latent saying what it was built from (`noether fit` prints them).
+    pub fn describe_fields(&self) -> Vec<String> {
+        let Ok(e) = self.expansion() else {
+            return vec![];
+        };
+        e.components
+            .iter()
+            .map(|(name, comps)| {
+                let kind = self.latents[name].field.map_or("", kind_name);
+                let parts: Vec<String> = comps
+                    .iter()
+                    .map(|(s, op)| format!("{name}[{s}] = {op}"))
+                    .collect();
+                format!("field {name} ({kind}): {}", parts.join(", "))
+            })
+            .collect()
+    }
+
+    /// Operator text with every field component `v[x]` replaced by its operator of the
+    /// potentials.
+    ///
+    /// # Errors
+    /// A field used without a component, a component that does not exist, a `[` after a name
+    /// that is not a field.
+    pub fn expand(&self, text: &str) -> Result<String, InferError> {
+        if self.latents.values().all(|l| l.field.is_none()) {
+            return Ok(text.to_string());
+        }
+        let e = self.expansion()?;
+        expand_with(&e, text)
+    }
+}
+
+fn kind_name(k: FieldKind) -> &'static str {
+    match k {
+        FieldKind::CurlFree => "curl_free",
+        FieldKind::DivergenceFree => "divergence_free",
+    }
+}
+
+/// Replace each `v[x]` of a field `v` in `text` by `(operator)`.
+pub(crate) fn expand_with(e: &Expansion, text: &str) -> Result<String, InferError> {
+    let bad = |m: String| err(format!("operator `{text}`"), m);
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut k = 0;
+    while k < chars.len() {
+        let (at, c) = chars[k];
+        if !(c.is_ascii_alphabetic() || c == '_') || (k > 0 && is_ident(chars[k - 1].1)) {
+            out.push(c);
+            k += 1;
+            continue;
+        }
+        let mut end = k;
+        while end < chars.len() && is_ident(chars[end].1) {
+            end += 1;
+        }
+        let word_end = chars.get(end).map_or(text.len(), |c| c.0);
+        let word = &text[at..word_end];
+        let mut next = end;
+        while next < chars.len() && chars[next].1.is_whitespace() {
+            next += 1;
+        }
+        let bracket = chars.get(next).is_some_and(|c| c.1 == '[');
+        match (e.field(word), bracket) {
+            (Some(comps), true) => {
+                let close = chars[next..]
+                    .iter()
+                    .position(|c| c.1 == ']')
+                    .map(|p| next + p)
+                    .ok_or_else(|| bad(format!("`{word}[` without its `]`")))?;
+                let inner = text[chars[next].0 + 1..chars[close].0].trim();
+                let Some((_, op)) = comps.iter().find(|(s, _)| s == inner) else {
+                    return Err(bad(format!(
+                        "`{word}[{inner}]`: the field `{word}` has the components {}",
+                        comps
+                            .iter()
+                            .map(|(s, _)| format!("{word}[{s}]"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                };
+                out.push('(');
+                out.push_str(op);
+                out.push(')');
+                k = close + 1;
+            }
+            (Some(comps), false) => {
+                return Err(bad(format!(
+                    "`{word}` is a vector field: write one of its components ({})",
+                    comps
+                        .iter()
+                        .map(|(s, _)| format!("{word}[{s}]"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+            }
+            (None, true) => {
+                return Err(bad(format!(
+                    "`{word}[…]`: `{word}` is not a field latent, so it has no components"
+                )))
+            }
+            (None, false) => {
+                out.push_str(word);
+                k = end;
+            }
+        }
+    }
+    Ok(out)
+}
