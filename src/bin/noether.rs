@@ -62,9 +62,20 @@ enum Command {
     Predict {
         /// A result file written by `noether fit`.
         result: PathBuf,
-        /// A channel name or an operator expression (a leading minus is fine: `-psi_x`).
-        #[arg(long, allow_hyphen_values = true)]
-        channel: String,
+        /// What to predict: a channel name, an operator (`u_x`, a leading minus is fine: `-psi_x`)
+        /// or a field latent (all its components); `NAME=EXPR` names the output columns. Repeat
+        /// for several: columns `NAME.mean,NAME.std` for each, in order.
+        #[arg(long = "channel", allow_hyphen_values = true, required = true)]
+        channels: Vec<String>,
+        /// Write the joint posterior covariance of every predicted value here (CSV).
+        #[arg(long)]
+        cov: Option<PathBuf>,
+        /// Add this many joint posterior samples as columns `NAME.sample1`, … (seeded).
+        #[arg(long)]
+        samples: Option<usize>,
+        /// Seed of the samples.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
         /// A CSV whose header holds the input names; `-` reads it from standard input.
         #[arg(long)]
         at: Option<PathBuf>,
@@ -302,7 +313,14 @@ fn posterior(
     points: &[f64],
     place: &dyn Fn(usize) -> String,
 ) -> Result<Prediction, InferError> {
-    r.problem.predict(target, points).map_err(|e| match e {
+    r.problem
+        .predict(target, points)
+        .map_err(|e| nonfinite_at(e, place))
+}
+
+/// A non-finite prediction named by where its point came from (`at.csv, row 3`).
+fn nonfinite_at(e: InferError, place: &dyn Fn(usize) -> String) -> InferError {
+    match e {
         InferError::Model {
             source: source @ noether_likelihood::LikelihoodError::NonFinitePrediction { point, .. },
             ..
@@ -311,21 +329,75 @@ fn posterior(
             message: source.to_string(),
         },
         e => e,
-    })
+    }
 }
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break (an operator such as
+/// `d(v[x], x)` as a column name).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// What `noether predict` is asked for, besides the points.
+struct Request<'a> {
+    channels: &'a [String],
+    cov: Option<&'a Path>,
+    samples: Option<usize>,
+    seed: u64,
+    with_noise: bool,
+}
+
+/// The most joint samples `--samples` draws.
+const MAX_SAMPLES: usize = 10_000;
+/// The most values a joint covariance (`--cov`, `--samples`) may cover: its matrix is this squared.
+const MAX_JOINT: usize = 10_000;
 
 fn predict(
     result: &Path,
-    target: &str,
+    req: &Request,
     at: Option<&Path>,
     grid: Option<&str>,
-    with_noise: bool,
     out: Option<&Path>,
     voice: Voice,
 ) -> Result<(), InferError> {
     let r = load_result(result, voice)?;
     let inputs = &r.problem.inputs;
-    let noise = if with_noise {
+    // NAME=EXPR names the columns; an operator has no `=`.
+    let mut named: Vec<(Option<String>, String)> = Vec::new();
+    for c in req.channels {
+        match c.split_once('=') {
+            Some((n, e)) => {
+                let n = n.trim();
+                let ok = n.chars().next().is_some_and(|f| f.is_ascii_alphabetic())
+                    && n.chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.');
+                if !ok || e.trim().is_empty() {
+                    return Err(InferError::Field {
+                        field: "--channel".into(),
+                        message: format!("`{c}`: write NAME=EXPR with a name of letters, digits, `_` and `.`, or just EXPR"),
+                    });
+                }
+                named.push((Some(n.to_string()), e.trim().to_string()));
+            }
+            None => named.push((None, c.trim().to_string())),
+        }
+    }
+    if let Some(k) = req.samples {
+        if k == 0 || k > MAX_SAMPLES {
+            return Err(InferError::Field {
+                field: "--samples".into(),
+                message: format!("must be from 1 to {MAX_SAMPLES}, got {k}"),
+            });
+        }
+    }
+    let noise_of = |target: &str| -> Result<f64, InferError> {
+        if !req.with_noise {
+            return Ok(0.0);
+        }
         let Some(c) = r.problem.channels.iter().find(|c| c.name == target) else {
             return Err(InferError::Field {
                 field: "--with-noise".into(),
@@ -340,10 +412,12 @@ fn predict(
                 ),
             });
         };
-        r.noise.get(&c.name).map_or(0.0, |e| e.value)
-    } else {
-        0.0
+        Ok(r.noise.get(&c.name).map_or(0.0, |e| e.value))
     };
+    let noises = named
+        .iter()
+        .map(|(_, e)| noise_of(e))
+        .collect::<Result<Vec<_>, _>>()?;
     let (points, place): (Vec<f64>, Box<dyn Fn(usize) -> String>) = match (at, grid) {
         (_, Some(spec)) => {
             let g = Grid::new(inputs, &parse_axes(spec, "--grid")?, "--grid")?;
@@ -394,17 +468,130 @@ fn predict(
         }
         (None, None) => unreachable!("clap requires --at or --grid"),
     };
-    let p = posterior(&r, target, &points, &place)?;
     let d = inputs.len();
-    let mut csv = format!("{},mean,std\n", inputs.join(","));
-    for (k, pt) in points.chunks(d).enumerate() {
-        let coords: Vec<String> = pt.iter().map(|v| v.to_string()).collect();
-        csv += &format!(
-            "{},{},{}\n",
-            coords.join(","),
-            p.mean[k],
-            (p.variance[k] + noise).sqrt()
-        );
+    let m = points.len() / d.max(1);
+    let exprs: Vec<&str> = named.iter().map(|(_, e)| e.as_str()).collect();
+    // Every predicted quantity: its column label, mean, std, whether it is zero by
+    // construction; labels of a field's components follow the field's given name.
+    let mut columns: Vec<(String, Vec<f64>, Vec<f64>, bool)> = Vec::new();
+    let joint = req.cov.is_some() || req.samples.is_some();
+    let mut draws: Vec<Vec<f64>> = Vec::new();
+    let relabel = |label: &str, expr: &str, name: &Option<String>| match name {
+        Some(n) => match label.strip_prefix(expr) {
+            Some(rest) => format!("{n}{rest}"),
+            None => n.clone(),
+        },
+        None => label.to_string(),
+    };
+    if joint {
+        let labels_of: Vec<Vec<(String, String)>> = named
+            .iter()
+            .map(|(_, e)| r.problem.prediction_targets(e))
+            .collect::<Result<_, _>>()?;
+        let total: usize = labels_of.iter().map(Vec::len).sum::<usize>() * m;
+        if total > MAX_JOINT {
+            return Err(InferError::Field {
+                field: if req.cov.is_some() { "--cov" } else { "--samples" }.into(),
+                message: format!(
+                    "a joint covariance of {total} values (quantities × points) is too large; at most {MAX_JOINT}: predict at fewer points"
+                ),
+            });
+        }
+        let (labels, jp) = r
+            .problem
+            .predict_joint(&exprs, &points)
+            .map_err(|e| nonfinite_at(e, &place))?;
+        let mut k = 0;
+        for (((name, expr), noise), parts) in named.iter().zip(&noises).zip(&labels_of) {
+            for _ in parts {
+                let mean = jp.mean[k * m..(k + 1) * m].to_vec();
+                let std = (0..m)
+                    .map(|j| (jp.std(k, j).powi(2) + noise).sqrt())
+                    .collect();
+                columns.push((relabel(&labels[k], expr, name), mean, std, jp.zero[k]));
+                k += 1;
+            }
+        }
+        if let Some(c) = req.cov {
+            let heads: Vec<String> = columns
+                .iter()
+                .flat_map(|col| (1..=m).map(move |j| format!("{}@{j}", col.0)))
+                .collect();
+            let n = heads.len();
+            let heads: Vec<String> = heads.iter().map(|h| csv_field(h)).collect();
+            let mut text = format!("row,{}\n", heads.join(","));
+            for (i, h) in heads.iter().enumerate() {
+                let row: Vec<String> = jp.covariance[i * n..(i + 1) * n]
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect();
+                text += &format!("{h},{}\n", row.join(","));
+            }
+            noether_infer::write_atomic(c, text.as_bytes())?;
+        }
+        if let Some(count) = req.samples {
+            draws = jp
+                .samples(count, req.seed)
+                .map_err(|source| InferError::Model {
+                    context: "joint samples".into(),
+                    source,
+                })?;
+        }
+    } else {
+        let each = r
+            .problem
+            .predict_each(&exprs, &points)
+            .map_err(|e| nonfinite_at(e, &place))?;
+        let mut it = each.into_iter();
+        for ((name, expr), noise) in named.iter().zip(&noises) {
+            for _ in r.problem.prediction_targets(expr)? {
+                let (label, p) = it.next().expect("one prediction per target");
+                let std = p.variance.iter().map(|v| (v + noise).sqrt()).collect();
+                columns.push((relabel(&label, expr, name), p.mean, std, p.zero));
+            }
+        }
+    }
+    for col in &columns {
+        if col.3 {
+            voice.say(&format!(
+                "note: `{}` is zero by construction (the operator simplifies to 0 on every latent): its mean and std are exactly 0",
+                col.0
+            ));
+        }
+    }
+    // One unnamed scalar quantity keeps the plain `mean,std` columns.
+    let plain = columns.len() == 1 && named[0].0.is_none();
+    let mut heads: Vec<String> = inputs.clone();
+    for col in &columns {
+        if plain {
+            heads.extend(["mean".to_string(), "std".to_string()]);
+        } else {
+            heads.extend([format!("{}.mean", col.0), format!("{}.std", col.0)]);
+        }
+    }
+    for col in &columns {
+        for s in 1..=draws.len() {
+            heads.push(if plain {
+                format!("sample{s}")
+            } else {
+                format!("{}.sample{s}", col.0)
+            });
+        }
+    }
+    let heads: Vec<String> = heads.iter().map(|h| csv_field(h)).collect();
+    let mut csv = heads.join(",") + "\n";
+    for (j, pt) in points.chunks(d).enumerate() {
+        let mut row: Vec<String> = pt.iter().map(|v| v.to_string()).collect();
+        for col in &columns {
+            row.push(col.1[j].to_string());
+            row.push(col.2[j].to_string());
+        }
+        for k in 0..columns.len() {
+            for draw in &draws {
+                row.push(draw[k * m + j].to_string());
+            }
+        }
+        csv += &(row.join(",") + "\n");
     }
     emit(out, &csv)
 }
@@ -761,17 +948,25 @@ fn main() -> ExitCode {
         } => fit(problem, out.as_deref(), *restarts, *seed, voice).map_err(|e| e.in_file(problem)),
         Command::Predict {
             result,
-            channel,
+            channels,
+            cov,
+            samples,
+            seed,
             at,
             grid,
             with_noise,
             out,
         } => predict(
             result,
-            channel,
+            &Request {
+                channels,
+                cov: cov.as_deref(),
+                samples: *samples,
+                seed: *seed,
+                with_noise: *with_noise,
+            },
             at.as_deref(),
             grid.as_deref(),
-            *with_noise,
             out.as_deref(),
             voice,
         ),

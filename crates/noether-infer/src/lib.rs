@@ -37,7 +37,7 @@ pub use error::InferError;
 pub use field::Expansion;
 pub use noether_likelihood::fit::FitOptions;
 pub use noether_likelihood::format;
-pub use noether_likelihood::posterior::Prediction;
+pub use noether_likelihood::posterior::{JointPrediction, Prediction};
 pub use problem::{
     BaseKernel, ChannelSpec, Data, FieldKind, Init, InitSpec, Kernel, KernelName, Latent,
     Lengthscales, Problem,

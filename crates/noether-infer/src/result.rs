@@ -4,7 +4,7 @@ use crate::problem::{Data, Problem};
 use crate::InferError;
 use noether_likelihood::fit::{fit, Event, FitReport, Origin, StartReport};
 use noether_likelihood::laplace::{laplace, Uncertainty};
-use noether_likelihood::posterior::Prediction;
+use noether_likelihood::posterior::{JointPrediction, Prediction};
 use noether_likelihood::{Model, ParamKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -321,6 +321,73 @@ impl Problem {
         let model = self.model()?;
         predict_with(self, &model, target, points)
     }
+
+    /// [`Fitted::predict_joint`] at the problem's initial values (a fitted problem's fitted
+    /// values).
+    ///
+    /// # Errors
+    /// As [`Problem::predict`].
+    pub fn predict_joint(
+        &self,
+        targets: &[&str],
+        points: &[f64],
+    ) -> Result<(Vec<String>, JointPrediction), InferError> {
+        let model = self.model()?;
+        predict_joint_with(self, &model, targets, points)
+    }
+}
+
+/// What a prediction request names, as (label, operator text) pairs: a channel (its operator),
+/// a field latent (all its components, labelled `v[x]`, `v[y]`, …) or any operator.
+///
+/// # Errors
+/// A field that does not expand.
+pub(crate) fn targets(p: &Problem, target: &str) -> Result<Vec<(String, String)>, InferError> {
+    if let Some(l) = p.latents.get(target) {
+        if l.field.is_some() {
+            let e = p.expansion()?;
+            let comps = e.field(target).unwrap_or_default();
+            return Ok(comps
+                .iter()
+                .map(|(s, op)| (format!("{target}[{s}]"), op.clone()))
+                .collect());
+        }
+    }
+    let op = p
+        .channels
+        .iter()
+        .find(|c| c.name == target)
+        .map_or(target, |c| c.operator.as_str());
+    Ok(vec![(target.to_string(), p.expand(op)?)])
+}
+
+/// The joint posterior of several targets (channels, fields, operators) at `points`, with the
+/// label of each predicted quantity.
+fn predict_joint_with(
+    p: &Problem,
+    model: &Model,
+    targets: &[&str],
+    points: &[f64],
+) -> Result<(Vec<String>, JointPrediction), InferError> {
+    let mut labels = Vec::new();
+    let mut ops = Vec::new();
+    for t in targets {
+        for (label, op) in self::targets(p, t)? {
+            labels.push(label);
+            ops.push(op);
+        }
+    }
+    let refs: Vec<&str> = ops.iter().map(String::as_str).collect();
+    let mut post = model
+        .posterior(&model.values())
+        .map_err(InferError::model("posterior"))?;
+    let j = post
+        .predict_joint(&refs, points)
+        .map_err(InferError::model(format!(
+            "predict `{}`",
+            targets.join("`, `")
+        )))?;
+    Ok((labels, j))
 }
 
 fn predict_with(
@@ -329,18 +396,59 @@ fn predict_with(
     target: &str,
     points: &[f64],
 ) -> Result<Prediction, InferError> {
-    let op = p
-        .channels
-        .iter()
-        .find(|c| c.name == target)
-        .map_or(target, |c| c.operator.as_str());
-    let op = p.expand(op)?;
-    let op = op.as_str();
+    let t = targets(p, target)?;
+    if t.len() != 1 {
+        return Err(InferError::Field {
+            field: format!("predict `{target}`"),
+            message: format!(
+                "`{target}` is a vector field: predict its components ({}) one at a time, or together with predict_joint",
+                t.iter().map(|c| c.0.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        });
+    }
     let mut post = model
         .posterior(&model.values())
         .map_err(InferError::model("posterior"))?;
-    post.predict(op, points, false)
+    post.predict(&t[0].1, points, false)
         .map_err(InferError::model(format!("predict `{target}`")))
+}
+
+impl Problem {
+    /// The quantities a prediction target names, as (label, operator): a channel, an operator,
+    /// or each component of a field latent (`v[x]`, `v[y]`).
+    ///
+    /// # Errors
+    /// A field that does not expand; a component that does not exist.
+    pub fn prediction_targets(&self, target: &str) -> Result<Vec<(String, String)>, InferError> {
+        targets(self, target)
+    }
+
+    /// The marginal posterior (mean and variance, no cross covariance) of each quantity the
+    /// targets name (a field latent names all its components), labelled as in
+    /// [`Fitted::predict_joint`].
+    ///
+    /// # Errors
+    /// As [`Problem::predict`].
+    pub fn predict_each(
+        &self,
+        targets: &[&str],
+        points: &[f64],
+    ) -> Result<Vec<(String, Prediction)>, InferError> {
+        let model = self.model()?;
+        let mut post = model
+            .posterior(&model.values())
+            .map_err(InferError::model("posterior"))?;
+        let mut out = Vec::new();
+        for t in targets {
+            for (label, op) in self::targets(self, t)? {
+                let pr = post
+                    .predict(&op, points, false)
+                    .map_err(InferError::model(format!("predict `{label}`")))?;
+                out.push((label, pr));
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Fitted {
@@ -366,6 +474,20 @@ impl Fitted {
     /// An operator that does not parse; points of the wrong dimension.
     pub fn predict(&self, target: &str, points: &[f64]) -> Result<Prediction, InferError> {
         predict_with(&self.problem, &self.model, target, points)
+    }
+
+    /// The joint posterior of several targets at `points`: each target a channel, an operator or
+    /// a field latent (all its components), with the labels of the predicted quantities
+    /// (`v[x]`, `v[y]`, `u_x`); means, the full cross covariance and [`JointPrediction::samples`].
+    ///
+    /// # Errors
+    /// An operator that does not parse; points of the wrong dimension.
+    pub fn predict_joint(
+        &self,
+        targets: &[&str],
+        points: &[f64],
+    ) -> Result<(Vec<String>, JointPrediction), InferError> {
+        predict_joint_with(&self.problem, &self.model, targets, points)
     }
 
     /// The Laplace covariance of the estimated parameters in natural units: their names and the

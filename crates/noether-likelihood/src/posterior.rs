@@ -35,6 +35,70 @@ pub struct Prediction {
     pub variance: Vec<f64>,
     /// The full posterior covariance, row-major m × m, when asked for.
     pub covariance: Option<Vec<f64>>,
+    /// The operator is 0 on every latent (the divergence of a divergence-free field): mean and
+    /// variance are exactly 0 by construction.
+    pub zero: bool,
+}
+
+/// The joint posterior of several operators at the same points.
+#[derive(Clone, Debug)]
+pub struct JointPrediction {
+    /// The operators, as given.
+    pub targets: Vec<String>,
+    /// The number of points.
+    pub points: usize,
+    /// Posterior means, target-major: target t at point j is `mean[t * points + j]`.
+    pub mean: Vec<f64>,
+    /// The joint covariance of `mean`'s entries, row-major, (T·m) × (T·m).
+    pub covariance: Vec<f64>,
+    /// Which targets are zero by construction.
+    pub zero: Vec<bool>,
+}
+
+impl JointPrediction {
+    /// The posterior standard deviation of target `t` at point `j`.
+    pub fn std(&self, t: usize, j: usize) -> f64 {
+        let k = t * self.points + j;
+        self.covariance[k * self.mean.len() + k].max(0.0).sqrt()
+    }
+
+    /// `count` joint samples, seeded, each laid out as `mean`. They are drawn through the
+    /// covariance's eigendecomposition with eigenvalues below 1e-12 of the largest set to 0, so
+    /// that a combination the posterior pins down exactly (the divergence of a divergence-free
+    /// field) is exact in every sample too, to rounding.
+    ///
+    /// # Errors
+    /// [`LikelihoodError::NotEvaluable`] when the eigendecomposition fails.
+    pub fn samples(&self, count: usize, seed: u64) -> Result<Vec<Vec<f64>>, LikelihoodError> {
+        let n = self.mean.len();
+        let c = Mat::<f64>::from_fn(n, n, |i, j| {
+            0.5 * (self.covariance[i * n + j] + self.covariance[j * n + i])
+        });
+        let evd =
+            c.self_adjoint_eigen(faer::Side::Lower)
+                .map_err(|e| LikelihoodError::NotEvaluable {
+                    what: format!("the eigendecomposition of the joint covariance ({e:?})"),
+                })?;
+        let (u, s) = (evd.U(), evd.S().column_vector());
+        let top = (0..n).map(|i| s[i]).fold(0.0f64, f64::max);
+        let root: Vec<f64> = (0..n)
+            .map(|i| if s[i] > 1e-12 * top { s[i].sqrt() } else { 0.0 })
+            .collect();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        Ok((0..count)
+            .map(|_| {
+                let z: Vec<f64> = (0..n)
+                    .map(|k| {
+                        let z: f64 = StandardNormal.sample(&mut rng);
+                        root[k] * z
+                    })
+                    .collect();
+                (0..n)
+                    .map(|i| self.mean[i] + (0..n).map(|k| u[(i, k)] * z[k]).sum::<f64>())
+                    .collect()
+            })
+            .collect())
+    }
 }
 
 impl Model {
@@ -72,8 +136,81 @@ impl Posterior<'_> {
         full: bool,
     ) -> Result<Prediction, LikelihoodError> {
         let names = self.model.names();
-        let op = Operator::parse(target, &mut self.graph, &names)?;
+        let op = Operator::parse_target(target, &mut self.graph, &names)?;
         self.predict_operator(&op, points, full)
+    }
+
+    /// The joint posterior of several operators at `points`: means, the full cross covariance
+    /// (every target at every point against every other), and through it joint samples.
+    ///
+    /// # Errors
+    /// As [`Posterior::predict`].
+    pub fn predict_joint(
+        &mut self,
+        targets: &[&str],
+        points: &[f64],
+    ) -> Result<JointPrediction, LikelihoodError> {
+        let names = self.model.names();
+        let ops = targets
+            .iter()
+            .map(|t| Operator::parse_target(t, &mut self.graph, &names))
+            .collect::<Result<Vec<_>, _>>()?;
+        let t = ops.len();
+        let m = match ops.first() {
+            Some(op) => self.check_points(op, points)?,
+            None => 0,
+        };
+        let gp = self.values[..self.model.num_graph_params()].to_vec();
+        let n = self.fact.y.len();
+        let mut ks = Vec::with_capacity(t);
+        for op in &ops {
+            ks.push(self.cross(op, points, m)?);
+        }
+        let vs: Vec<Mat<f64>> = ks.iter().map(|k| self.fact.factor.llt.solve(k)).collect();
+        let mean: Vec<f64> = ks.iter().flat_map(|k| self.mean(k)).collect();
+        let size = t * m;
+        let mut cov = vec![0.0; size * size];
+        for a in 0..t {
+            for b in a..t {
+                let e = covariance(
+                    &mut self.graph,
+                    &self.model.kernels,
+                    &self.model.latents,
+                    &ops[a],
+                    &ops[b],
+                )?;
+                let prog = Program::compile(&mut self.graph, &[e]);
+                let prior = prog.fill(&prog.bind(&gp), points, points);
+                for i in 0..m {
+                    for j in 0..m {
+                        let reduce: f64 = (0..n).map(|r| ks[a][(r, i)] * vs[b][(r, j)]).sum();
+                        let c = prior[0][i * m + j] - reduce;
+                        let (r, q) = (a * m + i, b * m + j);
+                        cov[r * size + q] = c;
+                        cov[q * size + r] = c;
+                    }
+                }
+            }
+        }
+        for k in 0..size {
+            let (tt, j) = (k / m.max(1), k % m.max(1));
+            let var = cov[k * size + k];
+            if !(mean[k].is_finite() && var.is_finite()) {
+                return Err(LikelihoodError::NonFinitePrediction {
+                    target: ops[tt].text.clone(),
+                    point: j,
+                    mean: mean[k],
+                    variance: var,
+                });
+            }
+        }
+        Ok(JointPrediction {
+            targets: targets.iter().map(|s| s.to_string()).collect(),
+            points: m,
+            mean,
+            covariance: cov,
+            zero: ops.iter().map(Operator::is_zero).collect(),
+        })
     }
 
     fn check_points(&self, op: &Operator, points: &[f64]) -> Result<usize, LikelihoodError> {
@@ -215,6 +352,7 @@ impl Posterior<'_> {
             mean,
             variance,
             covariance,
+            zero: op.is_zero(),
         })
     }
 

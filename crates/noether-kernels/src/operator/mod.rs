@@ -81,7 +81,22 @@ impl Operator {
     /// # Ok::<(), noether_kernels::KernelError>(())
     /// ```
     pub fn parse(text: &str, g: &mut Graph, names: &Names) -> Result<Operator, KernelError> {
-        parse::parse(text, g, names)
+        parse::parse(text, g, names, false)
+    }
+
+    /// [`Operator::parse`], but an operator that simplifies to 0 on every latent (the
+    /// divergence of a divergence-free field) is accepted, with no terms: a prediction target
+    /// may be zero by construction, an observation channel may not.
+    ///
+    /// # Errors
+    /// As [`Operator::parse`], except for the zero operator.
+    pub fn parse_target(text: &str, g: &mut Graph, names: &Names) -> Result<Operator, KernelError> {
+        parse::parse(text, g, names, true)
+    }
+
+    /// Whether the operator is 0 on every latent (no terms).
+    pub fn is_zero(&self) -> bool {
+        self.terms.is_empty()
     }
 
     /// The identity on latent `latent` (observing the latent itself).

@@ -580,7 +580,12 @@ impl Parser<'_> {
     }
 }
 
-pub(super) fn parse(text: &str, g: &mut Graph, names: &Names) -> Result<Operator, KernelError> {
+pub(super) fn parse(
+    text: &str,
+    g: &mut Graph,
+    names: &Names,
+    allow_zero: bool,
+) -> Result<Operator, KernelError> {
     for p in &names.parameters {
         if g.input_index(p).is_some() {
             return Err(KernelError::NameClash {
@@ -628,7 +633,7 @@ pub(super) fn parse(text: &str, g: &mut Graph, names: &Names) -> Result<Operator
             "has no latent function in it (an operator must map 0 to 0)",
         ));
     }
-    if lin.terms.is_empty() {
+    if lin.terms.is_empty() && !allow_zero {
         return Err(p.nonlinear(
             0,
             text.len(),
