@@ -3,6 +3,7 @@
 //! full size; the tests run them small and check what they print.
 
 pub mod derivatives;
+pub mod divergence_free;
 pub mod forward_poisson;
 pub mod gap_genes;
 pub mod heat;

@@ -618,3 +618,118 @@ pub fn bands(path: &Path, title: &str, xlabel: &str, panels: &[Band]) -> Result<
         },
     )
 }
+
+/// A 2-D vector field drawn as arrows at points, one panel of a [`quivers`] figure.
+#[derive(Clone, Debug)]
+pub struct Arrows<'a> {
+    /// The panel title.
+    pub title: &'a str,
+    /// Where the arrows start.
+    pub at: &'a [(f64, f64)],
+    /// The vectors, one per point.
+    pub vectors: &'a [(f64, f64)],
+    /// Points to mark (the training inputs), with a legend.
+    pub marks: &'a [Marks<'a>],
+}
+
+struct Quivers<'a> {
+    x: (f64, f64),
+    y: (f64, f64),
+    panels: &'a [Arrows<'a>],
+    labels: (&'a str, &'a str),
+}
+
+impl Figure for Quivers<'_> {
+    fn size(&self) -> (u32, u32) {
+        (560 * self.panels.len().max(1) as u32, 540)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        // One length scale for every panel, so that the panels compare: an arrow of the 90th
+        // percentile length is 0.9 of a grid spacing.
+        let mut lengths: Vec<f64> = self
+            .panels
+            .iter()
+            .flat_map(|p| p.vectors.iter())
+            .map(|v| v.0.hypot(v.1))
+            .filter(|v| v.is_finite())
+            .collect();
+        lengths.sort_by(f64::total_cmp);
+        let longest = lengths
+            .get(lengths.len() * 9 / 10)
+            .copied()
+            .unwrap_or(0.0);
+        let n = self.panels.first().map_or(1, |p| p.at.len().max(1));
+        let spacing = (self.x.1 - self.x.0).max(self.y.1 - self.y.0) / (n as f64).sqrt();
+        let scale = if longest > 0.0 { 0.9 * spacing / longest } else { 0.0 };
+        for (area, p) in root
+            .split_evenly((1, self.panels.len().max(1)))
+            .iter()
+            .zip(self.panels)
+        {
+            let (px, py) = (pad(self.x, 0.04), pad(self.y, 0.04));
+            let mut chart = ChartBuilder::on(area)
+                .caption(p.title, ("sans-serif", TITLE - 2))
+                .margin(12)
+                .x_label_area_size(52)
+                .y_label_area_size(60)
+                .build_cartesian_2d(px.0..px.1, py.0..py.1)
+                .map_err(|e| e.to_string())?;
+            mesh(&mut chart, self.labels, false)?;
+            let colour = RGBColor(33, 102, 172);
+            chart
+                .draw_series(p.at.iter().zip(p.vectors).map(|(&(x, y), &(u, v))| {
+                    let (ex, ey) = (x + scale * u, y + scale * v);
+                    PathElement::new(vec![(x, y), (ex, ey)], colour.stroke_width(2))
+                }))
+                .map_err(|e| e.to_string())?;
+            // Arrow heads: two short strokes at the end, at ±25° from the shaft.
+            chart
+                .draw_series(p.at.iter().zip(p.vectors).flat_map(|(&(x, y), &(u, v))| {
+                    let (dx, dy) = (scale * u, scale * v);
+                    let (ex, ey) = (x + dx, y + dy);
+                    let len = dx.hypot(dy);
+                    let head = 0.3 * len;
+                    [0.44f64, -0.44].into_iter().filter(move |_| len > 0.0).map(move |a| {
+                        let (c, s) = (a.cos(), a.sin());
+                        let (bx, by) = (-(dx * c - dy * s) / len, -(dx * s + dy * c) / len);
+                        PathElement::new(
+                            vec![(ex, ey), (ex + head * bx, ey + head * by)],
+                            colour.stroke_width(2),
+                        )
+                    })
+                }))
+                .map_err(|e| e.to_string())?;
+            for (k, m) in p.marks.iter().enumerate() {
+                draw_marks(&mut chart, m, k, WHITE, BLACK)?;
+            }
+            if p.marks.iter().any(|m| !m.label.is_empty() && !m.points.is_empty()) {
+                legend(&mut chart)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Vector fields as arrows over one rectangle, side by side, one length scale for all panels,
+/// written as one PNG (or SVG, by the extension).
+///
+/// # Errors
+/// [`InferError::Io`] when the file cannot be written or its extension is not `.png`/`.svg`.
+pub fn quivers(
+    path: &Path,
+    x: (f64, f64),
+    y: (f64, f64),
+    panels: &[Arrows],
+    labels: (&str, &str),
+) -> Result<(), InferError> {
+    render(
+        path,
+        &Quivers {
+            x,
+            y,
+            panels,
+            labels,
+        },
+    )
+}
