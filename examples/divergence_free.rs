@@ -14,7 +14,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     //    data-driven start and two restarts.
     let t0 = std::time::Instant::now();
     let r = divergence_free::run(50, 50, 20, 0)?;
-    eprintln!("{} designs fitted in {:.0} s", r.designs.len(), t0.elapsed().as_secs_f64());
+    eprintln!(
+        "{} designs fitted in {:.0} s",
+        r.designs.len(),
+        t0.elapsed().as_secs_f64()
+    );
     // 2. RMS error over both components on a 20 × 20 grid, beside the reference reproduction.
     print!("{}", divergence_free::table(&r));
     // 3. The divergence of each posterior mean on the grid, relative to its derivative terms.

@@ -9,7 +9,7 @@
 
 use noether_infer::format::number;
 use noether_infer::plot::{fields, quivers, Arrows, Field, Frame, Marks};
-use noether_infer::{Data, FieldKind, Fitted, Init, InferError, Kernel, Latent, Problem};
+use noether_infer::{Data, FieldKind, Fitted, InferError, Init, Kernel, Latent, Problem};
 use rand::{Rng, SeedableRng};
 use std::path::Path;
 
@@ -127,10 +127,7 @@ pub fn run(designs: usize, n: usize, side: usize, seed: u64) -> Result<Report, I
             rmse_independent,
         });
     }
-    Ok(Report {
-        designs: out,
-        side,
-    })
+    Ok(Report { designs: out, side })
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -199,7 +196,11 @@ pub fn divergences(r: &Report, k: usize) -> Result<(f64, f64), InferError> {
     let d = &r.designs[k];
     let rel = |f: &Fitted, a: &str, b: &str| -> Result<f64, InferError> {
         let (pa, pb) = (f.predict(a, &g)?, f.predict(b, &g)?);
-        let scale = pa.mean.iter().chain(&pb.mean).fold(0.0f64, |m, v| m.max(v.abs()));
+        let scale = pa
+            .mean
+            .iter()
+            .chain(&pb.mean)
+            .fold(0.0f64, |m, v| m.max(v.abs()));
         let worst = pa
             .mean
             .iter()
@@ -233,7 +234,10 @@ pub fn figures(r: &Report, dir: &Path) -> Result<Vec<String>, InferError> {
     let train: Vec<(f64, f64)> = d.x.chunks(2).map(|p| (p[0], p[1])).collect();
     let marks = [Marks::new("training inputs", &train)];
     let arrows = dir.join("divergence_free_field.png");
-    let t_con = format!("divergence-free GP (RMSE {})", number(d.rmse_constrained, 3));
+    let t_con = format!(
+        "divergence-free GP (RMSE {})",
+        number(d.rmse_constrained, 3)
+    );
     let t_ind = format!("independent GPs (RMSE {})", number(d.rmse_independent, 3));
     quivers(
         &arrows,
@@ -281,8 +285,18 @@ pub fn figures(r: &Report, dir: &Path) -> Result<Vec<String>, InferError> {
         &maps,
         &frame,
         &[
-            Field::grid("divergence of the divergence-free mean", "∇·v", &div_con, &marks),
-            Field::grid("divergence of the independent mean", "∇·v", &div_ind, &marks),
+            Field::grid(
+                "divergence of the divergence-free mean",
+                "∇·v",
+                &div_con,
+                &marks,
+            ),
+            Field::grid(
+                "divergence of the independent mean",
+                "∇·v",
+                &div_ind,
+                &marks,
+            ),
         ],
         2,
         ("x1", "x2"),

@@ -8,6 +8,7 @@ pub mod forward_poisson;
 pub mod gap_genes;
 pub mod heat;
 pub mod laplacian_4d;
+pub mod magnetic_field;
 
 /// `side × side` points over [0, 1]², row-major, the first coordinate the slow index.
 pub fn grid(side: usize) -> Vec<f64> {

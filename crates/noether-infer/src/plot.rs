@@ -641,7 +641,7 @@ struct Quivers<'a> {
 
 impl Figure for Quivers<'_> {
     fn size(&self) -> (u32, u32) {
-        (560 * self.panels.len().max(1) as u32, 540)
+        (640 * self.panels.len().max(1) as u32, 600)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
@@ -655,13 +655,14 @@ impl Figure for Quivers<'_> {
             .filter(|v| v.is_finite())
             .collect();
         lengths.sort_by(f64::total_cmp);
-        let longest = lengths
-            .get(lengths.len() * 9 / 10)
-            .copied()
-            .unwrap_or(0.0);
+        let longest = lengths.get(lengths.len() * 9 / 10).copied().unwrap_or(0.0);
         let n = self.panels.first().map_or(1, |p| p.at.len().max(1));
         let spacing = (self.x.1 - self.x.0).max(self.y.1 - self.y.0) / (n as f64).sqrt();
-        let scale = if longest > 0.0 { 0.9 * spacing / longest } else { 0.0 };
+        let scale = if longest > 0.0 {
+            0.9 * spacing / longest
+        } else {
+            0.0
+        };
         for (area, p) in root
             .split_evenly((1, self.panels.len().max(1)))
             .iter()
@@ -690,20 +691,26 @@ impl Figure for Quivers<'_> {
                     let (ex, ey) = (x + dx, y + dy);
                     let len = dx.hypot(dy);
                     let head = 0.3 * len;
-                    [0.44f64, -0.44].into_iter().filter(move |_| len > 0.0).map(move |a| {
-                        let (c, s) = (a.cos(), a.sin());
-                        let (bx, by) = (-(dx * c - dy * s) / len, -(dx * s + dy * c) / len);
-                        PathElement::new(
-                            vec![(ex, ey), (ex + head * bx, ey + head * by)],
-                            colour.stroke_width(2),
-                        )
-                    })
+                    [0.44f64, -0.44]
+                        .into_iter()
+                        .filter(move |_| len > 0.0)
+                        .map(move |a| {
+                            let (c, s) = (a.cos(), a.sin());
+                            let (bx, by) = (-(dx * c - dy * s) / len, -(dx * s + dy * c) / len);
+                            PathElement::new(
+                                vec![(ex, ey), (ex + head * bx, ey + head * by)],
+                                colour.stroke_width(2),
+                            )
+                        })
                 }))
                 .map_err(|e| e.to_string())?;
             for (k, m) in p.marks.iter().enumerate() {
                 draw_marks(&mut chart, m, k, WHITE, BLACK)?;
             }
-            if p.marks.iter().any(|m| !m.label.is_empty() && !m.points.is_empty()) {
+            if p.marks
+                .iter()
+                .any(|m| !m.label.is_empty() && !m.points.is_empty())
+            {
                 legend(&mut chart)?;
             }
         }
