@@ -35,6 +35,9 @@ pub mod operators_tutorial {}
 #[doc = include_str!("../docs/tutorial.md")]
 pub mod tutorial {}
 
+#[doc = include_str!("../docs/fields.md")]
+pub mod fields_tutorial {}
+
 #[doc = include_str!("../docs/problem_file.md")]
 pub mod problem_file {}
 

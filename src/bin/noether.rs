@@ -271,6 +271,9 @@ fn fit(
         path.display(),
         if starts == 1 { "" } else { "s" }
     ));
+    for line in problem.describe_fields() {
+        voice.say(&format!("  {line}"));
+    }
     let mut progress = voice.progress(&path.display().to_string());
     let fitted = problem.fit_with(&mut |e| progress.event(e));
     progress.finish();
