@@ -26,13 +26,7 @@ fn design(n: usize, d: usize, seed: u64) -> Vec<f64> {
 fn kernel(name: KernelName, d: usize) -> Kernel {
     let ls = Lengthscales::PerInput(vec![1.0.into(); d]);
     match name {
-        KernelName::Rq => {
-            let mut k = Kernel::base(name, 1.0, Some(ls));
-            if let Kernel::Base(b) = &mut k {
-                b.alpha = Some(2.0.into());
-            }
-            k
-        }
+        KernelName::Rq => Kernel::base(name, 1.0, Some(ls)).with("alpha", 2.0),
         _ => Kernel::base(name, 1.0, Some(ls)),
     }
 }

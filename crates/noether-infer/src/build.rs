@@ -1,7 +1,7 @@
 //! From a problem description to a model: reading files, checking every field, loading data.
 
 use crate::data::Table;
-use crate::problem::{Data, Init, Kernel, KernelName, Lengthscales, Problem};
+use crate::problem::{Data, Init, Kernel, Lengthscales, Problem};
 use crate::InferError;
 use noether_kernels::KernelSpec;
 use noether_likelihood::{LikelihoodError, Model};
@@ -57,40 +57,23 @@ fn check_kernel(k: &Kernel, path: &str, inputs: &[String]) -> Result<(), InferEr
                 }
                 _ => {}
             }
-            for (name, has, required, given) in [
-                ("alpha", b.name == KernelName::Rq, true, b.alpha.is_some()),
-                (
-                    "period",
-                    b.name == KernelName::Periodic,
-                    true,
-                    b.period.is_some(),
-                ),
-                (
-                    "offset",
-                    b.name == KernelName::Linear,
-                    false,
-                    b.offset.is_some(),
-                ),
-            ] {
-                if has && required && !given {
+            for &(name, required) in b.name.own_parameters() {
+                if required && b.own(name).is_none() {
                     return Err(InferError::field(
                         format!("{path}.{name}"),
                         format!("the {kernel} kernel needs an initial {name}"),
                     ));
                 }
-                if !has && given {
-                    return Err(InferError::field(
-                        format!("{path}.{name}"),
-                        format!(
-                            "only the {} kernel has {name}",
-                            match name {
-                                "alpha" => "rq",
-                                "period" => "periodic",
-                                _ => "linear",
-                            }
-                        ),
-                    ));
-                }
+            }
+            if let Some(key) = b
+                .own
+                .keys()
+                .find(|k| !b.name.own_parameters().iter().any(|p| p.0 == k.as_str()))
+            {
+                return Err(InferError::field(
+                    format!("{path}.{key}"),
+                    format!("the {kernel} kernel has no {key}"),
+                ));
             }
             Ok(())
         }

@@ -61,7 +61,7 @@ impl Problem {
                     N::Periodic => KernelSpec::Periodic { ard },
                     N::Constant => KernelSpec::Constant,
                     N::Linear => KernelSpec::Linear {
-                        offset: b.offset.is_some(),
+                        offset: b.own("offset").is_some(),
                     },
                 }
             }

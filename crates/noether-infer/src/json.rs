@@ -173,10 +173,16 @@ pub(crate) fn parse_json<T: de::DeserializeOwned>(
         let field = e.path().to_string();
         let inner = e.into_inner();
         let msg = strip(&inner);
-        let msg = if field.is_empty() || field == "." {
-            msg
-        } else {
-            format!("{field}: {msg}")
+        // A latent's own reader names the place inside it first (`kernel.sum[1]: …`): one path.
+        let inner_path = msg.split_once(": ").filter(|(p, _)| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c))
+        });
+        let msg = match (field.is_empty() || field == ".", inner_path) {
+            (true, _) => msg,
+            (false, Some((p, rest))) => format!("{field}.{p}: {rest}"),
+            (false, None) => format!("{field}: {msg}"),
         };
         json_err(&inner, msg)
     })

@@ -134,6 +134,29 @@ impl KernelName {
     pub fn has_lengthscales(self) -> bool {
         !matches!(self, KernelName::Constant | KernelName::Linear)
     }
+
+    /// The kernel's own hyperparameters besides `variance` and `lengthscales`, each with
+    /// whether it is required: the one table that validation, reading, writing, model building
+    /// and result writing consult (all are positive).
+    pub fn own_parameters(self) -> &'static [(&'static str, bool)] {
+        match self {
+            KernelName::Rq => &[("alpha", true)],
+            KernelName::Periodic => &[("period", true)],
+            KernelName::Linear => &[("offset", false)],
+            _ => &[],
+        }
+    }
+
+    /// Every kernel, for messages.
+    pub const ALL: [KernelName; 7] = [
+        KernelName::Se,
+        KernelName::Matern32,
+        KernelName::Matern52,
+        KernelName::Rq,
+        KernelName::Periodic,
+        KernelName::Constant,
+        KernelName::Linear,
+    ];
 }
 
 /// A base kernel with its initial hyperparameters.
@@ -145,12 +168,16 @@ pub struct BaseKernel {
     pub variance: Init,
     /// Initial lengthscales (every kernel but `constant` and `linear`).
     pub lengthscales: Option<Lengthscales>,
-    /// The rational quadratic's α.
-    pub alpha: Option<Init>,
-    /// The periodic kernel's period.
-    pub period: Option<Init>,
-    /// The linear kernel's constant term σ₀².
-    pub offset: Option<Init>,
+    /// The kernel's own hyperparameters by name ([`KernelName::own_parameters`]): the rational
+    /// quadratic's `alpha`, the periodic kernel's `period`, the linear kernel's `offset`.
+    pub own: BTreeMap<String, Init>,
+}
+
+impl BaseKernel {
+    /// One of the kernel's own hyperparameters.
+    pub fn own(&self, key: &str) -> Option<&Init> {
+        self.own.get(key)
+    }
 }
 
 /// A latent's kernel: a base kernel, a sum or product of kernels (each with its own
@@ -178,10 +205,17 @@ impl Kernel {
             name,
             variance: variance.into(),
             lengthscales,
-            alpha: None,
-            period: None,
-            offset: None,
+            own: BTreeMap::new(),
         })
+    }
+
+    /// This base kernel with one of its own hyperparameters (`alpha`, `period`, `offset`) set;
+    /// a sum, product or shared kernel is returned unchanged.
+    pub fn with(mut self, key: &str, init: impl Into<Init>) -> Kernel {
+        if let Kernel::Base(b) = &mut self {
+            b.own.insert(key.to_string(), init.into());
+        }
+        self
     }
 
     /// A squared exponential with one lengthscale per input.
@@ -246,14 +280,8 @@ impl Kernel {
                     }
                     None => {}
                 }
-                for (key, v) in [
-                    ("alpha", &mut b.alpha),
-                    ("period", &mut b.period),
-                    ("offset", &mut b.offset),
-                ] {
-                    if let Some(i) = v {
-                        f(format!("{name}.{key}"), i, format!("{field}.{key}"));
-                    }
+                for (key, i) in b.own.iter_mut() {
+                    f(format!("{name}.{key}"), i, format!("{field}.{key}"));
                 }
             }
             Kernel::Sum(parts) | Kernel::Product(parts) => {
@@ -325,108 +353,127 @@ impl Latent {
     }
 }
 
-/// The JSON form of a latent or of a term of a sum or product.
+/// The JSON form of a latent or of a term of a sum or product: an object with `kernel`, and for
+/// a base kernel `variance`, `lengthscales` and the kernel's own hyperparameters; a latent may
+/// add `field` and `inputs`.
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawKernel {
-    kernel: serde_json::Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    variance: Option<Init>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    lengthscales: Option<Lengthscales>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    alpha: Option<Init>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    period: Option<Init>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    offset: Option<Init>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    field: Option<FieldKind>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    inputs: Option<Vec<String>>,
+#[serde(transparent)]
+struct RawKernel(serde_json::Map<String, serde_json::Value>);
+
+fn kernel_forms() -> String {
+    format!(
+        "kernels: {}; or {{\"sum\": [...]}}, {{\"product\": [...]}}, {{\"same_as\": latent}}",
+        KernelName::ALL.map(KernelName::as_str).join(", ")
+    )
 }
 
-fn kernel_from_raw(r: RawKernel, at: &str) -> Result<Kernel, String> {
-    let extras = |r: &RawKernel| {
-        [
-            ("variance", r.variance.is_some()),
-            ("lengthscales", r.lengthscales.is_some()),
-            ("alpha", r.alpha.is_some()),
-            ("period", r.period.is_some()),
-            ("offset", r.offset.is_some()),
-        ]
-        .into_iter()
-        .find(|e| e.1)
-        .map(|e| e.0)
+fn kernel_from_raw(
+    mut r: serde_json::Map<String, serde_json::Value>,
+    at: &str,
+) -> Result<Kernel, String> {
+    // `at` is the path of the object holding `kernel` ("" for the latent itself, whose base
+    // kernel's fields sit beside `kernel`).
+    let path = |key: &str| {
+        if at.is_empty() {
+            key.to_string()
+        } else {
+            format!("{at}.{key}")
+        }
     };
-    match r.kernel {
+    let form = path("kernel");
+    let at = if at.is_empty() { "kernel" } else { at };
+    let take = |r: &mut serde_json::Map<String, serde_json::Value>, key: &str| r.remove(key);
+    let init = |v: serde_json::Value, key: &str| -> Result<Init, String> {
+        serde_json::from_value(v).map_err(|e| format!("{}: {e}", path(key)))
+    };
+    let Some(kind) = take(&mut r, "kernel") else {
+        return Err(format!("{at}: `kernel` is required ({})", kernel_forms()));
+    };
+    match kind {
         serde_json::Value::String(ref s) => {
-            let name: KernelName = serde_json::from_value(r.kernel.clone()).map_err(|_| {
-                format!("{at}: unknown kernel `{s}` (kernels: se, matern32, matern52, rq, periodic, constant, linear; or {{\"sum\": [...]}}, {{\"product\": [...]}}, {{\"same_as\": latent}})")
-            })?;
-            let variance = r
-                .variance
-                .ok_or_else(|| format!("{at}: the {s} kernel needs an initial `variance`"))?;
-            match (name.has_lengthscales(), &r.lengthscales) {
+            let name: KernelName = serde_json::from_value(kind.clone())
+                .map_err(|_| format!("{at}: unknown kernel `{s}` ({})", kernel_forms()))?;
+            let variance = take(&mut r, "variance")
+                .ok_or_else(|| format!("{at}: the {s} kernel needs an initial `variance`"))
+                .and_then(|v| init(v, "variance"))?;
+            let lengthscales = match (name.has_lengthscales(), take(&mut r, "lengthscales")) {
                 (true, None) => {
                     return Err(format!("{at}: the {s} kernel needs initial `lengthscales`"))
                 }
                 (false, Some(_)) => {
                     return Err(format!("{at}: the {s} kernel has no lengthscales"))
                 }
-                _ => {}
+                (_, Some(v)) => Some(
+                    serde_json::from_value(v)
+                        .map_err(|e| format!("{}: {e}", path("lengthscales")))?,
+                ),
+                (false, None) => None,
+            };
+            let mut own = BTreeMap::new();
+            for &(key, required) in name.own_parameters() {
+                match take(&mut r, key) {
+                    Some(v) => {
+                        own.insert(key.to_string(), init(v, key)?);
+                    }
+                    None if required => {
+                        return Err(format!("{at}: the {s} kernel needs an initial `{key}`"))
+                    }
+                    None => {}
+                }
             }
-            for (key, has, given) in [
-                ("alpha", name == KernelName::Rq, r.alpha.is_some()),
-                ("period", name == KernelName::Periodic, r.period.is_some()),
-                ("offset", name == KernelName::Linear, r.offset.is_some()),
-            ] {
-                if has && !given && key != "offset" {
-                    return Err(format!("{at}: the {s} kernel needs an initial `{key}`"));
-                }
-                if !has && given {
-                    return Err(format!("{at}: the {s} kernel has no `{key}`"));
-                }
+            if let Some(key) = r.keys().next() {
+                let owner = KernelName::ALL
+                    .iter()
+                    .find(|k| k.own_parameters().iter().any(|p| p.0 == key));
+                return Err(match owner {
+                    Some(k) => format!(
+                        "{at}: the {s} kernel has no `{key}` (only {} has)",
+                        k.as_str()
+                    ),
+                    None => format!("{at}: unknown field `{key}`"),
+                });
             }
             Ok(Kernel::Base(BaseKernel {
                 name,
                 variance,
-                lengthscales: r.lengthscales,
-                alpha: r.alpha,
-                period: r.period,
-                offset: r.offset,
+                lengthscales,
+                own,
             }))
         }
-        serde_json::Value::Object(ref o) if o.len() == 1 => {
-            let (key, v) = o.iter().next().expect("one entry");
-            if let Some(e) = extras(&r) {
+        serde_json::Value::Object(o) if o.len() == 1 => {
+            let (key, v) = o.into_iter().next().expect("one entry");
+            if let Some(e) = r.keys().next() {
                 return Err(format!(
                     "{at}: `{e}` belongs inside the kernel{}",
-                    if key == "same_as" { " it names" } else { "s of each term" }
+                    if key == "same_as" {
+                        " it names"
+                    } else {
+                        "s of each term"
+                    }
                 ));
             }
             match key.as_str() {
                 "sum" | "product" => {
-                    let terms: Vec<serde_json::Value> = match v {
-                        serde_json::Value::Array(t) => t.clone(),
-                        _ => return Err(format!("{at}.{key}: a list of kernels")),
+                    let serde_json::Value::Array(terms) = v else {
+                        return Err(format!("{form}.{key}: a list of kernels"));
                     };
                     if terms.is_empty() {
-                        return Err(format!("{at}.{key}: a {key} with no terms"));
+                        return Err(format!("{form}.{key}: a {key} with no terms"));
                     }
                     let parts = terms
                         .into_iter()
                         .enumerate()
                         .map(|(i, t)| {
-                            let here = format!("{at}.{key}[{i}]");
-                            let raw: RawKernel = serde_json::from_value(t)
-                                .map_err(|e| format!("{here}: {e}"))?;
-                            if raw.field.is_some() || raw.inputs.is_some() {
+                            let here = format!("{form}.{key}[{i}]");
+                            let serde_json::Value::Object(t) = t else {
+                                return Err(format!("{here}: a kernel object"));
+                            };
+                            if t.contains_key("field") || t.contains_key("inputs") {
                                 return Err(format!(
                                     "{here}: `field` and `inputs` belong to the latent, not to a term"
                                 ));
                             }
-                            kernel_from_raw(raw, &here)
+                            kernel_from_raw(t, &here)
                         })
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok(if key == "sum" {
@@ -436,67 +483,75 @@ fn kernel_from_raw(r: RawKernel, at: &str) -> Result<Kernel, String> {
                     })
                 }
                 "same_as" => match v {
-                    serde_json::Value::String(n) if !n.is_empty() => Ok(Kernel::SameAs(n.clone())),
-                    _ => Err(format!("{at}.same_as: the name of another latent")),
+                    serde_json::Value::String(n) if !n.is_empty() => Ok(Kernel::SameAs(n)),
+                    _ => Err(format!("{form}.same_as: the name of another latent")),
                 },
                 _ => Err(format!(
-                    "{at}: `{key}` is not a kernel form (a kernel name, {{\"sum\": [...]}}, {{\"product\": [...]}} or {{\"same_as\": latent}})"
+                    "{at}: `{key}` is not a kernel form ({})",
+                    kernel_forms()
                 )),
             }
         }
-        _ => Err(format!(
-            "{at}: a kernel name, {{\"sum\": [...]}}, {{\"product\": [...]}} or {{\"same_as\": latent}}"
-        )),
+        _ => Err(format!("{at}: {}", kernel_forms())),
     }
 }
 
-fn kernel_to_raw(k: Kernel) -> RawKernel {
-    let empty = |kernel| RawKernel {
-        kernel,
-        variance: None,
-        lengthscales: None,
-        alpha: None,
-        period: None,
-        offset: None,
-        field: None,
-        inputs: None,
-    };
-    match k {
-        Kernel::Base(b) => RawKernel {
-            kernel: serde_json::Value::String(b.name.as_str().into()),
-            variance: Some(b.variance),
-            lengthscales: b.lengthscales,
-            alpha: b.alpha,
-            period: b.period,
-            offset: b.offset,
-            field: None,
-            inputs: None,
-        },
-        Kernel::Sum(p) => empty(
-            serde_json::json!({"sum": p.into_iter().map(|k| serde_json::to_value(kernel_to_raw(k)).expect("serialises")).collect::<Vec<_>>()}),
-        ),
-        Kernel::Product(p) => empty(
-            serde_json::json!({"product": p.into_iter().map(|k| serde_json::to_value(kernel_to_raw(k)).expect("serialises")).collect::<Vec<_>>()}),
-        ),
-        Kernel::SameAs(n) => empty(serde_json::json!({ "same_as": n })),
+fn kernel_to_raw(k: Kernel) -> serde_json::Map<String, serde_json::Value> {
+    fn value<T: Serialize>(v: &T) -> serde_json::Value {
+        serde_json::to_value(v).expect("initial values serialise")
     }
+    let mut m = serde_json::Map::new();
+    match k {
+        Kernel::Base(b) => {
+            m.insert("kernel".into(), b.name.as_str().into());
+            m.insert("variance".into(), value(&b.variance));
+            if let Some(l) = &b.lengthscales {
+                m.insert("lengthscales".into(), value(l));
+            }
+            for (key, i) in &b.own {
+                m.insert(key.clone(), value(i));
+            }
+        }
+        Kernel::Sum(p) => {
+            let terms: Vec<serde_json::Value> = p
+                .into_iter()
+                .map(|k| serde_json::Value::Object(kernel_to_raw(k)))
+                .collect();
+            m.insert("kernel".into(), serde_json::json!({ "sum": terms }));
+        }
+        Kernel::Product(p) => {
+            let terms: Vec<serde_json::Value> = p
+                .into_iter()
+                .map(|k| serde_json::Value::Object(kernel_to_raw(k)))
+                .collect();
+            m.insert("kernel".into(), serde_json::json!({ "product": terms }));
+        }
+        Kernel::SameAs(n) => {
+            m.insert("kernel".into(), serde_json::json!({ "same_as": n }));
+        }
+    }
+    m
 }
 
 impl TryFrom<RawKernel> for Latent {
     type Error = String;
-    fn try_from(r: RawKernel) -> Result<Latent, String> {
-        let (field, inputs) = (r.field, r.inputs.clone());
+    fn try_from(RawKernel(mut r): RawKernel) -> Result<Latent, String> {
+        let field: Option<FieldKind> = r
+            .remove("field")
+            .map(|v| {
+                serde_json::from_value(v)
+                    .map_err(|_| "field: \"curl_free\" or \"divergence_free\"".to_string())
+            })
+            .transpose()?;
+        let inputs: Option<Vec<String>> = r
+            .remove("inputs")
+            .map(|v| serde_json::from_value(v).map_err(|e| format!("inputs: {e}")))
+            .transpose()?;
         if inputs.is_some() && field.is_none() {
             return Err("`inputs` is for a field latent (with `field`)".into());
         }
-        let kernel = kernel_from_raw(
-            RawKernel {
-                field: None,
-                inputs: None,
-                ..r
-            },
-            "kernel",
-        )?;
+        // A base kernel's fields sit beside `kernel` in the latent; its path is the latent's.
+        let kernel = kernel_from_raw(r, "")?;
         Ok(Latent {
             kernel,
             field,
@@ -508,9 +563,13 @@ impl TryFrom<RawKernel> for Latent {
 impl From<Latent> for RawKernel {
     fn from(l: Latent) -> RawKernel {
         let mut r = kernel_to_raw(l.kernel);
-        r.field = l.field;
-        r.inputs = l.inputs;
-        r
+        if let Some(f) = l.field {
+            r.insert("field".into(), serde_json::to_value(f).expect("serialises"));
+        }
+        if let Some(i) = l.inputs {
+            r.insert("inputs".into(), i.into());
+        }
+        RawKernel(r)
     }
 }
 
