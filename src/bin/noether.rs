@@ -114,6 +114,32 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Roll the fitted posterior-mean dynamics forward from a state: a hamiltonian field's flow
+    /// (with the learned energy at every step), or the named velocity of every input.
+    Rollout {
+        /// A result file written by `noether fit`.
+        result: PathBuf,
+        /// The initial state, every input: `q=1,p=0`.
+        #[arg(long, allow_hyphen_values = true)]
+        from: String,
+        /// The step size.
+        #[arg(long, allow_hyphen_values = true)]
+        dt: f64,
+        /// The number of steps.
+        #[arg(long)]
+        steps: usize,
+        /// leapfrog, implicit-midpoint (the default for a hamiltonian field) or rk4 (otherwise).
+        #[arg(long)]
+        method: Option<String>,
+        /// The velocity of an input as a channel or operator, `q=fq` (repeat for each input);
+        /// not needed for a hamiltonian field.
+        #[arg(long = "velocity", allow_hyphen_values = true)]
+        velocities: Vec<String>,
+        /// Write the trajectory here (CSV: step, t, the inputs, the energy), whole or not at all,
+        /// instead of to stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The NLML (negative log marginal likelihood) and its gradient at the problem's initial
     /// values, as JSON.
     Nlml {
@@ -857,6 +883,85 @@ fn plot(
     Ok(())
 }
 
+fn rollout(
+    result: &Path,
+    from: &str,
+    dt: f64,
+    steps: usize,
+    method: Option<&str>,
+    velocities: &[String],
+    out: Option<&Path>,
+    voice: Voice,
+) -> Result<(), InferError> {
+    let r = load_result(result, voice)?;
+    let from = parse_axes(from, "--from")?
+        .into_iter()
+        .map(|a| {
+            if a.count == 1 {
+                Ok((a.input, a.from))
+            } else {
+                Err(InferError::Field {
+                    field: "--from".into(),
+                    message: format!("`{}` takes one value (`{}=1.0`)", a.input, a.input),
+                })
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let method = method
+        .map(|m| {
+            noether_infer::rollout::Method::from_name(m).ok_or_else(|| InferError::Field {
+                field: "--method".into(),
+                message: format!("`{m}`: leapfrog, implicit-midpoint or rk4"),
+            })
+        })
+        .transpose()?;
+    let velocities = velocities
+        .iter()
+        .map(|v| match v.split_once('=') {
+            Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+                Ok((a.trim().to_string(), b.trim().to_string()))
+            }
+            _ => Err(InferError::Field {
+                field: "--velocity".into(),
+                message: format!("`{v}`: write INPUT=EXPR (q=fq)"),
+            }),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let t = r.problem.rollout(&noether_infer::Rollout {
+        from,
+        dt,
+        steps,
+        method,
+        velocities,
+    })?;
+    let d = t.inputs.len();
+    let mut heads = vec!["step".to_string(), "t".to_string()];
+    heads.extend(t.inputs.iter().cloned());
+    if let Some((name, _)) = &t.energy {
+        heads.push(name.clone());
+    }
+    let mut csv = heads.join(",") + "\n";
+    for (k, x) in t.states.chunks(d).enumerate() {
+        let mut row = vec![k.to_string(), (k as f64 * dt).to_string()];
+        row.extend(x.iter().map(|v| v.to_string()));
+        if let Some((_, h)) = &t.energy {
+            row.push(h[k].to_string());
+        }
+        csv += &(row.join(",") + "\n");
+    }
+    voice.say(&format!(
+        "noether rollout: {steps} steps of {dt} with {}{}",
+        t.method,
+        t.energy.as_ref().map_or(String::new(), |(n, h)| format!(
+            "; learned energy {n} from {} to {} (drift {})",
+            number(h[0], 7),
+            number(h[h.len() - 1], 7),
+            number(h[h.len() - 1] - h[0], 3)
+        ))
+    ));
+    emit(out, &csv)
+}
+
 /// The keys of a JSON file's top-level object, if it is one (a problem has `channels`, a result
 /// `problem` and `nlml`).
 fn top_level_keys(path: &Path) -> Option<Vec<String>> {
@@ -986,6 +1091,24 @@ fn main() -> ExitCode {
             grid.as_deref(),
             fix.as_deref(),
             truth.as_deref(),
+            out.as_deref(),
+            voice,
+        ),
+        Command::Rollout {
+            result,
+            from,
+            dt,
+            steps,
+            method,
+            velocities,
+            out,
+        } => rollout(
+            result,
+            from,
+            *dt,
+            *steps,
+            method.as_deref(),
+            velocities,
             out.as_deref(),
             voice,
         ),

@@ -25,6 +25,8 @@ pub struct Expansion {
     /// For each field latent: (input, operator text of that component), in the field's input
     /// order.
     pub components: Vec<(String, Vec<(String, String)>)>,
+    /// Fields whose bare name is a scalar latent of the model (a Hamiltonian's energy).
+    pub scalar: Vec<String>,
 }
 
 impl Expansion {
@@ -100,6 +102,38 @@ impl Problem {
     pub(crate) fn check_fields(&self) -> Result<(), InferError> {
         for (name, l) in &self.latents {
             let Some(kind) = l.field else { continue };
+            if kind == FieldKind::Hamiltonian {
+                let f = format!("latents.{name}.pairs");
+                let pairs = l.pairs.clone().unwrap_or_default();
+                if pairs.is_empty() {
+                    return Err(err(
+                        f,
+                        "a hamiltonian field needs at least one [q, p] pair".into(),
+                    ));
+                }
+                let mut seen: Vec<&str> = Vec::new();
+                for (i, (q, p)) in pairs.iter().enumerate() {
+                    for s in [q, p] {
+                        if !self.inputs.contains(s) {
+                            return Err(err(
+                                format!("{f}[{i}]"),
+                                format!(
+                                    "`{s}` is not an input (the inputs are {})",
+                                    self.inputs.join(", ")
+                                ),
+                            ));
+                        }
+                        if seen.contains(&s.as_str()) {
+                            return Err(err(
+                                format!("{f}[{i}]"),
+                                format!("`{s}` is in two pairs, or twice in one"),
+                            ));
+                        }
+                        seen.push(s);
+                    }
+                }
+                continue;
+            }
             let ins = self.field_inputs(l);
             let f = format!("latents.{name}.inputs");
             if ins.len() < 2 {
@@ -142,10 +176,21 @@ impl Problem {
                 out.latents.push((name.clone(), spec));
                 continue;
             };
+            if kind == FieldKind::Hamiltonian {
+                let mut comps = Vec::new();
+                for (q, p) in l.pairs.iter().flatten() {
+                    comps.push((q.clone(), format!("d({name}, {p})")));
+                    comps.push((p.clone(), format!("-d({name}, {q})")));
+                }
+                out.latents.push((name.clone(), spec));
+                out.components.push((name.clone(), comps));
+                out.scalar.push(name.clone());
+                continue;
+            }
             let ins = self.field_inputs(l);
             let n = ins.len();
             let comps: Vec<(String, String)> = match (kind, n) {
-                (FieldKind::CurlFree, _) => ins
+                (FieldKind::CurlFree | FieldKind::Hamiltonian, _) => ins
                     .iter()
                     .map(|s| (s.clone(), format!("d({name}, {s})")))
                     .collect(),
@@ -237,6 +282,7 @@ fn kind_name(k: FieldKind) -> &'static str {
     match k {
         FieldKind::CurlFree => "curl_free",
         FieldKind::DivergenceFree => "divergence_free",
+        FieldKind::Hamiltonian => "hamiltonian",
     }
 }
 
@@ -288,6 +334,10 @@ pub(crate) fn expand_with(e: &Expansion, text: &str) -> Result<String, InferErro
                 out.push(')');
                 k = close + 1;
             }
+            (Some(_), false) if e.scalar.iter().any(|s| s == word) => {
+                out.push_str(word);
+                k = end;
+            }
             (Some(comps), false) => {
                 return Err(bad(format!(
                     "`{word}` is a vector field: write one of its components ({})",
@@ -304,6 +354,19 @@ pub(crate) fn expand_with(e: &Expansion, text: &str) -> Result<String, InferErro
                 )))
             }
             (None, false) => {
+                // `v_x` would read as a derivative of the potential behind a field.
+                let declared = e.latents.iter().any(|l| l.0 == word);
+                if let Some((f, _)) = e.components.iter().find(|(f, _)| {
+                    !declared
+                        && !e.scalar.contains(f)
+                        && word
+                            .strip_prefix(f.as_str())
+                            .is_some_and(|rest| rest.starts_with('_'))
+                }) {
+                    return Err(bad(format!(
+                        "`{word}`: `{f}` is a vector field; write a derivative of a component as d({f}[…], input)"
+                    )));
+                }
                 out.push_str(word);
                 k = end;
             }

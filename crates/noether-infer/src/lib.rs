@@ -32,6 +32,7 @@ mod json;
 pub mod plot;
 mod problem;
 mod result;
+pub mod rollout;
 
 pub use error::InferError;
 pub use field::Expansion;
@@ -43,6 +44,7 @@ pub use problem::{
     Lengthscales, Problem,
 };
 pub use result::{Estimate, FitResult, Fitted, NlmlReport, OptimizerReport, StartSummary};
+pub use rollout::{Rollout, Trajectory};
 
 /// Write a file whole or not at all: into a temporary file beside it, then renamed over it.
 ///

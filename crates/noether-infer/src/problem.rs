@@ -308,6 +308,9 @@ pub enum FieldKind {
     /// v_i = Σ_j ∂_j A_ij with A antisymmetric: divergence-free (the stream function in 2-D,
     /// the curl of a vector potential in 3-D).
     DivergenceFree,
+    /// A Hamiltonian H(q, p) over canonical pairs: the flow H[q] = ∂H/∂p, H[p] = −∂H/∂q
+    /// conserves H; the bare name is the energy H itself.
+    Hamiltonian,
 }
 
 /// A latent function: its kernel and, for a vector field, the law it obeys.
@@ -320,6 +323,8 @@ pub struct Latent {
     pub field: Option<FieldKind>,
     /// For a field: the inputs it is a field over (default: all).
     pub inputs: Option<Vec<String>>,
+    /// For a Hamiltonian field: the canonical pairs (q, p) of inputs.
+    pub pairs: Option<Vec<(String, String)>>,
 }
 
 impl Latent {
@@ -338,6 +343,7 @@ impl Latent {
             kernel,
             field: None,
             inputs: None,
+            pairs: None,
         }
     }
 
@@ -349,6 +355,18 @@ impl Latent {
     /// This latent as a vector field obeying `kind` over all inputs.
     pub fn field(mut self, kind: FieldKind) -> Latent {
         self.field = Some(kind);
+        self
+    }
+
+    /// This latent as a Hamiltonian over canonical pairs (q, p) of inputs.
+    pub fn hamiltonian(mut self, pairs: &[(&str, &str)]) -> Latent {
+        self.field = Some(FieldKind::Hamiltonian);
+        self.pairs = Some(
+            pairs
+                .iter()
+                .map(|(q, p)| (q.to_string(), p.to_string()))
+                .collect(),
+        );
         self
     }
 }
@@ -539,16 +557,31 @@ impl TryFrom<RawKernel> for Latent {
         let field: Option<FieldKind> = r
             .remove("field")
             .map(|v| {
-                serde_json::from_value(v)
-                    .map_err(|_| "field: \"curl_free\" or \"divergence_free\"".to_string())
+                serde_json::from_value(v).map_err(|_| {
+                    "field: \"curl_free\", \"divergence_free\" or \"hamiltonian\"".to_string()
+                })
             })
             .transpose()?;
         let inputs: Option<Vec<String>> = r
             .remove("inputs")
             .map(|v| serde_json::from_value(v).map_err(|e| format!("inputs: {e}")))
             .transpose()?;
-        if inputs.is_some() && field.is_none() {
-            return Err("`inputs` is for a field latent (with `field`)".into());
+        let pairs: Option<Vec<(String, String)>> = r
+            .remove("pairs")
+            .map(|v| {
+                serde_json::from_value(v)
+                    .map_err(|_| "pairs: a list of [q, p] pairs of input names".to_string())
+            })
+            .transpose()?;
+        if inputs.is_some()
+            && !matches!(field, Some(FieldKind::CurlFree | FieldKind::DivergenceFree))
+        {
+            return Err("`inputs` is for a curl_free or divergence_free field latent".into());
+        }
+        if pairs.is_some() != (field == Some(FieldKind::Hamiltonian)) {
+            return Err(
+                "a hamiltonian field needs `pairs` ([[\"q\", \"p\"]]), and only it has them".into(),
+            );
         }
         // A base kernel's fields sit beside `kernel` in the latent; its path is the latent's.
         let kernel = kernel_from_raw(r, "")?;
@@ -556,6 +589,7 @@ impl TryFrom<RawKernel> for Latent {
             kernel,
             field,
             inputs,
+            pairs,
         })
     }
 }
@@ -568,6 +602,12 @@ impl From<Latent> for RawKernel {
         }
         if let Some(i) = l.inputs {
             r.insert("inputs".into(), i.into());
+        }
+        if let Some(p) = l.pairs {
+            r.insert(
+                "pairs".into(),
+                serde_json::to_value(p).expect("pairs serialise"),
+            );
         }
         RawKernel(r)
     }

@@ -19,6 +19,7 @@ mod model;
 mod nlml;
 pub mod posterior;
 pub mod problems;
+pub mod rollout;
 pub mod space;
 pub mod start;
 

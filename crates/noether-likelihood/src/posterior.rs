@@ -40,6 +40,60 @@ pub struct Prediction {
     pub zero: bool,
 }
 
+/// The posterior means of several operators as a function of one point, compiled once: what a
+/// rollout evaluates at every step.
+#[derive(Debug)]
+pub struct MeanFunction {
+    /// Per channel: the program (one output per target), its bound parameters, the channel's
+    /// points and the slice of α that weights them.
+    parts: Vec<(Program, noether_kernels::compile::Bound, Vec<f64>, Vec<f64>)>,
+    workspaces: Vec<noether_kernels::compile::Workspace>,
+    targets: usize,
+    dim: usize,
+}
+
+impl MeanFunction {
+    /// The number of targets (outputs of [`MeanFunction::eval`]).
+    pub fn len(&self) -> usize {
+        self.targets
+    }
+
+    /// Whether there are no targets.
+    pub fn is_empty(&self) -> bool {
+        self.targets == 0
+    }
+
+    /// The posterior mean of every target at `x` (one number per input) into `out`.
+    ///
+    /// # Panics
+    /// If `x` or `out` has the wrong length.
+    #[track_caller]
+    pub fn eval(&mut self, x: &[f64], out: &mut [f64]) {
+        assert!(x.len() == self.dim && out.len() == self.targets);
+        out.fill(0.0);
+        for ((prog, bound, xs, alpha), ws) in self.parts.iter().zip(self.workspaces.iter_mut()) {
+            prog.visit(
+                bound,
+                ws,
+                x,
+                xs,
+                0..1,
+                noether_kernels::compile::Shape::Full,
+                |b| {
+                    for (k, o) in out.iter_mut().enumerate() {
+                        let v = b.output(k);
+                        *o += v
+                            .iter()
+                            .zip(&alpha[b.col0..b.col0 + b.len])
+                            .map(|(a, w)| a * w)
+                            .sum::<f64>();
+                    }
+                },
+            );
+        }
+    }
+}
+
 /// The joint posterior of several operators at the same points.
 #[derive(Clone, Debug)]
 pub struct JointPrediction {
@@ -138,6 +192,45 @@ impl Posterior<'_> {
         let names = self.model.names();
         let op = Operator::parse_target(target, &mut self.graph, &names)?;
         self.predict_operator(&op, points, full)
+    }
+
+    /// The posterior means of `targets` as a compiled function of one point (see
+    /// [`MeanFunction`]).
+    ///
+    /// # Errors
+    /// As [`Posterior::predict`].
+    pub fn mean_function(&mut self, targets: &[&str]) -> Result<MeanFunction, LikelihoodError> {
+        let names = self.model.names();
+        let ops = targets
+            .iter()
+            .map(|t| Operator::parse_target(t, &mut self.graph, &names))
+            .collect::<Result<Vec<_>, _>>()?;
+        let gp = self.values[..self.model.num_graph_params()].to_vec();
+        let offsets = self.model.offsets();
+        let mut parts = Vec::new();
+        for (c, ch) in self.model.channels.iter().enumerate() {
+            let mut exprs = Vec::with_capacity(ops.len());
+            for op in &ops {
+                exprs.push(covariance(
+                    &mut self.graph,
+                    &self.model.kernels,
+                    &self.model.latents,
+                    op,
+                    &ch.operator,
+                )?);
+            }
+            let prog = Program::compile(&mut self.graph, &exprs);
+            let bound = prog.bind(&gp);
+            let alpha = self.fact.alpha[offsets[c]..offsets[c + 1]].to_vec();
+            parts.push((prog, bound, ch.x.clone(), alpha));
+        }
+        let workspaces = parts.iter().map(|p| p.0.workspace()).collect();
+        Ok(MeanFunction {
+            parts,
+            workspaces,
+            targets: ops.len(),
+            dim: self.model.dim(),
+        })
     }
 
     /// The joint posterior of several operators at `points`: means, the full cross covariance
