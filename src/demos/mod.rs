@@ -6,6 +6,7 @@ pub mod derivatives;
 pub mod divergence_free;
 pub mod forward_poisson;
 pub mod gap_genes;
+pub mod hamiltonian;
 pub mod heat;
 pub mod laplacian_4d;
 pub mod magnetic_field;

@@ -740,3 +740,99 @@ pub fn quivers(
         },
     )
 }
+
+/// Curves against one coordinate (or any (x, y) paths, such as phase portraits), one panel of a
+/// [`curves`] figure.
+#[derive(Clone, Debug)]
+pub struct Curves<'a> {
+    /// The panel title.
+    pub title: &'a str,
+    /// Axis names.
+    pub labels: (&'a str, &'a str),
+    /// Each curve: its legend label and its points, in order.
+    pub series: &'a [(String, Vec<(f64, f64)>)],
+    /// Points to mark, with a legend.
+    pub marks: &'a [Marks<'a>],
+}
+
+struct CurvesFigure<'a> {
+    panels: &'a [Curves<'a>],
+}
+
+/// Line colours of successive curves (the first black, for the truth).
+const LINES: [RGBColor; 4] = [
+    RGBColor(0, 0, 0),
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+];
+
+impl Figure for CurvesFigure<'_> {
+    fn size(&self) -> (u32, u32) {
+        (600 * self.panels.len().max(1) as u32, 540)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        for (area, p) in root
+            .split_evenly((1, self.panels.len().max(1)))
+            .iter()
+            .zip(self.panels)
+        {
+            let all = p
+                .series
+                .iter()
+                .flat_map(|s| s.1.iter().copied())
+                .chain(p.marks.iter().flat_map(|m| m.points.iter().copied()))
+                .filter(|q| q.0.is_finite() && q.1.is_finite());
+            let (mut x, mut y) = (
+                (f64::INFINITY, f64::NEG_INFINITY),
+                (f64::INFINITY, f64::NEG_INFINITY),
+            );
+            for (a, b) in all {
+                x = (x.0.min(a), x.1.max(a));
+                y = (y.0.min(b), y.1.max(b));
+            }
+            if !x.0.is_finite() {
+                x = (0.0, 1.0);
+                y = (0.0, 1.0);
+            }
+            // Room above for the legend.
+            let y = (y.0, y.1 + 0.2 * (y.1 - y.0).max(1e-12));
+            let (px, py) = (pad(x, 0.03), pad(y, 0.04));
+            let mut chart = ChartBuilder::on(area)
+                .caption(p.title, ("sans-serif", TITLE - 2))
+                .margin(12)
+                .x_label_area_size(52)
+                .y_label_area_size(80)
+                .build_cartesian_2d(px.0..px.1, py.0..py.1)
+                .map_err(|e| e.to_string())?;
+            mesh(&mut chart, p.labels, true)?;
+            for (k, (label, pts)) in p.series.iter().enumerate() {
+                let c = LINES[k % LINES.len()];
+                let width = if k == 0 { 1 } else { 2 };
+                chart
+                    .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(width)))
+                    .map_err(|e| e.to_string())?
+                    .label(label.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 18, y)], c.stroke_width(width))
+                    });
+            }
+            for (k, m) in p.marks.iter().enumerate() {
+                // Grey markers, so that they are not taken for a curve.
+                let c = RGBColor(150, 150, 150);
+                draw_marks(&mut chart, m, k, c, RGBColor(90, 90, 90))?;
+            }
+            legend(&mut chart)?;
+        }
+        Ok(())
+    }
+}
+
+/// Panels of curves side by side, written as one PNG (or SVG, by the extension).
+///
+/// # Errors
+/// [`InferError::Io`] when the file cannot be written or its extension is not `.png`/`.svg`.
+pub fn curves(path: &Path, panels: &[Curves]) -> Result<(), InferError> {
+    render(path, &CurvesFigure { panels })
+}
