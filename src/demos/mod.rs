@@ -10,6 +10,8 @@ pub mod hamiltonian;
 pub mod heat;
 pub mod laplacian_4d;
 pub mod magnetic_field;
+pub mod poisson_dirichlet;
+pub mod symmetric;
 
 /// `side × side` points over [0, 1]², row-major, the first coordinate the slow index.
 pub fn grid(side: usize) -> Vec<f64> {

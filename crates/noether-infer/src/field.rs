@@ -12,9 +12,9 @@
 //! Components are written `v[x]` in any operator, also inside derivatives (`d(v[x], y)`); the
 //! field's name alone is an error where a scalar is needed.
 
-use crate::problem::{FieldKind, Kernel, Latent, Problem};
+use crate::problem::{FieldKind, Kernel, Latent, Problem, Symmetry};
 use crate::InferError;
-use noether_kernels::KernelSpec;
+use noether_kernels::{Involution, KernelSpec};
 
 /// What a problem's latents become in the model: scalar latents with kernels, and the operator
 /// text of each field's components.
@@ -27,6 +27,10 @@ pub struct Expansion {
     pub components: Vec<(String, Vec<(String, String)>)>,
     /// Fields whose bare name is a scalar latent of the model (a Hamiltonian's energy).
     pub scalar: Vec<String>,
+    /// Latents with a known factor: (latent, factor m), u = m·g.
+    pub factors: Vec<(String, String)>,
+    /// The problem's inputs.
+    pub inputs: Vec<String>,
 }
 
 impl Expansion {
@@ -98,9 +102,64 @@ impl Problem {
         })
     }
 
+    /// The latent's kernel spec with its symmetries built in.
+    fn latent_spec(&self, name: &str, l: &Latent) -> Result<KernelSpec, InferError> {
+        let mut spec = self.kernel_spec(name, &l.kernel)?;
+        for (k, s) in l.symmetry.iter().enumerate() {
+            let field = format!("latents.{name}.symmetry[{k}]");
+            let index = |n: &str| {
+                self.inputs.iter().position(|i| i == n).ok_or_else(|| {
+                    err(
+                        field.clone(),
+                        format!(
+                            "`{n}` is not an input (the inputs are {})",
+                            self.inputs.join(", ")
+                        ),
+                    )
+                })
+            };
+            let (map, sign) = match s {
+                Symmetry::Even(x) => (
+                    Involution {
+                        negate: vec![index(x)?],
+                        swap: vec![],
+                    },
+                    1.0,
+                ),
+                Symmetry::Odd(x) => (
+                    Involution {
+                        negate: vec![index(x)?],
+                        swap: vec![],
+                    },
+                    -1.0,
+                ),
+                Symmetry::Swap(a, b) => {
+                    let (i, j) = (index(a)?, index(b)?);
+                    if i == j {
+                        return Err(err(field, format!("`{a}` cannot be swapped with itself")));
+                    }
+                    (
+                        Involution {
+                            negate: vec![],
+                            swap: vec![(i, j)],
+                        },
+                        1.0,
+                    )
+                }
+            };
+            spec = KernelSpec::Symmetric {
+                spec: Box::new(spec),
+                map,
+                sign,
+            };
+        }
+        Ok(spec)
+    }
+
     /// Check the field latents: at least two inputs, each an input of the problem, once.
     pub(crate) fn check_fields(&self) -> Result<(), InferError> {
         for (name, l) in &self.latents {
+            self.latent_spec(name, l)?;
             let Some(kind) = l.field else { continue };
             if kind == FieldKind::Hamiltonian {
                 let f = format!("latents.{name}.pairs");
@@ -169,9 +228,37 @@ impl Problem {
     /// # Errors
     /// A `same_as` that names no latent, or a latent sharing a kernel that is itself shared.
     pub fn expansion(&self) -> Result<Expansion, InferError> {
-        let mut out = Expansion::default();
+        let mut out = Expansion {
+            inputs: self.inputs.clone(),
+            ..Expansion::default()
+        };
         for (name, l) in &self.latents {
-            let spec = self.kernel_spec(name, &l.kernel)?;
+            let spec = self.latent_spec(name, l)?;
+            if let Some(m) = &l.times {
+                let field = format!("latents.{name}.times");
+                if l.field.is_some() {
+                    return Err(err(field, "a field latent cannot have a factor".into()));
+                }
+                // A function of the inputs alone: it parses as a coefficient of the latent with
+                // no parameter or other latent in it.
+                let mut g = noether_kernels::expr::Graph::new(&self.inputs);
+                let names = noether_kernels::operator::Names {
+                    latents: vec![name.clone()],
+                    parameters: vec![],
+                };
+                noether_kernels::operator::Operator::parse(
+                    &format!("({m})*{name}"),
+                    &mut g,
+                    &names,
+                )
+                .map_err(|e| {
+                    err(
+                        field.clone(),
+                        format!("`{m}` is not a function of the inputs ({e})"),
+                    )
+                })?;
+                out.factors.push((name.clone(), m.clone()));
+            }
             let Some(kind) = l.field else {
                 out.latents.push((name.clone(), spec));
                 continue;
@@ -270,7 +357,11 @@ impl Problem {
     /// A field used without a component, a component that does not exist, a `[` after a name
     /// that is not a field.
     pub fn expand(&self, text: &str) -> Result<String, InferError> {
-        if self.latents.values().all(|l| l.field.is_none()) {
+        if self
+            .latents
+            .values()
+            .all(|l| l.field.is_none() && l.times.is_none())
+        {
             return Ok(text.to_string());
         }
         let e = self.expansion()?;
@@ -352,6 +443,37 @@ pub(crate) fn expand_with(e: &Expansion, text: &str) -> Result<String, InferErro
                 return Err(bad(format!(
                     "`{word}[…]`: `{word}` is not a field latent, so it has no components"
                 )))
+            }
+            (None, false) if e.factors.iter().any(|f| f.0 == word) => {
+                let m = &e.factors.iter().find(|f| f.0 == word).expect("found").1;
+                out.push_str(&format!("(({m})*{word})"));
+                k = end;
+            }
+            (None, false)
+                if e.factors.iter().any(|(u, _)| {
+                    word.strip_prefix(u.as_str())
+                        .and_then(|r| r.strip_prefix('_'))
+                        .and_then(|sfx| noether_kernels::operator::split_inputs(sfx, &e.inputs))
+                        .is_some()
+                }) =>
+            {
+                // u_xy of u = m·g: d(d((m)*g, x), y), the product rule applied by the parser.
+                let (u, m) = e
+                    .factors
+                    .iter()
+                    .find(|(u, _)| word.starts_with(&format!("{u}_")))
+                    .expect("found");
+                let sfx = &word[u.len() + 1..];
+                let orders =
+                    noether_kernels::operator::split_inputs(sfx, &e.inputs).expect("splits");
+                let mut t = format!("(({m})*{u})");
+                for (i, &o) in orders.iter().enumerate() {
+                    for _ in 0..o {
+                        t = format!("d({t}, {})", e.inputs[i]);
+                    }
+                }
+                out.push_str(&format!("({t})"));
+                k = end;
             }
             (None, false) => {
                 // `v_x` would read as a derivative of the potential behind a field.

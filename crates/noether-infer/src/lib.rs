@@ -41,7 +41,7 @@ pub use noether_likelihood::format;
 pub use noether_likelihood::posterior::{JointPrediction, Prediction};
 pub use problem::{
     BaseKernel, ChannelSpec, Data, FieldKind, Init, InitSpec, Kernel, KernelName, Latent,
-    Lengthscales, Problem,
+    Lengthscales, Problem, Symmetry,
 };
 pub use result::{Estimate, FitResult, Fitted, NlmlReport, OptimizerReport, StartSummary};
 pub use rollout::{Rollout, Trajectory};

@@ -313,6 +313,18 @@ pub enum FieldKind {
     Hamiltonian,
 }
 
+/// A symmetry of a latent, built into its kernel so that every sample has it exactly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Symmetry {
+    /// f(…, −x, …) = f(…, x, …).
+    Even(String),
+    /// f(…, −x, …) = −f(…, x, …).
+    Odd(String),
+    /// f is unchanged when two inputs are exchanged.
+    Swap(String, String),
+}
+
 /// A latent function: its kernel and, for a vector field, the law it obeys.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawKernel", into = "RawKernel")]
@@ -325,6 +337,11 @@ pub struct Latent {
     pub inputs: Option<Vec<String>>,
     /// For a Hamiltonian field: the canonical pairs (q, p) of inputs.
     pub pairs: Option<Vec<(String, String)>>,
+    /// Symmetries built into the kernel, applied in order.
+    pub symmetry: Vec<Symmetry>,
+    /// A known factor m(x) of the latent: u = m·g with g the GP, so that u vanishes exactly
+    /// where m does (`x*(1-x)` for u = 0 at x = 0 and x = 1).
+    pub times: Option<String>,
 }
 
 impl Latent {
@@ -344,6 +361,8 @@ impl Latent {
             field: None,
             inputs: None,
             pairs: None,
+            symmetry: Vec::new(),
+            times: None,
         }
     }
 
@@ -355,6 +374,18 @@ impl Latent {
     /// This latent as a vector field obeying `kind` over all inputs.
     pub fn field(mut self, kind: FieldKind) -> Latent {
         self.field = Some(kind);
+        self
+    }
+
+    /// This latent times a known factor of the inputs (a boundary factor): u = m(x)·g.
+    pub fn times(mut self, factor: &str) -> Latent {
+        self.times = Some(factor.to_string());
+        self
+    }
+
+    /// This latent with a symmetry built into its kernel.
+    pub fn symmetric(mut self, s: Symmetry) -> Latent {
+        self.symmetry.push(s);
         self
     }
 
@@ -551,6 +582,9 @@ fn kernel_to_raw(k: Kernel) -> serde_json::Map<String, serde_json::Value> {
     m
 }
 
+const SYMMETRY: &str =
+    "symmetry: {\"even\": input}, {\"odd\": input}, {\"swap\": [input, input]}, or a list of them";
+
 impl TryFrom<RawKernel> for Latent {
     type Error = String;
     fn try_from(RawKernel(mut r): RawKernel) -> Result<Latent, String> {
@@ -573,6 +607,22 @@ impl TryFrom<RawKernel> for Latent {
                     .map_err(|_| "pairs: a list of [q, p] pairs of input names".to_string())
             })
             .transpose()?;
+        let times: Option<String> = match r.remove("times") {
+            None => None,
+            Some(serde_json::Value::String(t)) if !t.trim().is_empty() => Some(t),
+            Some(_) => {
+                return Err("times: a formula of the inputs (\"x*(1-x)\")".into());
+            }
+        };
+        let symmetry: Vec<Symmetry> = match r.remove("symmetry") {
+            None => Vec::new(),
+            Some(serde_json::Value::Array(v)) => v
+                .into_iter()
+                .map(serde_json::from_value)
+                .collect::<Result<_, _>>()
+                .map_err(|_| SYMMETRY.to_string())?,
+            Some(v) => vec![serde_json::from_value(v).map_err(|_| SYMMETRY.to_string())?],
+        };
         if inputs.is_some()
             && !matches!(field, Some(FieldKind::CurlFree | FieldKind::DivergenceFree))
         {
@@ -590,6 +640,8 @@ impl TryFrom<RawKernel> for Latent {
             field,
             inputs,
             pairs,
+            symmetry,
+            times,
         })
     }
 }
@@ -602,6 +654,24 @@ impl From<Latent> for RawKernel {
         }
         if let Some(i) = l.inputs {
             r.insert("inputs".into(), i.into());
+        }
+        match l.symmetry.len() {
+            0 => {}
+            1 => {
+                r.insert(
+                    "symmetry".into(),
+                    serde_json::to_value(&l.symmetry[0]).expect("symmetries serialise"),
+                );
+            }
+            _ => {
+                r.insert(
+                    "symmetry".into(),
+                    serde_json::to_value(&l.symmetry).expect("symmetries serialise"),
+                );
+            }
+        }
+        if let Some(t) = l.times {
+            r.insert("times".into(), t.into());
         }
         if let Some(p) = l.pairs {
             r.insert(

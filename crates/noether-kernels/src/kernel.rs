@@ -3,7 +3,7 @@
 //! Every derivative kernel the project uses is derived from these by [`crate::expr::Graph::diff`]:
 //! nothing here is hand-differentiated.
 
-use crate::expr::{ExprId, Graph, ParamId, RadialFamily};
+use crate::expr::{ExprId, Graph, ParamId, RadialFamily, Var};
 
 /// The kind of a base kernel, or a combination of kernels.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +48,18 @@ pub enum KernelSpec {
     Product(Vec<KernelSpec>),
     /// `c · k` for a fixed constant c > 0.
     Scaled(f64, Box<KernelSpec>),
+    /// `spec` made invariant (`sign` = 1) or anti-invariant (`sign` = −1) under an involution S
+    /// of the inputs (S² = I): k_S(x, x') = ¼ Σ_{g,h ∈ {I,S}} χ(g)χ(h) k(gx, hx') with χ(S) =
+    /// sign. Positive semi-definite for any k; every sample f satisfies f(Sx) = sign·f(x)
+    /// exactly.
+    Symmetric {
+        /// The kernel.
+        spec: Box<KernelSpec>,
+        /// The involution.
+        map: Involution,
+        /// +1 for even (invariant), −1 for odd (anti-invariant).
+        sign: f64,
+    },
     /// `spec` with its parameters named under `prefix` instead of the latent's own name: two
     /// latents built with one prefix share one set of hyperparameters.
     Shared {
@@ -56,6 +68,45 @@ pub enum KernelSpec {
         /// The kernel.
         spec: Box<KernelSpec>,
     },
+}
+
+/// An involution of the inputs: coordinates negated, then pairs swapped (x ↦ Sx, S² = I).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Involution {
+    /// Inputs whose sign flips (`even in x`: x ↦ −x).
+    pub negate: Vec<usize>,
+    /// Pairs of inputs exchanged (`symmetric in x and y`).
+    pub swap: Vec<(usize, usize)>,
+}
+
+impl Involution {
+    /// Coordinate `i` of S applied to the point whose coordinates are `coord(j)`.
+    fn image(
+        &self,
+        g: &mut Graph,
+        i: usize,
+        coord: &mut dyn FnMut(&mut Graph, usize) -> ExprId,
+    ) -> ExprId {
+        let j = self
+            .swap
+            .iter()
+            .find_map(|&(a, b)| {
+                if a == i {
+                    Some(b)
+                } else if b == i {
+                    Some(a)
+                } else {
+                    None
+                }
+            })
+            .unwrap_or(i);
+        let c = coord(g, j);
+        if self.negate.contains(&j) {
+            g.neg(c)
+        } else {
+            c
+        }
+    }
 }
 
 /// A kernel built into a graph: its expression k(x, x') and what it depends on.
@@ -102,7 +153,9 @@ impl KernelSpec {
             KernelSpec::Sum(parts) | KernelSpec::Product(parts) => parts
                 .iter()
                 .fold(None, |acc, k| min_order(acc, k.max_order())),
-            KernelSpec::Scaled(_, k) | KernelSpec::Shared { spec: k, .. } => k.max_order(),
+            KernelSpec::Scaled(_, k)
+            | KernelSpec::Shared { spec: k, .. }
+            | KernelSpec::Symmetric { spec: k, .. } => k.max_order(),
             _ => None,
         }
     }
@@ -137,6 +190,15 @@ impl KernelSpec {
             KernelSpec::Shared { prefix, spec } => {
                 format!("{} (shared with {prefix})", spec.name())
             }
+            KernelSpec::Symmetric { spec, sign, .. } => format!(
+                "{} ({})",
+                spec.name(),
+                if *sign > 0.0 {
+                    "symmetrised"
+                } else {
+                    "antisymmetrised"
+                }
+            ),
         }
     }
 
@@ -280,6 +342,24 @@ impl KernelSpec {
                 g.scale(*c, kk)
             }
             KernelSpec::Shared { prefix, spec } => spec.build_expr(g, prefix),
+            KernelSpec::Symmetric { spec, map, sign } => {
+                let k = spec.build_expr(g, prefix);
+                // k(gx, hx') for g, h ∈ {I, S}: substitute S into either argument.
+                let on = |g: &mut Graph, e: ExprId, first: bool, second: bool| {
+                    g.substitute_vars(e, &mut |g, v| match v {
+                        Var::X(i) if first => Some(map.image(g, i as usize, &mut |g, j| g.x(j))),
+                        Var::Y(i) if second => Some(map.image(g, i as usize, &mut |g, j| g.y(j))),
+                        _ => None,
+                    })
+                };
+                let sx = on(g, k, true, false);
+                let sy = on(g, k, false, true);
+                let sxy = on(g, k, true, true);
+                g.linear(
+                    0.0,
+                    &[(0.25, k), (0.25 * sign, sx), (0.25 * sign, sy), (0.25, sxy)],
+                )
+            }
         }
     }
 }

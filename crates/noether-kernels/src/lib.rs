@@ -81,4 +81,4 @@ pub mod operator;
 pub mod radial;
 
 pub use error::KernelError;
-pub use kernel::{Kernel, KernelSpec, Role};
+pub use kernel::{Involution, Kernel, KernelSpec, Role};

@@ -360,6 +360,36 @@ impl Graph {
         self.rebuild(e, &mut |v| f(v).map(Leaf::Var), &mut |_, n| n)
     }
 
+    /// Replace variables by expressions (`by(v)`, None keeps `v`) everywhere in `e`: a change of
+    /// coordinates x ↦ Sx of either kernel argument, differentiated through by the chain rule
+    /// like any expression.
+    pub fn substitute_vars(
+        &mut self,
+        e: ExprId,
+        by: &mut dyn FnMut(&mut Graph, Var) -> Option<ExprId>,
+    ) -> ExprId {
+        // Build the replacements first (they need the graph), then rebuild with them.
+        let vars: Vec<Var> = self
+            .topo_order(&[e])
+            .into_iter()
+            .filter_map(|n| match self.node(n) {
+                Node::Var(v) => Some(*v),
+                _ => None,
+            })
+            .collect();
+        let mut map: Vec<(Var, ExprId)> = Vec::new();
+        for v in vars {
+            if let Some(r) = by(self, v) {
+                map.push((v, r));
+            }
+        }
+        self.rebuild(
+            e,
+            &mut |v| map.iter().find(|m| m.0 == v).map(|m| Leaf::Expr(m.1)),
+            &mut |_, n| n,
+        )
+    }
+
     /// Replace parameter `p` by the expression `by` everywhere in `e`.
     pub fn substitute_param(&mut self, e: ExprId, p: ParamId, by: ExprId) -> ExprId {
         self.rebuild(
