@@ -137,7 +137,7 @@ fn bad_fields_and_kernels_are_one_line() {
         ),
         (
             r#"{"field": "curl", "kernel": "se", "variance": 1, "lengthscales": 1}"#,
-            r#"field: "curl_free" or "divergence_free""#,
+            r#"latents.v.field: "curl_free", "divergence_free" or "hamiltonian""#,
         ),
         (
             r#"{"field": "curl_free", "inputs": ["x", "w"], "kernel": "se", "variance": 1, "lengthscales": 1}"#,

@@ -6,7 +6,7 @@
 //! states at radius 0.2–1 (mass–spring) or 1.3–2.3 (pendulum) in the (q, p) plane, 12 states each
 //! over t ∈ [0, 3] taken from the exact flow, with the time derivatives (q̇, ṗ) observed with
 //! noise σ = 0.1 (the paper's noise level; no finite differences). Models: a Hamiltonian GP (a
-//! latent H with a squared-exponential kernel, channels q̇ = H[q], ṗ = H[p]) and independent GPs
+//! latent H with a squared-exponential kernel, channels q̇ = `H[q]`, ṗ = `H[p]`) and independent GPs
 //! for q̇ and ṗ (one shared squared-exponential kernel). Both are rolled out with the same
 //! integrator (implicit midpoint, dt = 0.05) for 3,000 steps from 5 held-out initial states;
 //! reported: the trajectory's mean squared error against the exact flow, and the drift of the

@@ -308,7 +308,7 @@ pub enum FieldKind {
     /// v_i = Σ_j ∂_j A_ij with A antisymmetric: divergence-free (the stream function in 2-D,
     /// the curl of a vector potential in 3-D).
     DivergenceFree,
-    /// A Hamiltonian H(q, p) over canonical pairs: the flow H[q] = ∂H/∂p, H[p] = −∂H/∂q
+    /// A Hamiltonian H(q, p) over canonical pairs: the flow `H[q]` = ∂H/∂p, `H[p]` = −∂H/∂q
     /// conserves H; the bare name is the energy H itself.
     Hamiltonian,
 }

@@ -63,7 +63,7 @@ impl Problem {
 
 impl Fitted {
     /// Roll out the posterior-mean dynamics from `r.from`: for the problem's Hamiltonian field
-    /// (when `r.velocities` is empty) the flow (H[q], H[p]) with the learned energy at every
+    /// (when `r.velocities` is empty) the flow (`H[q]`, `H[p]`) with the learned energy at every
     /// step, by default with the implicit midpoint rule; otherwise the named velocity of every
     /// input, by default with RK4.
     ///

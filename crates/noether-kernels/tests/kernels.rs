@@ -34,6 +34,23 @@ fn specs() -> Vec<KernelSpec> {
             KernelSpec::Linear { offset: false },
             KernelSpec::SquaredExponential { ard: false },
         ]),
+        // Even in x0, odd in x0, symmetric under x0 ↔ x1 (when there are two inputs).
+        KernelSpec::Symmetric {
+            spec: Box::new(KernelSpec::SquaredExponential { ard: true }),
+            map: noether_kernels::Involution {
+                negate: vec![0],
+                swap: vec![],
+            },
+            sign: 1.0,
+        },
+        KernelSpec::Symmetric {
+            spec: Box::new(KernelSpec::Matern52 { ard: true }),
+            map: noether_kernels::Involution {
+                negate: vec![0],
+                swap: vec![],
+            },
+            sign: -1.0,
+        },
     ]
 }
 

@@ -294,8 +294,9 @@ mod tests {
             let rate = (err(0.02) / err(0.01)).log2();
             assert!((rate - order).abs() < 0.2, "{method}: rate {rate}");
         }
-        // 10⁵ steps: the implicit midpoint rule conserves this quadratic energy to rounding,
-        // leapfrog keeps its error bounded at O(h²), RK4's grows with time.
+        // 10⁵ steps: the implicit midpoint rule conserves this quadratic energy exactly but for
+        // its solve's tolerance (1e-12 a step; measured 2e-9 in all), leapfrog keeps its error
+        // bounded at O(h²), RK4's grows with time.
         let run = |m| integrate(&mut oscillator, &[1.0, 0.0], 0.2, 100_000, m, &[(0, 1)]).unwrap();
         let drift = |x: &[f64], upto: usize| {
             x.chunks(2)
@@ -309,7 +310,7 @@ mod tests {
             run(Method::Rk4),
         );
         assert!(
-            drift(&mid, 100_001) < 1e-10,
+            drift(&mid, 100_001) < 1e-7,
             "midpoint {}",
             drift(&mid, 100_001)
         );
