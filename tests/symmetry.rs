@@ -123,3 +123,41 @@ fn hamiltonian_and_rollout_bad_input_is_one_clear_message() {
     assert!(ok.predict("H", &[0.5, 0.5]).is_ok());
     assert!(ok.predict("H_p", &[0.5, 0.5]).is_ok());
 }
+
+/// Rotation invariance in the (x, y) plane: samples at a point and at its rotations agree to
+/// rounding; any other kernel, or a second place in the list, is refused.
+#[test]
+fn rotation_invariant_samples_are_invariant() {
+    let x = points(15);
+    let y: Vec<f64> = x
+        .chunks(2)
+        .map(|p| (p[0] * p[0] + p[1] * p[1]).sqrt().sin())
+        .collect();
+    let rot = Symmetry::Rotation("x".into(), "y".into());
+    let shared = Latent::new(
+        noether::infer::KernelName::Se,
+        1.0,
+        noether::infer::Lengthscales::Shared(0.5.into()),
+    );
+    let p = Problem::new(&["x", "y"])
+        .latent("u", shared.clone().symmetric(rot.clone()))
+        .channel("u", "u", Data::from_rows(&x, 2, &y), 1e-3);
+    let r = 0.8f64;
+    let at: Vec<f64> = [0.0, 1.0, 2.5, 4.0]
+        .iter()
+        .flat_map(|a: &f64| [r * a.cos(), r * a.sin()])
+        .collect();
+    let (_, j) = p.predict_joint(&["u"], &at).unwrap();
+    for s in std::iter::once(j.mean.clone()).chain(j.samples(4, 5).unwrap()) {
+        for k in 1..4 {
+            assert!((s[k] - s[0]).abs() <= 1e-10 * s[0].abs().max(1e-3), "{s:?}");
+        }
+    }
+    let e = Problem::new(&["x", "y"])
+        .latent("u", Latent::se(1.0, &[0.5, 0.5]).symmetric(rot.clone()))
+        .channel("u", "u", Data::from_rows(&x, 2, &y), 1e-3)
+        .model()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("latents.u.symmetry[0]: rotation invariance is built for the se kernel with one shared lengthscale"), "{e}");
+}

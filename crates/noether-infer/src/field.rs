@@ -119,6 +119,31 @@ impl Problem {
                 })
             };
             let (map, sign) = match s {
+                Symmetry::Rotation(a, b) => {
+                    let (i, j) = (index(a)?, index(b)?);
+                    if i == j {
+                        return Err(err(
+                            field,
+                            format!("a rotation needs two different inputs, not `{a}` twice"),
+                        ));
+                    }
+                    let plain_se = matches!(
+                        &l.kernel,
+                        Kernel::Base(crate::BaseKernel {
+                            name: crate::KernelName::Se,
+                            lengthscales: Some(crate::Lengthscales::Shared(_)),
+                            ..
+                        })
+                    );
+                    if k > 0 || !plain_se {
+                        return Err(err(
+                            field,
+                            "rotation invariance is built for the se kernel with one shared lengthscale (`\"lengthscales\": 0.5`), as the first symmetry".into(),
+                        ));
+                    }
+                    spec = KernelSpec::RotationSe { plane: (i, j) };
+                    continue;
+                }
                 Symmetry::Even(x) => (
                     Involution {
                         negate: vec![index(x)?],

@@ -323,6 +323,9 @@ pub enum Symmetry {
     Odd(String),
     /// f is unchanged when two inputs are exchanged.
     Swap(String, String),
+    /// f is unchanged by rotations in the plane of two inputs (the `se` kernel with one shared
+    /// lengthscale only: its exact angular average).
+    Rotation(String, String),
 }
 
 /// A latent function: its kernel and, for a vector field, the law it obeys.

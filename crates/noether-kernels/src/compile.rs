@@ -546,11 +546,17 @@ impl Program {
                     order,
                     src,
                 } => {
-                    let t = &radial::table(*fam)[*order as usize];
-                    let rate = fam.rate();
                     let (o, a) = pair(regs, *dst, *src);
-                    for (o, a) in o[..len].iter_mut().zip(&a[..len]) {
-                        *o = radial::eval_laurent(t, rate, *a);
+                    if *fam == RadialFamily::BesselI0 {
+                        for (o, a) in o[..len].iter_mut().zip(&a[..len]) {
+                            *o = radial::bessel_i0_sqrt(*order, *a);
+                        }
+                    } else {
+                        let t = &radial::table(*fam)[*order as usize];
+                        let rate = fam.rate();
+                        for (o, a) in o[..len].iter_mut().zip(&a[..len]) {
+                            *o = radial::eval_laurent(t, rate, *a);
+                        }
                     }
                 }
             }

@@ -48,6 +48,15 @@ pub enum KernelSpec {
     Product(Vec<KernelSpec>),
     /// `c · k` for a fixed constant c > 0.
     Scaled(f64, Box<KernelSpec>),
+    /// The squared exponential made invariant under rotations in the plane of inputs `plane`:
+    /// its average over all rotations of one argument, exactly,
+    /// `σ² exp(−Σ_{d∉plane}(x_d − x'_d)²/(2ℓ²) − (r² + r'²)/(2ℓ²)) I₀(r r'/ℓ²)` with r, r' the
+    /// radii of x and x' in the plane and one lengthscale ℓ. Any operator order; its value
+    /// overflows past r r'/ℓ² ≈ 700.
+    RotationSe {
+        /// The two inputs of the plane.
+        plane: (usize, usize),
+    },
     /// `spec` made invariant (`sign` = 1) or anti-invariant (`sign` = −1) under an involution S
     /// of the inputs (S² = I): k_S(x, x') = ¼ Σ_{g,h ∈ {I,S}} χ(g)χ(h) k(gx, hx') with χ(S) =
     /// sign. Positive semi-definite for any k; every sample f satisfies f(Sx) = sign·f(x)
@@ -190,6 +199,7 @@ impl KernelSpec {
             KernelSpec::Shared { prefix, spec } => {
                 format!("{} (shared with {prefix})", spec.name())
             }
+            KernelSpec::RotationSe { .. } => "rotation-invariant squared exponential".into(),
             KernelSpec::Symmetric { spec, sign, .. } => format!(
                 "{} ({})",
                 spec.name(),
@@ -342,6 +352,35 @@ impl KernelSpec {
                 g.scale(*c, kk)
             }
             KernelSpec::Shared { prefix, spec } => spec.build_expr(g, prefix),
+            KernelSpec::RotationSe { plane: (a, b) } => {
+                variance_param(g, prefix);
+                let l = g.param_with_latex(&format!("{prefix}.lengthscale"), "\\ell");
+                let l = g.p(l);
+                let mut terms = Vec::new();
+                for d in 0..g.dim() {
+                    if d == *a || d == *b {
+                        continue;
+                    }
+                    let (x, y) = (g.x(d), g.y(d));
+                    let diff = g.sub(x, y);
+                    terms.push((-0.5, g.product(&[(diff, 2.0), (l, -2.0)])));
+                }
+                let (xa, xb, ya, yb) = (g.x(*a), g.x(*b), g.y(*a), g.y(*b));
+                let square_sum = |g: &mut Graph, u: ExprId, v: ExprId| {
+                    let (u2, v2) = (g.product(&[(u, 2.0)]), g.product(&[(v, 2.0)]));
+                    g.linear(0.0, &[(1.0, u2), (1.0, v2)])
+                };
+                let r2 = square_sum(g, xa, xb);
+                let s2 = square_sum(g, ya, yb);
+                terms.push((-0.5, g.product(&[(r2, 1.0), (l, -2.0)])));
+                terms.push((-0.5, g.product(&[(s2, 1.0), (l, -2.0)])));
+                let e = g.linear(0.0, &terms);
+                let e = g.exp(e);
+                let w = g.product(&[(r2, 1.0), (s2, 1.0), (l, -4.0)]);
+                let i0 = g.radial(RadialFamily::BesselI0, 0, w);
+                let k = g.mul(e, i0);
+                with_variance(g, prefix, k)
+            }
             KernelSpec::Symmetric { spec, map, sign } => {
                 let k = spec.build_expr(g, prefix);
                 // k(gx, hx') for g, h ∈ {I, S}: substitute S into either argument.

@@ -31,6 +31,7 @@ impl RadialFamily {
         match self {
             RadialFamily::Matern32 => 3f64.sqrt(),
             RadialFamily::Matern52 => 5f64.sqrt(),
+            RadialFamily::BesselI0 => 0.0,
         }
     }
 
@@ -40,6 +41,7 @@ impl RadialFamily {
         match self {
             RadialFamily::Matern32 => 1,
             RadialFamily::Matern52 => 2,
+            RadialFamily::BesselI0 => usize::MAX,
         }
     }
 
@@ -48,6 +50,7 @@ impl RadialFamily {
         match self {
             RadialFamily::Matern32 => "matern32",
             RadialFamily::Matern52 => "matern52",
+            RadialFamily::BesselI0 => "besseli0",
         }
     }
 
@@ -57,6 +60,7 @@ impl RadialFamily {
             RadialFamily::Matern32 => (vec![1.0, 1.0], 1.0),
             // (1 + a r + a² r²/3) = (3 + 3 a r + a² r²)/3
             RadialFamily::Matern52 => (vec![3.0, 3.0, 1.0], 3.0),
+            RadialFamily::BesselI0 => (vec![], 1.0),
         }
     }
 }
@@ -103,6 +107,32 @@ pub(crate) fn table(family: RadialFamily) -> &'static [Laurent] {
     match family {
         RadialFamily::Matern32 => M32.get_or_init(|| build(family)),
         RadialFamily::Matern52 => M52.get_or_init(|| build(family)),
+        RadialFamily::BesselI0 => &[],
+    }
+}
+
+/// `d^n/dw^n I₀(√w) = Σ_j w^j / (4^(j+n) j! (j+n)!)`, summed until the terms no longer change
+/// the sum (all terms are positive for w ≥ 0, so the sum is accurate to rounding). Overflows to
+/// infinity past √w ≈ 700.
+pub fn bessel_i0_sqrt(n: u8, w: f64) -> f64 {
+    let w = w.max(0.0);
+    let n = n as f64;
+    // t₀ = 1 / (4ⁿ n!)
+    let mut t = 1.0;
+    let mut k = 1.0;
+    while k <= n {
+        t /= 4.0 * k;
+        k += 1.0;
+    }
+    let mut sum = t;
+    let mut j = 0.0;
+    loop {
+        t *= w / (4.0 * (j + 1.0) * (j + n + 1.0));
+        sum += t;
+        j += 1.0;
+        if t <= 1e-17 * sum || !sum.is_finite() {
+            return sum;
+        }
     }
 }
 
@@ -112,6 +142,9 @@ pub(crate) fn table(family: RadialFamily) -> &'static [Laurent] {
 /// If `order` exceeds [`MAX_ORDER`].
 #[track_caller]
 pub fn eval(family: RadialFamily, order: u8, s: f64) -> f64 {
+    if family == RadialFamily::BesselI0 {
+        return bessel_i0_sqrt(order, s);
+    }
     let t = &table(family)[order as usize];
     eval_laurent(t, family.rate(), s)
 }
@@ -161,6 +194,27 @@ mod tests {
             }
         }
         assert!((eval(RadialFamily::Matern52, 0, 0.8) - matern52(0.8)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn bessel_profile_matches_known_values_and_its_derivatives() {
+        // I₀(1) = 1.2660658777520082, I₀(5) = 27.239871823604442 (Abramowitz & Stegun, table 9.8).
+        assert!((bessel_i0_sqrt(0, 1.0) - 1.2660658777520082).abs() < 1e-15);
+        assert!((bessel_i0_sqrt(0, 25.0) - 27.239871823604442).abs() < 1e-12);
+        // d/dw I₀(√w) = I₁(√w) / (2√w); I₁(2) = 1.5906368546373291.
+        assert!((bessel_i0_sqrt(1, 4.0) - 1.590_636_854_637_329 / 4.0).abs() < 1e-15);
+        for n in 0..6u8 {
+            for &w in &[0.0, 0.3, 7.0, 150.0] {
+                let h = 1e-6 * (1.0 + w);
+                let fd = (bessel_i0_sqrt(n, w + h) - bessel_i0_sqrt(n, (w - h).max(0.0)))
+                    / (w + h - (w - h).max(0.0));
+                let ex = bessel_i0_sqrt(n + 1, w);
+                assert!(
+                    (fd - ex).abs() < 1e-6 * ex.abs(),
+                    "n={n} w={w}: {fd} vs {ex}"
+                );
+            }
+        }
     }
 
     #[test]

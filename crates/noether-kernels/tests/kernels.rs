@@ -622,3 +622,43 @@ proptest! {
         prop_assert!((cv - v).abs() <= 1e-10 * (1.0 + v.abs()), "compiled {} vs {}", cv, v);
     }
 }
+
+/// The rotation-invariant squared exponential is the average of the squared exponential over
+/// rotations of one argument in its plane (checked by quadrature), and is unchanged when either
+/// argument rotates.
+#[test]
+fn rotation_invariant_se_is_the_angular_average() {
+    let mut g = Graph::new(&["x", "y", "t"]);
+    let k = KernelSpec::RotationSe { plane: (0, 1) }.build(&mut g, "u");
+    let p = [1.3, 0.7]; // variance, lengthscale
+    let prog = Program::compile(&mut g, &[k.expr]);
+    let b = prog.bind(&p);
+    let eval = |x: [f64; 3], y: [f64; 3]| prog.eval_pair(&b, &x, &y)[0];
+    let se = |x: [f64; 3], y: [f64; 3]| {
+        let d2: f64 = x.iter().zip(&y).map(|(a, c)| (a - c) * (a - c)).sum();
+        1.3 * (-0.5 * d2 / (0.7 * 0.7)).exp()
+    };
+    let rot = |v: [f64; 3], a: f64| {
+        [
+            v[0] * a.cos() - v[1] * a.sin(),
+            v[0] * a.sin() + v[1] * a.cos(),
+            v[2],
+        ]
+    };
+    for (x, y) in [
+        ([0.4, -0.2, 0.1], [1.1, 0.5, 0.3]),
+        ([2.0, 1.5, 0.0], [-1.7, 2.2, 0.4]),
+    ] {
+        let n = 4000;
+        let avg: f64 = (0..n)
+            .map(|i| se(x, rot(y, std::f64::consts::TAU * i as f64 / n as f64)))
+            .sum::<f64>()
+            / n as f64;
+        let v = eval(x, y);
+        assert!((v - avg).abs() < 1e-12 * avg.max(1e-300), "{v} vs {avg}");
+        for a in [0.3, 2.0, -1.1] {
+            assert!((eval(rot(x, a), y) - v).abs() < 1e-13 * v);
+            assert!((eval(x, rot(y, a)) - v).abs() < 1e-13 * v);
+        }
+    }
+}

@@ -77,6 +77,9 @@ pub enum RadialFamily {
     Matern32,
     /// Matérn ν = 5/2: `f(s) = (1 + √5 r + 5r²/3) e^{−√5 r}`.
     Matern52,
+    /// The modified Bessel function `f(w) = I₀(√w) = Σ_k w^k / (4^k (k!)²)`, entire in w: the
+    /// angular average of a squared exponential (the rotation-invariant kernel).
+    BesselI0,
 }
 
 /// A node of the graph. Floating-point constants are stored by their bits so that nodes hash.
