@@ -87,7 +87,29 @@ pub fn covariance(
             if t1.latent != t2.latent {
                 continue;
             }
-            let d = kernel_derivative(g, kernels[t1.latent].expr, &t1.orders, &t2.orders);
+            let k = &kernels[t1.latent];
+            let base = if t1.integrates() || t2.integrates() {
+                match k.integrated(g, &t1.integrals, &t2.integrals) {
+                    Some(e) => e,
+                    None => {
+                        let t = if t1.integrates() { t1 } else { t2 };
+                        let mut d = latents[t.latent].clone();
+                        for (i, &n) in t.integrals.iter().enumerate() {
+                            if n > 0 {
+                                d = format!("int({d}, {})", g.inputs()[i]);
+                            }
+                        }
+                        return Err(KernelError::NoClosedForm {
+                            term: d,
+                            latent: latents[t.latent].clone(),
+                            kernel: k.name.clone(),
+                        });
+                    }
+                }
+            } else {
+                k.expr
+            };
+            let d = kernel_derivative(g, base, &t1.orders, &t2.orders);
             let c2 = g.to_second_argument(t2.coeff);
             let c = g.mul(t1.coeff, c2);
             // Distribute the coefficient over the derivative's terms, so that like terms from

@@ -97,6 +97,16 @@ pub enum KernelError {
         /// Which limit, and its value.
         message: String,
     },
+    #[error("the term `{term}` needs the kernel integrated in closed form, which noether has for the squared exponential only; `{latent}` has the {kernel} kernel")]
+    /// An integral of a latent whose kernel has no closed-form integral here.
+    NoClosedForm {
+        /// The term.
+        term: String,
+        /// Its latent.
+        latent: String,
+        /// The latent's kernel.
+        kernel: String,
+    },
     /// A name is used twice (an input that is also a parameter, say).
     #[error("the name `{name}` is used both as {first} and as {second}")]
     NameClash {

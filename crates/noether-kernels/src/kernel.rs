@@ -132,6 +132,76 @@ pub struct Kernel {
     pub name: String,
     /// What each of `params` is, in the same order.
     pub roles: Vec<Role>,
+    /// For a plain squared exponential: its variance and the lengthscale of each input, from
+    /// which its integrals in closed form are built ([`Kernel::integrated`]).
+    pub se: Option<(ParamId, Vec<ParamId>)>,
+}
+
+impl Kernel {
+    /// The kernel with ∫₀ over the inputs where `ix` (first argument) or `iy` (second argument)
+    /// is 1, in closed form; None unless the kernel is a plain squared exponential. Per input,
+    /// with φ(s) = exp(−s²/2ℓ²), G₁(s) = ℓ√(π/2) erf(s/(√2 ℓ)) = ∫₀ˢ φ and
+    /// G₂(s) = ℓ²[(s/ℓ)√(π/2) erf(s/(√2 ℓ)) + φ(s) − 1] = ∫₀ˢ G₁:
+    /// ∫₀ˣ φ(ξ − y) dξ = G₁(x − y) + G₁(y), and ∫₀ˣ∫₀ʸ φ(ξ − η) = G₂(x) + G₂(y) − G₂(x − y).
+    pub fn integrated(&self, g: &mut Graph, ix: &[u8], iy: &[u8]) -> Option<ExprId> {
+        let (v, ls) = self.se.as_ref()?;
+        let mut factors = Vec::with_capacity(ls.len() + 1);
+        factors.push((g.p(*v), 1.0));
+        let c = (std::f64::consts::PI / 2.0).sqrt();
+        for (d, &l) in ls.iter().enumerate() {
+            let l = g.p(l);
+            let (x, y) = (g.x(d), g.y(d));
+            let phi = |g: &mut Graph, s: ExprId| {
+                let q = g.product(&[(s, 2.0), (l, -2.0)]);
+                let e = g.scale(-0.5, q);
+                g.exp(e)
+            };
+            let erf = |g: &mut Graph, s: ExprId| {
+                let a = g.product(&[(s, 1.0), (l, -1.0)]);
+                let a = g.scale(std::f64::consts::FRAC_1_SQRT_2, a);
+                g.erf(a)
+            };
+            let g1 = |g: &mut Graph, s: ExprId| {
+                let e = erf(g, s);
+                let t = g.product(&[(l, 1.0), (e, 1.0)]);
+                g.scale(c, t)
+            };
+            let g2 = |g: &mut Graph, s: ExprId| {
+                let e = erf(g, s);
+                let a = g.product(&[(s, 1.0), (l, 1.0), (e, 1.0)]);
+                let p = phi(g, s);
+                let l2 = g.product(&[(l, 2.0)]);
+                let b = g.product(&[(l2, 1.0), (p, 1.0)]);
+                g.linear(0.0, &[(c, a), (1.0, b), (-1.0, l2)])
+            };
+            let diff = g.sub(x, y);
+            let f = match (
+                ix.get(d).copied().unwrap_or(0),
+                iy.get(d).copied().unwrap_or(0),
+            ) {
+                (0, 0) => phi(g, diff),
+                (1, 0) => {
+                    let a = g1(g, diff);
+                    let b = g1(g, y);
+                    g.add(a, b)
+                }
+                (0, 1) => {
+                    // ∫₀ʸ φ(x − η) dη = G₁(x) − G₁(x − y).
+                    let a = g1(g, x);
+                    let b = g1(g, diff);
+                    g.sub(a, b)
+                }
+                _ => {
+                    let a = g2(g, x);
+                    let b = g2(g, y);
+                    let cc = g2(g, diff);
+                    g.linear(0.0, &[(1.0, a), (1.0, b), (-1.0, cc)])
+                }
+            };
+            factors.push((f, 1.0));
+        }
+        Some(g.product(&factors))
+    }
 }
 
 /// What a kernel hyperparameter does, so that starting values can be set from the data's scale.
@@ -246,12 +316,26 @@ impl KernelSpec {
                 }
             })
             .collect();
+        let se = self.se_params(g, prefix);
         Kernel {
             expr,
             max_order: self.max_order(),
             params,
             name: self.name(),
             roles,
+            se,
+        }
+    }
+
+    /// A plain squared exponential's variance and per-input lengthscales (already built).
+    fn se_params(&self, g: &mut Graph, prefix: &str) -> Option<(ParamId, Vec<ParamId>)> {
+        match self {
+            KernelSpec::SquaredExponential { ard } => {
+                let v = variance_param(g, prefix);
+                Some((v, lengthscales(g, prefix, *ard)))
+            }
+            KernelSpec::Shared { prefix, spec } => spec.se_params(g, prefix),
+            _ => None,
         }
     }
 

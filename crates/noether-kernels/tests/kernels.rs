@@ -662,3 +662,164 @@ fn rotation_invariant_se_is_the_angular_average() {
         }
     }
 }
+
+/// Adaptive Simpson quadrature of f on [a, b] to `tol`.
+fn simpson(f: &dyn Fn(f64) -> f64, a: f64, b: f64, tol: f64) -> f64 {
+    fn step(
+        f: &dyn Fn(f64) -> f64,
+        a: f64,
+        b: f64,
+        fa: f64,
+        fm: f64,
+        fb: f64,
+        whole: f64,
+        tol: f64,
+        depth: u32,
+    ) -> f64 {
+        let m = 0.5 * (a + b);
+        let (lm, rm) = (0.5 * (a + m), 0.5 * (m + b));
+        let (flm, frm) = (f(lm), f(rm));
+        let left = (m - a) / 6.0 * (fa + 4.0 * flm + fm);
+        let right = (b - m) / 6.0 * (fm + 4.0 * frm + fb);
+        if depth == 0 || (left + right - whole).abs() <= 15.0 * tol {
+            return left + right + (left + right - whole) / 15.0;
+        }
+        step(f, a, m, fa, flm, fm, left, tol / 2.0, depth - 1)
+            + step(f, m, b, fm, frm, fb, right, tol / 2.0, depth - 1)
+    }
+    let (fa, fm, fb) = (f(a), f(0.5 * (a + b)), f(b));
+    let whole = (b - a) / 6.0 * (fa + 4.0 * fm + fb);
+    step(f, a, b, fa, fm, fb, whole, tol, 40)
+}
+
+/// Integrals of the squared exponential in closed form against adaptive quadrature, at random
+/// points and parameters, with derivatives in other inputs and by every parameter (FD).
+#[test]
+fn integrated_se_kernels_match_quadrature_and_their_parameter_derivatives() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    let names = Names {
+        latents: vec!["u".into()],
+        parameters: vec![],
+    };
+    for _ in 0..6 {
+        let mut g = Graph::new(&["x", "t"]);
+        let k = KernelSpec::SquaredExponential { ard: true }.build(&mut g, "u");
+        let p = [
+            rng.random_range(0.5..2.0),
+            rng.random_range(0.3..1.5),
+            rng.random_range(0.3..1.5),
+        ];
+        let (x, y) = (
+            [rng.random_range(-1.5..2.0), rng.random_range(-1.0..1.0)],
+            [rng.random_range(-1.5..2.0), rng.random_range(-1.0..1.0)],
+        );
+        let base = |a: [f64; 2], b: [f64; 2]| {
+            p[0] * (-0.5 * ((a[0] - b[0]) / p[1]).powi(2) - 0.5 * ((a[1] - b[1]) / p[2]).powi(2))
+                .exp()
+        };
+        let dt = |a: [f64; 2], b: [f64; 2]| base(a, b) * (-(a[1] - b[1]) / (p[2] * p[2]));
+        let tol = 1e-13;
+        let cases: Vec<(&str, &str, f64)> = vec![
+            (
+                "int(u, x)",
+                "u",
+                simpson(&|s| base([s, x[1]], y), 0.0, x[0], tol),
+            ),
+            (
+                "u",
+                "int(u, x)",
+                simpson(&|s| base(x, [s, y[1]]), 0.0, y[0], tol),
+            ),
+            (
+                "int(u, x)",
+                "int(u, x)",
+                simpson(
+                    &|s| simpson(&|r| base([s, x[1]], [r, y[1]]), 0.0, y[0], tol),
+                    0.0,
+                    x[0],
+                    tol,
+                ),
+            ),
+            // A derivative in another input commutes with the integral.
+            (
+                "d(int(u, x), t)",
+                "u",
+                simpson(&|s| dt([s, x[1]], y), 0.0, x[0], tol),
+            ),
+            // d/dx ∫₀ˣ u = u.
+            ("d(int(u, x), x)", "u", base(x, y)),
+        ];
+        for (a, b, want) in cases {
+            let l1 = Operator::parse(a, &mut g, &names).unwrap();
+            let l2 = Operator::parse(b, &mut g, &names).unwrap();
+            let e = covariance(&mut g, std::slice::from_ref(&k), &names.latents, &l1, &l2).unwrap();
+            let got = g.eval(
+                e,
+                &Env {
+                    x: &x,
+                    y: &y,
+                    params: &p,
+                },
+            );
+            assert!(
+                (got - want).abs() < 1e-9 * want.abs().max(1e-3),
+                "{a} × {b}: {got} vs {want}"
+            );
+            // Parameter derivatives against central differences.
+            for i in 0..3 {
+                let de = g.diff(e, Var::Param(ParamId(i as u32)));
+                let exact = g.eval(
+                    de,
+                    &Env {
+                        x: &x,
+                        y: &y,
+                        params: &p,
+                    },
+                );
+                let h = 1e-6 * p[i];
+                let at = |d: f64| {
+                    let mut q = p;
+                    q[i] += d;
+                    g.eval(
+                        e,
+                        &Env {
+                            x: &x,
+                            y: &y,
+                            params: &q,
+                        },
+                    )
+                };
+                let fd = (at(h) - at(-h)) / (2.0 * h);
+                assert!(
+                    (fd - exact).abs() < 1e-6 * exact.abs().max(1e-3),
+                    "{a} × {b}, parameter {i}: {fd} vs {exact}"
+                );
+            }
+        }
+    }
+    // Other kernels have no closed form here: the error names the term and the kernel.
+    let mut g = Graph::new(&["x"]);
+    let k = KernelSpec::Matern52 { ard: false }.build(&mut g, "u");
+    let l = Operator::parse("int(u, x)", &mut g, &names).unwrap();
+    let e = covariance(&mut g, &[k], &names.latents, &l, &l)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("the term `int(u, x)` needs the kernel integrated in closed form")
+            && e.contains("Matérn 5/2"),
+        "{e}"
+    );
+    // Bad integrals in the grammar.
+    for (text, want) in [
+        ("int(u)", "int(...) needs the input to integrate over"),
+        ("int(u, z)", "unknown name `z`"),
+        ("int(x*u, x)", "coefficient depends on `x`"),
+        ("int(u_x, x)", "already differentiated or integrated in `x`"),
+        ("int(u + 1, x)", "not a latent function"),
+    ] {
+        let err = Operator::parse(text, &mut g, &names)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "{text}: {err}");
+    }
+}

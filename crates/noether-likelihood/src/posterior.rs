@@ -361,7 +361,7 @@ impl Posterior<'_> {
             .collect()
     }
 
-    /// The posterior mean of ∂^orders g_latent at `points`: what the data say of one term of an
+    /// The posterior mean of ∂^orders ∫^integrals g_latent at `points`: what the data say of one
     /// operator.
     ///
     /// # Errors
@@ -370,6 +370,7 @@ impl Posterior<'_> {
         &mut self,
         latent: usize,
         orders: &[u8],
+        integrals: &[u8],
         points: &[f64],
     ) -> Result<Vec<f64>, LikelihoodError> {
         let one = self.graph.constant(1.0);
@@ -377,6 +378,7 @@ impl Posterior<'_> {
             terms: vec![noether_kernels::operator::Term {
                 latent,
                 orders: orders.to_vec(),
+                integrals: integrals.to_vec(),
                 coeff: one,
             }],
             text: self.model.latents[latent].clone(),

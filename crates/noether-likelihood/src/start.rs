@@ -40,7 +40,7 @@ fn direct_channels(model: &Model, l: usize) -> Vec<usize> {
             let t = &model.channels[c].operator.terms;
             t.len() == 1
                 && t[0].latent == l
-                && t[0].orders.iter().all(|&o| o == 0)
+                && t[0].is_identity()
                 && model.graph.as_const(t[0].coeff) == Some(1.0)
         })
         .collect()
@@ -333,7 +333,7 @@ impl Matcher {
             let mut per_term = Vec::new();
             for t in &ch.operator.terms {
                 per_term.push(match &mut posteriors[t.latent] {
-                    Some(p) => p.term_mean(0, &t.orders, &ch.x)?,
+                    Some(p) => p.term_mean(0, &t.orders, &t.integrals, &ch.x)?,
                     None => vec![0.0; ch.len()],
                 });
             }

@@ -29,6 +29,9 @@ pub struct Term {
     pub latent: usize,
     /// The order of differentiation in each input coordinate.
     pub orders: Vec<u8>,
+    /// Whether the term integrates the latent over each input, ∫₀ˣ (1) or not (0), before
+    /// differentiating: a term is a functional of its latent, derivatives and integrals alike.
+    pub integrals: Vec<u8>,
     /// The coefficient, an expression in the first argument's coordinates and parameters.
     pub coeff: ExprId,
 }
@@ -37,6 +40,16 @@ impl Term {
     /// The total order of differentiation.
     pub fn order(&self) -> usize {
         self.orders.iter().map(|&o| o as usize).sum()
+    }
+
+    /// Whether the term integrates over any input.
+    pub fn integrates(&self) -> bool {
+        self.integrals.iter().any(|&i| i > 0)
+    }
+
+    /// Whether the term is the latent itself (no derivative, no integral).
+    pub fn is_identity(&self) -> bool {
+        self.order() == 0 && !self.integrates()
     }
 }
 
@@ -106,6 +119,7 @@ impl Operator {
             terms: vec![Term {
                 latent,
                 orders: vec![0; g.dim()],
+                integrals: vec![0; g.dim()],
                 coeff: one,
             }],
             text: name.to_string(),
@@ -123,6 +137,11 @@ impl Operator {
             .iter()
             .map(|t| {
                 let mut d = latents[t.latent].clone();
+                for (i, &n) in t.integrals.iter().enumerate() {
+                    if n > 0 {
+                        d = format!("int({d}, {})", g.inputs()[i]);
+                    }
+                }
                 for (i, &o) in t.orders.iter().enumerate() {
                     if o > 0 {
                         d = format!("d({d}, {}, {o})", g.inputs()[i]);

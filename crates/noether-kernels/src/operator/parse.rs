@@ -80,12 +80,16 @@ fn syntax(text: &str, at: usize, message: String) -> KernelError {
     }
 }
 
+/// What a term does to its latent: (latent, derivative orders, integrals per input).
+type Key = (usize, Vec<u8>, Vec<u8>);
+
 /// A linear form in the latents: `scalar + Σ coeff · ∂^orders g_latent`, with the span of text it
 /// came from.
 #[derive(Clone, Debug)]
 struct Lin {
     scalar: ExprId,
-    terms: Vec<((usize, Vec<u8>), ExprId)>,
+    /// ((latent, derivative orders, integrals ∫₀ per input (0 or 1)), coefficient).
+    terms: Vec<(Key, ExprId)>,
     start: usize,
     end: usize,
     /// Where a latent-free part came from, for the error when one is left over.
@@ -396,6 +400,9 @@ impl Parser<'_> {
         if name == "d" {
             return self.derivative(start);
         }
+        if name == "int" {
+            return self.integral(start);
+        }
         let f = match name {
             "exp" => Some(Func::Exp),
             "log" | "ln" => Some(Func::Log),
@@ -480,6 +487,80 @@ impl Parser<'_> {
         Ok(lin)
     }
 
+    /// `int(expr, input)`: ∫₀^input of a linear form in the latents, term by term. A term's
+    /// coefficient may not depend on the input integrated over, nor may the term already be
+    /// differentiated or integrated in it (∫₀ˣ u_x = u − u(0) is not a term of this kind).
+    fn integral(&mut self, start: usize) -> Result<Lin, KernelError> {
+        let lin = self.expr()?;
+        if *self.peek() != Tok::Op(',') {
+            return Err(syntax(
+                self.text,
+                self.at(),
+                "int(...) needs the input to integrate over: int(u, x)".into(),
+            ));
+        }
+        self.pos += 1;
+        let at = self.at();
+        let input = match self.peek().clone() {
+            Tok::Ident(n) => match self.g.input_index(&n) {
+                Some(i) => i,
+                None => return Err(self.unknown(&n, at)),
+            },
+            _ => {
+                return Err(syntax(
+                    self.text,
+                    at,
+                    format!("int(...) needs an input name, found {}", self.describe()),
+                ))
+            }
+        };
+        self.pos += 1;
+        self.expect(')')?;
+        let end = self.prev_end();
+        if self.g.as_const(lin.scalar) != Some(0.0) {
+            return Err(self.nonlinear(
+                start,
+                end,
+                "integrates something that is not a latent function (an operator must map 0 to 0)",
+            ));
+        }
+        let v = Var::X(input as u16);
+        let mut terms = Vec::with_capacity(lin.terms.len());
+        for ((l, ords, ints), c) in lin.terms {
+            if self.g.depends_on(c, v) {
+                return Err(self.nonlinear(
+                    start,
+                    end,
+                    &format!(
+                        "integrates a term whose coefficient depends on `{}`, the input integrated over",
+                        self.g.inputs()[input]
+                    ),
+                ));
+            }
+            if ords[input] > 0 || ints[input] > 0 {
+                return Err(syntax(
+                    self.text,
+                    start,
+                    format!(
+                        "int(...) of a term already differentiated or integrated in `{}` is not supported",
+                        self.g.inputs()[input]
+                    ),
+                ));
+            }
+            let mut ints = ints;
+            ints[input] = 1;
+            terms.push(((l, ords, ints), c));
+        }
+        let zero = self.g.constant(0.0);
+        Ok(Lin {
+            scalar: zero,
+            terms,
+            start,
+            end,
+            scalar_span: None,
+        })
+    }
+
     /// ∂/∂x_i of a linear form, by the product rule.
     fn diff_lin(&mut self, lin: Lin, i: usize, at: usize) -> Result<Lin, KernelError> {
         let v = Var::X(i as u16);
@@ -489,17 +570,25 @@ impl Parser<'_> {
             terms: vec![],
             ..lin.clone()
         };
-        for ((l, ords), c) in lin.terms.clone() {
+        for ((l, ords, ints), c) in lin.terms.clone() {
             let dc = self.g.diff(c, v);
-            let mut higher = ords.clone();
-            higher[i] = higher[i].saturating_add(1);
+            // d/dx ∫₀ˣ u = u: a derivative in an integrated input removes the integral.
+            let (higher, hints) = if ints[i] > 0 {
+                let mut h = ints.clone();
+                h[i] -= 1;
+                (ords.clone(), h)
+            } else {
+                let mut h = ords.clone();
+                h[i] = h[i].saturating_add(1);
+                (h, ints.clone())
+            };
             check_order(self.text, at, &higher)?;
             let part = Lin {
                 scalar: self.g.constant(0.0),
                 terms: if self.g.as_const(dc) == Some(0.0) {
-                    vec![((l, higher), c)]
+                    vec![((l, higher, hints), c)]
                 } else {
-                    vec![((l, ords), dc), ((l, higher), c)]
+                    vec![((l, ords, ints), dc), ((l, higher, hints), c)]
                 },
                 ..lin.clone()
             };
@@ -527,7 +616,7 @@ impl Parser<'_> {
             let zero = self.g.constant(0.0);
             return Ok(Lin {
                 scalar: zero,
-                terms: vec![((l, vec![0; dim]), one)],
+                terms: vec![((l, vec![0; dim], vec![0; dim]), one)],
                 start,
                 end,
                 scalar_span: None,
@@ -568,7 +657,7 @@ impl Parser<'_> {
                     let zero = self.g.constant(0.0);
                     return Ok(Lin {
                         scalar: zero,
-                        terms: vec![((l, ords), one)],
+                        terms: vec![((l, ords, vec![0; dim]), one)],
                         start,
                         end,
                         scalar_span: None,
@@ -643,13 +732,21 @@ pub(super) fn parse(
     let mut terms: Vec<Term> = lin
         .terms
         .into_iter()
-        .map(|((latent, orders), coeff)| Term {
+        .map(|((latent, orders, integrals), coeff)| Term {
             latent,
             orders,
+            integrals,
             coeff,
         })
         .collect();
-    terms.sort_by(|a, b| (a.latent, a.order(), &a.orders).cmp(&(b.latent, b.order(), &b.orders)));
+    terms.sort_by(|a, b| {
+        (a.latent, a.order(), &a.orders, &a.integrals).cmp(&(
+            b.latent,
+            b.order(),
+            &b.orders,
+            &b.integrals,
+        ))
+    });
     Ok(Operator {
         terms,
         text: text.to_string(),
