@@ -8,6 +8,7 @@ pub mod forward_poisson;
 pub mod gap_genes;
 pub mod hamiltonian;
 pub mod heat;
+pub mod integro_differential;
 pub mod laplacian_4d;
 pub mod magnetic_field;
 pub mod poisson_dirichlet;
