@@ -33,6 +33,7 @@ enum UOp {
     Pow(u32, u32),
     Func(Func, u32),
     Radial(RadialFamily, u8, u32),
+    Spectral(u8, u32, u32, u32),
 }
 
 #[derive(Clone, Debug)]
@@ -78,6 +79,11 @@ enum Instr {
     Broadcast {
         dst: u32,
         src: u32,
+    },
+    Spectral {
+        dst: u32,
+        m: u8,
+        args: [Src; 3],
     },
 }
 
@@ -271,6 +277,10 @@ impl Builder<'_> {
                 let (f, src) = (*f, self.emit(*a));
                 self.emit_instr(|dst| Instr::Func { dst, f, src })
             }
+            Node::Spectral(m, a, b, c) => {
+                let (m, args) = (*m, [self.src(*a), self.src(*b), self.src(*c)]);
+                self.emit_instr(|dst| Instr::Spectral { dst, m, args })
+            }
             Node::Radial(fam, k, a) => {
                 let (fam, order, src) = (*fam, *k, self.emit(*a));
                 self.emit_instr(|dst| Instr::Radial {
@@ -331,6 +341,9 @@ impl Program {
                 Node::Pow(x, y) => UOp::Pow(us[x.index()], us[y.index()]),
                 Node::Func(f, x) => UOp::Func(*f, us[x.index()]),
                 Node::Radial(fam, k, x) => UOp::Radial(*fam, *k, us[x.index()]),
+                Node::Spectral(m, a, b, c) => {
+                    UOp::Spectral(*m, us[a.index()], us[b.index()], us[c.index()])
+                }
             };
             b.uslot[e.index()] = b.push_u(op);
         }
@@ -395,6 +408,9 @@ impl Program {
                 UOp::Pow(a, b) => f64::powf(u[*a as usize], u[*b as usize]),
                 UOp::Func(f, a) => crate::expr::apply_func(*f, u[*a as usize]),
                 UOp::Radial(fam, k, a) => radial::eval(*fam, *k, u[*a as usize]),
+                UOp::Spectral(m, a, b, c) => {
+                    crate::spectral::j(*m, u[*a as usize], u[*b as usize], u[*c as usize])
+                }
             };
             u.push(v);
         }
@@ -529,6 +545,16 @@ impl Program {
                         regs[*dst as usize * BATCH + k] = b.powf(e);
                     }
                 }
+                Instr::Spectral { dst, m, args } => {
+                    for k in 0..len {
+                        let v = |s: &Src| match s {
+                            Src::U(s) => u[*s as usize],
+                            Src::V(s) => regs[*s as usize * BATCH + k],
+                        };
+                        let (a, b, c) = (v(&args[0]), v(&args[1]), v(&args[2]));
+                        regs[*dst as usize * BATCH + k] = crate::spectral::j(*m, a, b, c);
+                    }
+                }
                 Instr::Func { dst, f, src } => {
                     let (o, a) = pair(regs, *dst, *src);
                     let (o, a) = (&mut o[..len], &a[..len]);
@@ -650,6 +676,13 @@ fn sources(ins: &Instr) -> Vec<u32> {
             })
             .collect(),
         Instr::Func { src, .. } | Instr::Radial { src, .. } => vec![*src],
+        Instr::Spectral { args, .. } => args
+            .iter()
+            .filter_map(|s| match s {
+                Src::V(v) => Some(*v),
+                Src::U(_) => None,
+            })
+            .collect(),
     }
 }
 
@@ -663,7 +696,8 @@ fn dst_of(ins: &mut Instr) -> &mut u32 {
         | Instr::Mul { dst, .. }
         | Instr::Pow { dst, .. }
         | Instr::Func { dst, .. }
-        | Instr::Radial { dst, .. } => dst,
+        | Instr::Radial { dst, .. }
+        | Instr::Spectral { dst, .. } => dst,
     }
 }
 
@@ -684,6 +718,13 @@ fn rename(ins: &mut Instr, map: &[u32]) {
             }
         }
         Instr::Func { src, .. } | Instr::Radial { src, .. } => m(src),
+        Instr::Spectral { args, .. } => {
+            for s in args {
+                if let Src::V(v) = s {
+                    m(v)
+                }
+            }
+        }
     }
 }
 

@@ -79,6 +79,7 @@ pub mod expr;
 mod kernel;
 pub mod operator;
 pub mod radial;
+pub mod spectral;
 
 pub use error::KernelError;
 pub use kernel::{Involution, Kernel, KernelSpec, Role};

@@ -210,7 +210,15 @@ impl Graph {
         self.func(Func::Erf, a)
     }
 
-    /// The `order`-th s-derivative of a Matérn radial profile at `s`.
+    /// `J_m(n, φ, t)` ([`crate::spectral::j`]).
+    pub fn spectral(&mut self, m: u8, n: ExprId, phi: ExprId, t: ExprId) -> ExprId {
+        if let (Some(a), Some(b), Some(c)) = (self.as_const(n), self.as_const(phi), self.as_const(t)) {
+            return self.constant(crate::spectral::j(m, a, b, c));
+        }
+        self.intern(Node::Spectral(m, n, phi, t))
+    }
+
+    /// The `order`-th s-derivative of a radial profile at `s`.
     pub fn radial(&mut self, family: RadialFamily, order: u8, s: ExprId) -> ExprId {
         if let Some(v) = self.as_const(s) {
             return self.constant(crate::radial::eval(family, order, v));

@@ -69,6 +69,28 @@ impl Graph {
                     self.mul(outer, da)
                 }
             }
+            Node::Spectral(m, n, phi, t) => {
+                // ∂J_m/∂t = J_m(n+1, φ+π/2, t), ∂J_m/∂φ = J_m(n, φ+π/2, t), ∂J_m/∂n = J_{m+1}.
+                let (dn, dp, dt) = (self.diff(n, v), self.diff(phi, v), self.diff(t, v));
+                let mut parts = Vec::new();
+                let half_pi = std::f64::consts::FRAC_PI_2;
+                if self.as_const(dt) != Some(0.0) {
+                    let n1 = self.linear(1.0, &[(1.0, n)]);
+                    let p1 = self.linear(half_pi, &[(1.0, phi)]);
+                    let j = self.spectral(m, n1, p1, t);
+                    parts.push(self.mul(j, dt));
+                }
+                if self.as_const(dp) != Some(0.0) {
+                    let p1 = self.linear(half_pi, &[(1.0, phi)]);
+                    let j = self.spectral(m, n, p1, t);
+                    parts.push(self.mul(j, dp));
+                }
+                if self.as_const(dn) != Some(0.0) {
+                    let j = self.spectral(m + 1, n, phi, t);
+                    parts.push(self.mul(j, dn));
+                }
+                self.sum(&parts)
+            }
             Node::Radial(fam, k, s) => {
                 let ds = self.diff(s, v);
                 if self.as_const(ds) == Some(0.0) {

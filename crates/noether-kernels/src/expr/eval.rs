@@ -69,6 +69,7 @@ impl Graph {
             Node::Pow(a, b) => get(*a).powf(get(*b)),
             Node::Func(f, a) => apply_func(*f, get(*a)),
             Node::Radial(fam, k, s) => crate::radial::eval(*fam, *k, get(*s)),
+            Node::Spectral(m, a, b, c) => crate::spectral::j(*m, get(*a), get(*b), get(*c)),
         }
     }
 

@@ -105,6 +105,9 @@ pub enum Node {
     Func(Func, ExprId),
     /// The `order`-th s-derivative of a Matérn radial profile, applied to `s`.
     Radial(RadialFamily, u8, ExprId),
+    /// The spectral integral `J_m(n, φ, t) = ∫₀^∞ sⁿ (ln s)^m e^{−s²/2} cos(st + φ) ds` of a
+    /// fractional derivative of the squared exponential ([`crate::spectral`]).
+    Spectral(u8, ExprId, ExprId, ExprId),
 }
 
 /// What the graph knows about one parameter.
@@ -283,6 +286,7 @@ impl Graph {
             Node::Product(f) => f.iter().map(|t| t.0).collect(),
             Node::Pow(a, b) => vec![*a, *b],
             Node::Func(_, a) | Node::Radial(_, _, a) => vec![*a],
+            Node::Spectral(_, n, p, t) => vec![*n, *p, *t],
         }
     }
 
@@ -486,6 +490,7 @@ impl Graph {
                 Node::Pow(a, b) => self.pow(map[&a], map[&b]),
                 Node::Func(fun, a) => self.func(fun, map[&a]),
                 Node::Radial(fam, k, a) => self.radial(fam, k, map[&a]),
+                Node::Spectral(m, a, b, c) => self.spectral(m, map[&a], map[&b], map[&c]),
             };
             let new = post(self, new);
             map.insert(n, new);

@@ -175,6 +175,12 @@ impl Graph {
                     self.show(*a, style)
                 ),
             },
+            Node::Spectral(m, a, b, c) => format!(
+                "J{m}({}, {}, {})",
+                self.show(*a, style),
+                self.show(*b, style),
+                self.show(*c, style)
+            ),
             Node::Radial(fam, k, s) => match style {
                 Style::Text => format!("{}_d{}({})", fam.name(), k, self.show(*s, style)),
                 Style::Latex => format!(
