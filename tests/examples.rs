@@ -239,3 +239,22 @@ fn integro_differential_e1_recovers_the_coefficients_on_its_design() {
     assert!(covered >= 3, "{covered} of 4");
     assert!(is_png(&figures(&e1, "E1", &dir("integro")).unwrap()));
 }
+
+/// E3: the fractional order is learned within 1 % of √2 with a standard error that covers it.
+#[test]
+fn fractional_e3_learns_the_order() {
+    let f = noether::demos::fractional::fit(1).unwrap();
+    let truth = 2f64.sqrt();
+    // Achieved on design seed 1: α = 1.416368 ± 0.00273 (the paper: 1.412104); 19 of 20
+    // designs within 1 %.
+    assert!((f.alpha.0 - truth).abs() < 0.01 * truth, "{:?}", f.alpha);
+    let se = f.alpha.1.expect("a standard error");
+    assert!(
+        (f.alpha.0 - truth).abs() < 3.0 * se && se < 0.05,
+        "{:?}",
+        f.alpha
+    );
+    assert!(is_png(
+        &noether::demos::fractional::figures(&f, &dir("fractional")).unwrap()
+    ));
+}

@@ -5,9 +5,7 @@
 //! values; the truth is the reference.
 
 use noether_infer::format::number;
-use noether_infer::plot::{bands, Band, Marks};
-use noether_infer::{Data, Fitted, InferError, Init, Latent, Problem};
-use rand::{Rng, SeedableRng};
+use noether_infer::{Fitted, InferError, Problem};
 use std::f64::consts::PI;
 use std::path::Path;
 
@@ -26,42 +24,16 @@ pub fn f(x: f64) -> f64 {
 
 /// A design: `n_u` and `n_f` uniform points on [0, 1], noise sds, seeded.
 pub fn problem(n_u: usize, n_f: usize, noise: (f64, f64), seed: u64) -> Problem {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut draw = |n: usize, g: fn(f64) -> f64, sd: f64| {
-        let x: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..1.0)).collect();
-        let y: Vec<f64> = x
-            .iter()
-            .map(|&v| {
-                let z: f64 =
-                    rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
-                g(v) + sd * z
-            })
-            .collect();
-        (x, y)
-    };
-    let (xu, yu) = draw(n_u, u, noise.0);
-    let (xf, yf) = draw(n_f, f, noise.1);
-    // Noise-free data keep a small fixed noise variance; noisy data learn theirs.
-    let var = |sd: f64| -> Init {
-        if sd == 0.0 {
-            Init::fixed_at(1e-8)
-        } else {
-            Init::Value(sd * sd)
-        }
-    };
-    Problem::new(&["x"])
-        .latent("u", Latent::se(1.0, &[0.3]))
-        .parameter("alpha", 1.0)
-        .parameter("beta", 1.0)
-        .channel("u", "u", Data::from_rows(&xu, 1, &yu), var(noise.0))
-        .channel(
-            "f",
-            "u_x + alpha*u + beta*int(u, x)",
-            Data::from_rows(&xf, 1, &yf),
-            var(noise.1),
-        )
-        .restarts(4)
-        .seed(seed)
+    super::u_and_f_problem(
+        n_u,
+        n_f,
+        (u, f),
+        noise,
+        "u_x + alpha*u + beta*int(u, x)",
+        seed,
+    )
+    .parameter("alpha", 1.0)
+    .parameter("beta", 1.0)
 }
 
 /// One fit's coefficients with their standard errors.
@@ -176,48 +148,14 @@ pub fn table(e1: &[Fit], e2: &[Fit]) -> String {
 /// # Errors
 /// A prediction failure or a file that cannot be written.
 pub fn figures(fit: &Fit, name: &str, dir: &Path) -> Result<Vec<String>, InferError> {
-    let xs: Vec<f64> = (0..200).map(|i| i as f64 / 199.0).collect();
-    let pu = fit.fitted.predict("u", &xs)?;
-    let pf = fit.fitted.predict("f", &xs)?;
-    let su: Vec<f64> = pu.variance.iter().map(|v| v.sqrt()).collect();
-    let sf: Vec<f64> = pf.variance.iter().map(|v| v.sqrt()).collect();
-    let eu: Vec<f64> = xs.iter().map(|&x| u(x)).collect();
-    let ef: Vec<f64> = xs.iter().map(|&x| f(x)).collect();
-    let data = |c: usize| -> Result<Vec<(f64, f64)>, InferError> {
-        let (x, y) = fit.fitted.problem.channel_data(c)?;
-        Ok(x.into_iter().zip(y).collect())
-    };
-    let (du, df) = (data(0)?, data(1)?);
-    let (mu, mf) = ([Marks::new("u data", &du)], [Marks::new("f data", &df)]);
-    let path = dir.join(format!("{name}.png"));
-    bands(
-        &path,
+    super::u_and_f(
+        &fit.fitted,
+        (u, f),
         &format!(
             "{name}: u_x + αu + β∫₀ˣu = f, α = {}, β = {}",
             number(fit.alpha.0, 4),
             number(fit.beta.0, 4)
         ),
-        "x",
-        &[
-            Band {
-                label: "u".into(),
-                quantity: "u".into(),
-                x: &xs,
-                mean: &pu.mean,
-                std: &su,
-                exact: Some(&eu),
-                marks: &mu,
-            },
-            Band {
-                label: "f".into(),
-                quantity: "f".into(),
-                x: &xs,
-                mean: &pf.mean,
-                std: &sf,
-                exact: Some(&ef),
-                marks: &mf,
-            },
-        ],
-    )?;
-    Ok(vec![path.display().to_string()])
+        &dir.join(format!("{name}.png")),
+    )
 }

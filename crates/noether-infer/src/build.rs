@@ -516,10 +516,11 @@ impl Problem {
             let g = m.graph();
             let used = g.find_param(name).is_some_and(|id| {
                 m.channels().iter().any(|c| {
-                    c.operator
-                        .terms
-                        .iter()
-                        .any(|t| g.depends_on(t.coeff, noether_kernels::expr::Var::Param(id)))
+                    c.operator.terms.iter().any(|t| {
+                        let v = noether_kernels::expr::Var::Param(id);
+                        g.depends_on(t.coeff, v)
+                            || t.fractional.is_some_and(|(_, o)| g.depends_on(o, v))
+                    })
                 })
             });
             if !used {

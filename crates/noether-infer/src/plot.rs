@@ -316,7 +316,13 @@ fn mesh<'a, DB: DrawingBackend + 'a>(
     labels: (&str, &str),
     grid_lines: bool,
 ) -> Result<(), String> {
-    let fmt = |v: &f64| tick(*v);
+    // Key points computed by stepping carry rounding (5.55e-17 for 0): snap what is zero at the
+    // axis's scale.
+    let (xr, yr) = (chart.x_range(), chart.y_range());
+    let (sx, sy) = ((xr.end - xr.start).abs(), (yr.end - yr.start).abs());
+    let snap = |v: f64, span: f64| if v.abs() < 1e-9 * span { 0.0 } else { v };
+    let fx = move |v: &f64| tick(snap(*v, sx));
+    let fy = move |v: &f64| tick(snap(*v, sy));
     let mut m = chart.configure_mesh();
     if !grid_lines {
         m.disable_mesh();
@@ -327,8 +333,8 @@ fn mesh<'a, DB: DrawingBackend + 'a>(
         .y_desc(labels.1)
         .x_labels(6)
         .y_labels(8)
-        .x_label_formatter(&fmt)
-        .y_label_formatter(&fmt)
+        .x_label_formatter(&fx)
+        .y_label_formatter(&fy)
         .label_style(("sans-serif", TICKS))
         .axis_desc_style(("sans-serif", AXIS))
         .draw()

@@ -88,16 +88,20 @@ pub fn covariance(
                 continue;
             }
             let k = &kernels[t1.latent];
-            let base = if t1.integrates() || t2.integrates() {
-                match k.integrated(g, &t1.integrals, &t2.integrals) {
+            let base = if t1.transforms() || t2.transforms() {
+                let fy = t2.fractional.map(|(i, o)| (i, g.to_second_argument(o)));
+                match k.transformed(g, &t1.integrals, &t2.integrals, t1.fractional, fy) {
                     Some(e) => e,
                     None => {
-                        let t = if t1.integrates() { t1 } else { t2 };
+                        let t = if t1.transforms() { t1 } else { t2 };
                         let mut d = latents[t.latent].clone();
                         for (i, &n) in t.integrals.iter().enumerate() {
                             if n > 0 {
                                 d = format!("int({d}, {})", g.inputs()[i]);
                             }
+                        }
+                        if let Some((i, o)) = t.fractional {
+                            d = format!("frac({d}, {}, {})", g.inputs()[i], g.to_text(o));
                         }
                         return Err(KernelError::NoClosedForm {
                             term: d,

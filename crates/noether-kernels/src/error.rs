@@ -97,7 +97,7 @@ pub enum KernelError {
         /// Which limit, and its value.
         message: String,
     },
-    #[error("the term `{term}` needs the kernel integrated in closed form, which noether has for the squared exponential only; `{latent}` has the {kernel} kernel")]
+    #[error("the term `{term}` needs the kernel integrated or fractionally differentiated, which noether has for the squared exponential only (and not both in one input); `{latent}` has the {kernel} kernel")]
     /// An integral of a latent whose kernel has no closed-form integral here.
     NoClosedForm {
         /// The term.

@@ -144,6 +144,22 @@ impl Kernel {
     /// G₂(s) = ℓ²[(s/ℓ)√(π/2) erf(s/(√2 ℓ)) + φ(s) − 1] = ∫₀ˢ G₁:
     /// ∫₀ˣ φ(ξ − y) dξ = G₁(x − y) + G₁(y), and ∫₀ˣ∫₀ʸ φ(ξ − η) = G₂(x) + G₂(y) − G₂(x − y).
     pub fn integrated(&self, g: &mut Graph, ix: &[u8], iy: &[u8]) -> Option<ExprId> {
+        self.transformed(g, ix, iy, None, None)
+    }
+
+    /// [`Kernel::integrated`], and with Weyl fractional derivatives of orders `fx` (first
+    /// argument) and `fy` (second) in one input each: the factor of that input becomes
+    /// `√(2/π) ℓ^{−n} J₀(n, φ, (x − y)/ℓ)` with n = ν₁ + ν₂ and φ = (ν₁ − ν₂)π/2
+    /// ([`crate::spectral`]). None unless a plain squared exponential, or when an input has both
+    /// an integral and a fractional derivative.
+    pub fn transformed(
+        &self,
+        g: &mut Graph,
+        ix: &[u8],
+        iy: &[u8],
+        fx: Option<(usize, ExprId)>,
+        fy: Option<(usize, ExprId)>,
+    ) -> Option<ExprId> {
         let (v, ls) = self.se.as_ref()?;
         let mut factors = Vec::with_capacity(ls.len() + 1);
         factors.push((g.p(*v), 1.0));
@@ -175,10 +191,30 @@ impl Kernel {
                 g.linear(0.0, &[(c, a), (1.0, b), (-1.0, l2)])
             };
             let diff = g.sub(x, y);
-            let f = match (
+            let nu = |f: Option<(usize, ExprId)>| f.filter(|f| f.0 == d).map(|f| f.1);
+            let (n1, n2) = (nu(fx), nu(fy));
+            let (i1, i2) = (
                 ix.get(d).copied().unwrap_or(0),
                 iy.get(d).copied().unwrap_or(0),
-            ) {
+            );
+            if n1.is_some() || n2.is_some() {
+                if i1 > 0 || i2 > 0 {
+                    return None;
+                }
+                let zero = g.constant(0.0);
+                let (a, b) = (n1.unwrap_or(zero), n2.unwrap_or(zero));
+                let n = g.add(a, b);
+                let ph = g.sub(a, b);
+                let ph = g.scale(std::f64::consts::FRAC_PI_2, ph);
+                let t = g.product(&[(diff, 1.0), (l, -1.0)]);
+                let j = g.spectral(0, n, ph, t);
+                let minus_n = g.neg(n);
+                let scale = g.pow(l, minus_n);
+                let f = g.product(&[(j, 1.0), (scale, 1.0)]);
+                factors.push((g.scale((2.0 / std::f64::consts::PI).sqrt(), f), 1.0));
+                continue;
+            }
+            let f = match (i1, i2) {
                 (0, 0) => phi(g, diff),
                 (1, 0) => {
                     let a = g1(g, diff);

@@ -43,7 +43,8 @@ pub fn j(m: u8, n: f64, phi: f64, t: f64) -> f64 {
     near + far
 }
 
-/// 10-point Gauss–Legendre on [a, b].
+/// 10-point Gauss–Legendre on [a, b] (nodes and weights as tabulated, Abramowitz & Stegun 25.4).
+#[allow(clippy::excessive_precision)]
 fn gauss_legendre(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> f64 {
     const X: [f64; 5] = [
         0.148_874_338_981_631_2,
@@ -109,7 +110,10 @@ mod tests {
             // J₀(1, π/2, t) = −∫ s e^{−s²/2} sin(st) = −t √(π/2) e^{−t²/2}.
             assert!((j(0, 1.0, PI / 2.0, t) + t * g).abs() < 1e-12, "t={t}");
             // J₀(2, 0, t) = (1 − t²) √(π/2) e^{−t²/2}.
-            assert!((j(0, 2.0, 0.0, t) - (1.0 - t * t) * g).abs() < 1e-11, "t={t}");
+            assert!(
+                (j(0, 2.0, 0.0, t) - (1.0 - t * t) * g).abs() < 1e-11,
+                "t={t}"
+            );
         }
     }
 
@@ -120,7 +124,11 @@ mod tests {
             let dt = (j(0, n, phi, t + h) - j(0, n, phi, t - h)) / (2.0 * h);
             assert!((dt - j(0, n + 1.0, phi + PI / 2.0, t)).abs() < 1e-8);
             let dn = (j(0, n + h, phi, t) - j(0, n - h, phi, t)) / (2.0 * h);
-            assert!((dn - j(1, n, phi, t)).abs() < 1e-8, "{dn} {}", j(1, n, phi, t));
+            assert!(
+                (dn - j(1, n, phi, t)).abs() < 1e-8,
+                "{dn} {}",
+                j(1, n, phi, t)
+            );
             let dn2 = (j(1, n + h, phi, t) - j(1, n - h, phi, t)) / (2.0 * h);
             assert!((dn2 - j(2, n, phi, t)).abs() < 1e-7);
         }

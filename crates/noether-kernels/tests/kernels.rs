@@ -766,35 +766,7 @@ fn integrated_se_kernels_match_quadrature_and_their_parameter_derivatives() {
                 "{a} × {b}: {got} vs {want}"
             );
             // Parameter derivatives against central differences.
-            for i in 0..3 {
-                let de = g.diff(e, Var::Param(ParamId(i as u32)));
-                let exact = g.eval(
-                    de,
-                    &Env {
-                        x: &x,
-                        y: &y,
-                        params: &p,
-                    },
-                );
-                let h = 1e-6 * p[i];
-                let at = |d: f64| {
-                    let mut q = p;
-                    q[i] += d;
-                    g.eval(
-                        e,
-                        &Env {
-                            x: &x,
-                            y: &y,
-                            params: &q,
-                        },
-                    )
-                };
-                let fd = (at(h) - at(-h)) / (2.0 * h);
-                assert!(
-                    (fd - exact).abs() < 1e-6 * exact.abs().max(1e-3),
-                    "{a} × {b}, parameter {i}: {fd} vs {exact}"
-                );
-            }
+            check_parameter_derivatives(&mut g, e, &x, &y, &p, 1e-6, 1e-6, 1e-3, a);
         }
     }
     // Other kernels have no closed form here: the error names the term and the kernel.
@@ -805,8 +777,9 @@ fn integrated_se_kernels_match_quadrature_and_their_parameter_derivatives() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("the term `int(u, x)` needs the kernel integrated in closed form")
-            && e.contains("Matérn 5/2"),
+        e.contains(
+            "the term `int(u, x)` needs the kernel integrated or fractionally differentiated"
+        ) && e.contains("Matérn 5/2"),
         "{e}"
     );
     // Bad integrals in the grammar.
@@ -822,4 +795,135 @@ fn integrated_se_kernels_match_quadrature_and_their_parameter_derivatives() {
             .to_string();
         assert!(err.contains(want), "{text}: {err}");
     }
+}
+
+/// Fractional derivatives of the squared exponential at integer orders are the ordinary
+/// derivatives (to 1e-9), and every parameter derivative, the order's included, matches
+/// central differences.
+#[test]
+fn fractional_se_kernels_agree_with_derivatives_at_integer_orders() {
+    let names = Names {
+        latents: vec!["u".into()],
+        parameters: vec!["a".into()],
+    };
+    let mut g = Graph::new(&["x", "t"]);
+    let k = KernelSpec::SquaredExponential { ard: true }.build(&mut g, "u");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    for (frac, plain) in [
+        ("frac(u, x, 1)", "u_x"),
+        ("frac(u, x, 2)", "u_xx"),
+        ("frac(u, x, 1) - u", "u_x - u"),
+        ("d(frac(u, x, 1), t)", "u_xt"),
+        ("frac(u, x, 1) + 3*u_t", "u_x + 3*u_t"),
+    ] {
+        for other in ["u", "u_x", "frac(u, x, 1)", "frac(u, x, 2)"] {
+            let lf = Operator::parse(frac, &mut g, &names).unwrap();
+            let lp = Operator::parse(plain, &mut g, &names).unwrap();
+            let lo = Operator::parse(other, &mut g, &names).unwrap();
+            let ef =
+                covariance(&mut g, std::slice::from_ref(&k), &names.latents, &lf, &lo).unwrap();
+            let ep =
+                covariance(&mut g, std::slice::from_ref(&k), &names.latents, &lp, &lo).unwrap();
+            for _ in 0..4 {
+                let (x, y, mut p) = random_pair(&mut rng);
+                p[3] = 1.0;
+                let env = Env {
+                    x: &x,
+                    y: &y,
+                    params: &p,
+                };
+                let (a, b) = (g.eval(ef, &env), g.eval(ep, &env));
+                let scale = b.abs().max(g.eval(k.expr, &env));
+                assert!((a - b).abs() < 1e-9 * scale, "{frac} × {other}: {a} vs {b}");
+            }
+        }
+    }
+    // A learnable order: parameter derivatives against central differences.
+    let lf = Operator::parse("frac(u, x, a) - u", &mut g, &names).unwrap();
+    let e = covariance(&mut g, std::slice::from_ref(&k), &names.latents, &lf, &lf).unwrap();
+    for _ in 0..4 {
+        let (x, y, p) = random_pair(&mut rng);
+        check_parameter_derivatives(&mut g, e, &x, &y, &p, 1e-5, 1e-6, 1e-2, "frac(u, x, a) - u");
+    }
+    // And the compiled program agrees with the reference evaluator.
+    let prog = Program::compile(&mut g, &[e]);
+    let p = [1.1, 0.7, 0.9, 1.41];
+    let (x, y) = ([0.3, 0.2], [-0.4, 0.5]);
+    let v = prog.eval_pair(&prog.bind(&p), &x, &y)[0];
+    assert!(
+        (v - g.eval(
+            e,
+            &Env {
+                x: &x,
+                y: &y,
+                params: &p
+            }
+        ))
+        .abs()
+            < 1e-12 * v.abs()
+    );
+    // Bad fractional terms.
+    for (text, want) in [
+        ("frac(u, x)", "frac(u, x, order)"),
+        ("frac(u, x, 0)", "must be positive"),
+        ("frac(u, x, -1.5)", "must be positive"),
+        (
+            "frac(u, x, t)",
+            "must be a number or an expression of parameters",
+        ),
+        (
+            "frac(u, x, u)",
+            "must be a number or an expression of parameters",
+        ),
+        ("frac(x*u, x, 1.5)", "coefficient depends on `x`"),
+        ("frac(int(u, x), x, 1.5)", "already integrated"),
+    ] {
+        let err = Operator::parse(text, &mut g, &names)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "{text}: {err}");
+    }
+}
+
+/// Every parameter derivative of `e` at (x, y, p) against central differences with steps
+/// `step · p_i`, to `tol` relative (absolute below `floor`).
+fn check_parameter_derivatives(
+    g: &mut Graph,
+    e: ExprId,
+    x: &[f64],
+    y: &[f64],
+    p: &[f64],
+    step: f64,
+    tol: f64,
+    floor: f64,
+    what: &str,
+) {
+    for i in 0..p.len() {
+        let de = g.diff(e, Var::Param(ParamId(i as u32)));
+        let exact = g.eval(de, &Env { x, y, params: p });
+        let h = step * p[i];
+        let at = |d: f64| {
+            let mut q = p.to_vec();
+            q[i] += d;
+            g.eval(e, &Env { x, y, params: &q })
+        };
+        let fd = (at(h) - at(-h)) / (2.0 * h);
+        assert!(
+            (fd - exact).abs() < tol * exact.abs().max(floor),
+            "{what}, parameter {i}: {fd} vs {exact}"
+        );
+    }
+}
+
+/// Two points in [−1, 1]² and parameters (variance, two lengthscales, an order in [0.3, 2.5]).
+fn random_pair(rng: &mut impl Rng) -> ([f64; 2], [f64; 2], [f64; 4]) {
+    let x = [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)];
+    let y = [rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)];
+    let p = [
+        rng.random_range(0.5..2.0),
+        rng.random_range(0.4..1.2),
+        rng.random_range(0.4..1.2),
+        rng.random_range(0.3..2.5),
+    ];
+    (x, y, p)
 }

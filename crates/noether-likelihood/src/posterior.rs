@@ -379,6 +379,7 @@ impl Posterior<'_> {
                 latent,
                 orders: orders.to_vec(),
                 integrals: integrals.to_vec(),
+                fractional: None,
                 coeff: one,
             }],
             text: self.model.latents[latent].clone(),

@@ -212,7 +212,9 @@ impl Graph {
 
     /// `J_m(n, φ, t)` ([`crate::spectral::j`]).
     pub fn spectral(&mut self, m: u8, n: ExprId, phi: ExprId, t: ExprId) -> ExprId {
-        if let (Some(a), Some(b), Some(c)) = (self.as_const(n), self.as_const(phi), self.as_const(t)) {
+        if let (Some(a), Some(b), Some(c)) =
+            (self.as_const(n), self.as_const(phi), self.as_const(t))
+        {
             return self.constant(crate::spectral::j(m, a, b, c));
         }
         self.intern(Node::Spectral(m, n, phi, t))

@@ -32,6 +32,9 @@ pub struct Term {
     /// Whether the term integrates the latent over each input, ∫₀ˣ (1) or not (0), before
     /// differentiating: a term is a functional of its latent, derivatives and integrals alike.
     pub integrals: Vec<u8>,
+    /// A Weyl fractional derivative in one input: (the input, its order, an expression of
+    /// parameters), applied with the integer derivatives in `orders` (D^k D^ν = D^{k+ν}).
+    pub fractional: Option<(usize, ExprId)>,
     /// The coefficient, an expression in the first argument's coordinates and parameters.
     pub coeff: ExprId,
 }
@@ -49,7 +52,13 @@ impl Term {
 
     /// Whether the term is the latent itself (no derivative, no integral).
     pub fn is_identity(&self) -> bool {
-        self.order() == 0 && !self.integrates()
+        self.order() == 0 && !self.integrates() && self.fractional.is_none()
+    }
+
+    /// Whether the kernel must be transformed beyond differentiation (an integral or a
+    /// fractional derivative).
+    pub fn transforms(&self) -> bool {
+        self.integrates() || self.fractional.is_some()
     }
 }
 
@@ -120,6 +129,7 @@ impl Operator {
                 latent,
                 orders: vec![0; g.dim()],
                 integrals: vec![0; g.dim()],
+                fractional: None,
                 coeff: one,
             }],
             text: name.to_string(),
@@ -141,6 +151,9 @@ impl Operator {
                     if n > 0 {
                         d = format!("int({d}, {})", g.inputs()[i]);
                     }
+                }
+                if let Some((i, o)) = t.fractional {
+                    d = format!("frac({d}, {}, {})", g.inputs()[i], g.to_text(o));
                 }
                 for (i, &o) in t.orders.iter().enumerate() {
                     if o > 0 {

@@ -80,8 +80,9 @@ fn syntax(text: &str, at: usize, message: String) -> KernelError {
     }
 }
 
-/// What a term does to its latent: (latent, derivative orders, integrals per input).
-type Key = (usize, Vec<u8>, Vec<u8>);
+/// What a term does to its latent: (latent, derivative orders, integrals per input, fractional
+/// derivative (input, order)).
+type Key = (usize, Vec<u8>, Vec<u8>, Option<(usize, ExprId)>);
 
 /// A linear form in the latents: `scalar + Σ coeff · ∂^orders g_latent`, with the span of text it
 /// came from.
@@ -101,6 +102,9 @@ impl Lin {
         self.terms.is_empty()
     }
 }
+
+/// The functions an operator may call.
+const KNOWN: &str = "exp, log, sin, cos, sqrt, erf, d, int, frac";
 
 /// The deepest nesting of parentheses, function calls, signs and powers an operator may have.
 pub const MAX_DEPTH: usize = 100;
@@ -403,6 +407,9 @@ impl Parser<'_> {
         if name == "int" {
             return self.integral(start);
         }
+        if name == "frac" {
+            return self.fractional(start);
+        }
         let f = match name {
             "exp" => Some(Func::Exp),
             "log" | "ln" => Some(Func::Log),
@@ -414,7 +421,7 @@ impl Parser<'_> {
                 return Err(syntax(
                     self.text,
                     start,
-                    format!("unknown function `{name}`; known: exp, log, sin, cos, sqrt, erf, d"),
+                    format!("unknown function `{name}`; known: {KNOWN}"),
                 ))
             }
         };
@@ -435,6 +442,29 @@ impl Parser<'_> {
         Ok(self.scalar(v, start, end))
     }
 
+    /// The input named at the current token (an argument of `function`), consumed.
+    fn input_arg(&mut self, function: &str) -> Result<usize, KernelError> {
+        let at = self.at();
+        let input = match self.peek().clone() {
+            Tok::Ident(n) => match self.g.input_index(&n) {
+                Some(i) => i,
+                None => return Err(self.unknown(&n, at)),
+            },
+            _ => {
+                return Err(syntax(
+                    self.text,
+                    at,
+                    format!(
+                        "{function}(...) needs an input name, found {}",
+                        self.describe()
+                    ),
+                ))
+            }
+        };
+        self.pos += 1;
+        Ok(input)
+    }
+
     /// `d(expr, input[, order], input[, order], ...)`.
     fn derivative(&mut self, start: usize) -> Result<Lin, KernelError> {
         let mut lin = self.expr()?;
@@ -442,20 +472,7 @@ impl Parser<'_> {
         while *self.peek() == Tok::Op(',') {
             self.pos += 1;
             let at = self.at();
-            let input = match self.peek().clone() {
-                Tok::Ident(n) => match self.g.input_index(&n) {
-                    Some(i) => i,
-                    None => return Err(self.unknown(&n, at)),
-                },
-                _ => {
-                    return Err(syntax(
-                        self.text,
-                        at,
-                        format!("d(...) needs an input name, found {}", self.describe()),
-                    ))
-                }
-            };
-            self.pos += 1;
+            let input = self.input_arg("d")?;
             let mut order = 1;
             if *self.peek() == Tok::Op(',') {
                 if let Tok::Num(v) = self.toks[self.pos + 1].0 {
@@ -500,56 +517,116 @@ impl Parser<'_> {
             ));
         }
         self.pos += 1;
-        let at = self.at();
-        let input = match self.peek().clone() {
-            Tok::Ident(n) => match self.g.input_index(&n) {
-                Some(i) => i,
-                None => return Err(self.unknown(&n, at)),
-            },
-            _ => {
-                return Err(syntax(
-                    self.text,
-                    at,
-                    format!("int(...) needs an input name, found {}", self.describe()),
-                ))
-            }
-        };
-        self.pos += 1;
+        let input = self.input_arg("int")?;
         self.expect(')')?;
         let end = self.prev_end();
+        let name = self.g.inputs()[input].clone();
+        self.per_term(lin, start, end, input, "integrates", &|(l, ords, ints, frac)| {
+            if frac.is_some_and(|f| f.0 == input) {
+                return Err(format!(
+                    "int(...) of a fractional derivative in `{name}` is not supported"
+                ));
+            }
+            if ords[input] > 0 || ints[input] > 0 {
+                return Err(format!(
+                    "int(...) of a term already differentiated or integrated in `{name}` is not supported"
+                ));
+            }
+            let mut ints = ints;
+            ints[input] = 1;
+            Ok((l, ords, ints, frac))
+        })
+    }
+
+    /// `frac(expr, input, order)`: the Weyl fractional derivative (from −∞) of the given order, a
+    /// positive number or an expression of parameters, term by term.
+    fn fractional(&mut self, start: usize) -> Result<Lin, KernelError> {
+        let lin = self.expr()?;
+        let usage =
+            "frac(u, x, order): a latent, an input and an order (a positive number or a parameter)";
+        if *self.peek() != Tok::Op(',') {
+            return Err(syntax(self.text, self.at(), usage.to_string()));
+        }
+        self.pos += 1;
+        let input = self.input_arg("frac")?;
+        if *self.peek() != Tok::Op(',') {
+            return Err(syntax(self.text, self.at(), usage.to_string()));
+        }
+        self.pos += 1;
+        let order_at = self.at();
+        let order = self.expr()?;
+        self.expect(')')?;
+        let end = self.prev_end();
+        let depends_on_inputs =
+            (0..self.g.dim()).any(|i| self.g.depends_on(order.scalar, Var::X(i as u16)));
+        if !order.is_scalar() || depends_on_inputs {
+            return Err(syntax(
+                self.text,
+                order_at,
+                "the order of frac(...) must be a number or an expression of parameters".into(),
+            ));
+        }
+        if let Some(v) = self.g.as_const(order.scalar) {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(syntax(
+                    self.text,
+                    order_at,
+                    format!("the order of frac(...) must be positive, found {v}"),
+                ));
+            }
+        }
+        let order = order.scalar;
+        self.per_term(
+            lin,
+            start,
+            end,
+            input,
+            "takes the fractional derivative of",
+            &|(l, ords, ints, frac)| {
+                if frac.is_some() || ints[input] > 0 {
+                    return Err("frac(...) of a term already integrated in that input, or already fractional, is not supported".into());
+                }
+                Ok((l, ords, ints, Some((input, order))))
+            },
+        )
+    }
+
+    /// Apply a transform in `input` to every term of a linear form in the latents: the form may
+    /// hold nothing but latent terms, and no coefficient may depend on `input` (the transform
+    /// acts on the latent alone). `what` names the transform in messages.
+    fn per_term(
+        &mut self,
+        lin: Lin,
+        start: usize,
+        end: usize,
+        input: usize,
+        what: &str,
+        apply: &dyn Fn(Key) -> Result<Key, String>,
+    ) -> Result<Lin, KernelError> {
         if self.g.as_const(lin.scalar) != Some(0.0) {
             return Err(self.nonlinear(
                 start,
                 end,
-                "integrates something that is not a latent function (an operator must map 0 to 0)",
+                &format!(
+                    "{what} something that is not a latent function (an operator must map 0 to 0)"
+                ),
             ));
         }
         let v = Var::X(input as u16);
         let mut terms = Vec::with_capacity(lin.terms.len());
-        for ((l, ords, ints), c) in lin.terms {
+        for (key, c) in lin.terms {
             if self.g.depends_on(c, v) {
                 return Err(self.nonlinear(
                     start,
                     end,
                     &format!(
-                        "integrates a term whose coefficient depends on `{}`, the input integrated over",
+                        "{what} a term whose coefficient depends on `{}`",
                         self.g.inputs()[input]
                     ),
                 ));
             }
-            if ords[input] > 0 || ints[input] > 0 {
-                return Err(syntax(
-                    self.text,
-                    start,
-                    format!(
-                        "int(...) of a term already differentiated or integrated in `{}` is not supported",
-                        self.g.inputs()[input]
-                    ),
-                ));
-            }
-            let mut ints = ints;
-            ints[input] = 1;
-            terms.push(((l, ords, ints), c));
+            let key = apply(key).map_err(|m| syntax(self.text, start, m))?;
+            terms.push((key, c));
         }
         let zero = self.g.constant(0.0);
         Ok(Lin {
@@ -570,7 +647,7 @@ impl Parser<'_> {
             terms: vec![],
             ..lin.clone()
         };
-        for ((l, ords, ints), c) in lin.terms.clone() {
+        for ((l, ords, ints, frac), c) in lin.terms.clone() {
             let dc = self.g.diff(c, v);
             // d/dx ∫₀ˣ u = u: a derivative in an integrated input removes the integral.
             let (higher, hints) = if ints[i] > 0 {
@@ -586,9 +663,9 @@ impl Parser<'_> {
             let part = Lin {
                 scalar: self.g.constant(0.0),
                 terms: if self.g.as_const(dc) == Some(0.0) {
-                    vec![((l, higher, hints), c)]
+                    vec![((l, higher, hints, frac), c)]
                 } else {
-                    vec![((l, ords, ints), dc), ((l, higher, hints), c)]
+                    vec![((l, ords, ints, frac), dc), ((l, higher, hints, frac), c)]
                 },
                 ..lin.clone()
             };
@@ -616,7 +693,7 @@ impl Parser<'_> {
             let zero = self.g.constant(0.0);
             return Ok(Lin {
                 scalar: zero,
-                terms: vec![((l, vec![0; dim], vec![0; dim]), one)],
+                terms: vec![((l, vec![0; dim], vec![0; dim], None), one)],
                 start,
                 end,
                 scalar_span: None,
@@ -657,7 +734,7 @@ impl Parser<'_> {
                     let zero = self.g.constant(0.0);
                     return Ok(Lin {
                         scalar: zero,
-                        terms: vec![((l, ords, vec![0; dim]), one)],
+                        terms: vec![((l, ords, vec![0; dim], None), one)],
                         start,
                         end,
                         scalar_span: None,
@@ -732,10 +809,11 @@ pub(super) fn parse(
     let mut terms: Vec<Term> = lin
         .terms
         .into_iter()
-        .map(|((latent, orders, integrals), coeff)| Term {
+        .map(|((latent, orders, integrals, fractional), coeff)| Term {
             latent,
             orders,
             integrals,
+            fractional,
             coeff,
         })
         .collect();
