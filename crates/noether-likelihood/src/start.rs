@@ -266,8 +266,17 @@ impl Matcher {
         let direct: Vec<usize> = (0..model.latents.len())
             .flat_map(|l| direct_channels(model, l))
             .collect();
+        // A channel with a fractional term is left out: its terms' means depend on the unknown
+        // order, which gradient matching cannot treat as a linear coefficient.
         let others: Vec<usize> = (0..model.channels.len())
             .filter(|c| !direct.contains(c))
+            .filter(|&c| {
+                model.channels[c]
+                    .operator
+                    .terms
+                    .iter()
+                    .all(|t| t.fractional.is_none())
+            })
             .collect();
         let mut g = model.graph.clone();
         let coefs: Vec<usize> = (0..model.params.len())
