@@ -21,6 +21,7 @@ pub mod posterior;
 pub mod problems;
 pub mod rollout;
 pub mod space;
+pub mod sparse;
 pub mod start;
 
 pub use error::LikelihoodError;

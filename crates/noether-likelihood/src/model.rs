@@ -93,6 +93,44 @@ pub(crate) struct Block {
     pub(crate) params: Vec<usize>,
 }
 
+/// The compiled covariance `Cov(L₁ g(x), L₂ g(x'))` of two operators: its value, and a second
+/// program whose outputs are its derivatives by each of `params`.
+#[derive(Clone, Debug)]
+pub(crate) struct PairProgram {
+    pub(crate) value: Program,
+    pub(crate) grad: Program,
+    pub(crate) params: Vec<usize>,
+}
+
+/// Compile the covariance of two operators, with its parameter derivatives: the one place
+/// that builds covariance blocks, for the exact likelihood's channel pairs and the inducing
+/// points' blocks alike.
+pub(crate) fn compile_pair(
+    graph: &mut Graph,
+    kernels: &[Kernel],
+    latents: &[String],
+    l1: &Operator,
+    l2: &Operator,
+) -> Result<PairProgram, LikelihoodError> {
+    let e = covariance(graph, kernels, latents, l1, l2)?;
+    let mut params = Vec::new();
+    let mut grads = Vec::new();
+    for p in 0..graph.num_params() {
+        let v = Var::Param(ParamId(p as u32));
+        if graph.depends_on(e, v) {
+            grads.push(graph.diff(e, v));
+            params.push(p);
+        }
+    }
+    let value = Program::compile(graph, &[e]);
+    let grad = Program::compile(graph, &grads);
+    Ok(PairProgram {
+        value,
+        grad,
+        params,
+    })
+}
+
 /// A Gaussian-process model over latent functions observed through linear operators.
 ///
 /// # Examples
@@ -292,24 +330,17 @@ impl Model {
     fn compile_blocks(&mut self) -> Result<(), LikelihoodError> {
         let c2 = self.channels.len() - 1;
         for c1 in 0..=c2 {
-            let e = covariance(
+            let PairProgram {
+                value,
+                grad,
+                params,
+            } = compile_pair(
                 &mut self.graph,
                 &self.kernels,
                 &self.latents,
                 &self.channels[c1].operator,
                 &self.channels[c2].operator,
             )?;
-            let mut params = Vec::new();
-            let mut grads = Vec::new();
-            for p in 0..self.graph.num_params() {
-                let v = Var::Param(ParamId(p as u32));
-                if self.graph.depends_on(e, v) {
-                    grads.push(self.graph.diff(e, v));
-                    params.push(p);
-                }
-            }
-            let value = Program::compile(&mut self.graph, &[e]);
-            let grad = Program::compile(&mut self.graph, &grads);
             self.blocks.push(Block {
                 c1,
                 c2,

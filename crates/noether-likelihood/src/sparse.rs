@@ -1,0 +1,512 @@
+//! Variational inducing points (Titsias 2009, the collapsed bound "VFE") for any operator model:
+//! M inducing values of every latent at points Z; the blocks K_zz = k(Z, Z), K_zx = L'k(Z, x) and
+//! the diagonal of LL'k(x, x) come from compiled programs like the exact blocks. With
+//! Q = K_xz K_zz⁻¹ K_zx and Λ the noise (plus nugget) on the diagonal, the objective is
+//!
+//! ```text
+//! NLML_vfe = ½ yᵀ(Q + Λ)⁻¹y + ½ log|Q + Λ| + (N/2) log 2π + ½ Σᵢ (Kᵢᵢ − Qᵢᵢ)/λᵢ,
+//! ```
+//!
+//! an upper bound on the exact NLML, equal to it when Z holds the data. Everything is computed
+//! through V = L_z⁻¹K_zx (M × N) and B = I + VΛ⁻¹Vᵀ (M × M) in O(N M²) time and O(N M) memory;
+//! its gradient contracts the adjoints ∂NLML/∂K_zz (M × M), ∂NLML/∂K_zx (M × N) and
+//! ∂NLML/∂Kᵢᵢ with the programs' parameter derivatives, pair by pair: no N × N matrix appears.
+
+use crate::factor::{cholesky_with_jitter, JitterPolicy};
+use crate::model::{compile_pair, Model, PairProgram};
+use crate::nlml::{Evaluation, NUGGET};
+use crate::LikelihoodError;
+use faer::Mat;
+use noether_kernels::compile::Shape;
+use noether_kernels::operator::Operator;
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
+
+/// Inducing points on the latents, with the compiled blocks they need.
+#[derive(Clone, Debug)]
+pub struct Inducing {
+    /// The inducing inputs, row-major (the same for every latent).
+    pub z: Vec<f64>,
+    /// Their number.
+    pub m: usize,
+    /// Per latent: k(Z, Z).
+    zz: Vec<PairProgram>,
+    /// Per (latent, channel): Cov(g_l(Z), L_c g(x_c)).
+    zx: Vec<Vec<PairProgram>>,
+    /// Per channel: Var(L_c g(x)) at its own points.
+    diag: Vec<PairProgram>,
+}
+
+/// The most inducing values (points × latents) the dense M × M algebra is asked to hold.
+pub const MAX_INDUCING: usize = 20_000;
+
+impl Model {
+    /// Inducing points at `z` (row-major, one point per `dim` numbers) on every latent.
+    ///
+    /// # Errors
+    /// Points of the wrong dimension; more inducing values than [`MAX_INDUCING`]; a kernel that
+    /// does not support an operator.
+    pub fn inducing(&mut self, z: Vec<f64>) -> Result<Inducing, LikelihoodError> {
+        let d = self.dim();
+        if d == 0 || z.len() % d != 0 || z.is_empty() {
+            return Err(LikelihoodError::Data {
+                channel: "inducing points".into(),
+                message: format!(
+                    "{} numbers is not a whole number of {d}-dimensional points",
+                    z.len()
+                ),
+            });
+        }
+        let m = z.len() / d;
+        if m * self.latents.len() > MAX_INDUCING {
+            return Err(LikelihoodError::Data {
+                channel: "inducing points".into(),
+                message: format!(
+                    "{m} points × {} latents is more than {MAX_INDUCING} inducing values",
+                    self.latents.len()
+                ),
+            });
+        }
+        let mut zz = Vec::new();
+        let mut zx = Vec::new();
+        for l in 0..self.latents.len() {
+            let id = Operator::identity(&mut self.graph, l, &self.latents[l]);
+            zz.push(compile_pair(
+                &mut self.graph,
+                &self.kernels,
+                &self.latents,
+                &id,
+                &id,
+            )?);
+            let mut row = Vec::new();
+            for c in 0..self.channels.len() {
+                let op = self.channels[c].operator.clone();
+                row.push(compile_pair(
+                    &mut self.graph,
+                    &self.kernels,
+                    &self.latents,
+                    &id,
+                    &op,
+                )?);
+            }
+            zx.push(row);
+        }
+        let mut diag = Vec::new();
+        for c in 0..self.channels.len() {
+            let op = self.channels[c].operator.clone();
+            diag.push(compile_pair(
+                &mut self.graph,
+                &self.kernels,
+                &self.latents,
+                &op,
+                &op,
+            )?);
+        }
+        Ok(Inducing { z, m, zz, zx, diag })
+    }
+}
+
+/// k-means (Lloyd's algorithm from a seeded k-means++ start, at most 50 rounds) of `points`
+/// (row-major, `dim` numbers each) into `m` centres: the usual placement of inducing points.
+pub fn kmeans(points: &[f64], dim: usize, m: usize, seed: u64) -> Vec<f64> {
+    let n = points.len() / dim.max(1);
+    let m = m.min(n).max(1);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let p = |i: usize| &points[i * dim..(i + 1) * dim];
+    let d2 = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>();
+    let mut centres: Vec<f64> = p(rng.random_range(0..n)).to_vec();
+    let mut near = vec![f64::INFINITY; n];
+    while centres.len() / dim < m {
+        let last = &centres[centres.len() - dim..];
+        for i in 0..n {
+            near[i] = near[i].min(d2(p(i), last));
+        }
+        let total: f64 = near.iter().sum();
+        let mut r = rng.random_range(0.0..1.0) * total;
+        let mut pick = n - 1;
+        for (i, w) in near.iter().enumerate() {
+            r -= w;
+            if r <= 0.0 {
+                pick = i;
+                break;
+            }
+        }
+        centres.extend_from_slice(p(pick));
+    }
+    let mut assign = vec![0usize; n];
+    for _ in 0..50 {
+        let changed: usize = assign
+            .par_iter_mut()
+            .enumerate()
+            .map(|(i, a)| {
+                let best = (0..m)
+                    .min_by(|&j, &k| {
+                        d2(p(i), &centres[j * dim..(j + 1) * dim])
+                            .total_cmp(&d2(p(i), &centres[k * dim..(k + 1) * dim]))
+                    })
+                    .unwrap_or(0);
+                let c = usize::from(best != *a);
+                *a = best;
+                c
+            })
+            .sum();
+        let mut sums = vec![0.0; m * dim];
+        let mut counts = vec![0usize; m];
+        for i in 0..n {
+            counts[assign[i]] += 1;
+            for k in 0..dim {
+                sums[assign[i] * dim + k] += p(i)[k];
+            }
+        }
+        for j in 0..m {
+            if counts[j] > 0 {
+                for k in 0..dim {
+                    centres[j * dim + k] = sums[j * dim + k] / counts[j] as f64;
+                }
+            }
+        }
+        if changed == 0 {
+            break;
+        }
+    }
+    centres
+}
+
+/// The factored quantities of the bound at one parameter vector, shared by the NLML, its
+/// gradient and predictions.
+#[derive(Debug)]
+pub struct SparseFactor {
+    /// Cholesky factor of K_zz (+ jitter), M_tot × M_tot.
+    pub lz: Mat<f64>,
+    /// Cholesky factor of B = I + VΛ⁻¹Vᵀ.
+    pub lb: Mat<f64>,
+    /// V = L_z⁻¹K_zx.
+    pub v: Mat<f64>,
+    /// Λ: noise plus nugget per observation.
+    pub lambda: Vec<f64>,
+    /// The prior variances Kᵢᵢ.
+    pub kdiag: Vec<f64>,
+    /// c = L_B⁻¹VΛ⁻¹y.
+    pub c: Vec<f64>,
+    /// The jitter K_zz needed, relative to its mean diagonal.
+    pub jitter: f64,
+}
+
+fn mat_from(rows: usize, cols: usize, f: impl Fn(usize, usize) -> f64) -> Mat<f64> {
+    Mat::from_fn(rows, cols, f)
+}
+
+/// L⁻¹ R for lower-triangular L.
+fn lower_solve(l: &Mat<f64>, mut r: Mat<f64>) -> Mat<f64> {
+    faer::linalg::triangular_solve::solve_lower_triangular_in_place(
+        l.as_ref(),
+        r.as_mut(),
+        faer::Par::rayon(0),
+    );
+    r
+}
+
+/// L⁻ᵀ R for lower-triangular L.
+fn lower_t_solve(l: &Mat<f64>, mut r: Mat<f64>) -> Mat<f64> {
+    faer::linalg::triangular_solve::solve_upper_triangular_in_place(
+        l.transpose(),
+        r.as_mut(),
+        faer::Par::rayon(0),
+    );
+    r
+}
+
+impl Inducing {
+    /// The number of inducing values (points × latents).
+    pub fn size(&self, model: &Model) -> usize {
+        self.m * model.latents.len()
+    }
+
+    /// K_zz (block-diagonal over the latents) and K_zx at `values`.
+    fn blocks(&self, model: &Model, values: &[f64]) -> (Mat<f64>, Mat<f64>, Vec<f64>) {
+        let gp = &values[..model.num_graph_params()];
+        let (m, nl) = (self.m, model.latents.len());
+        let n = model.num_observations();
+        let offsets = model.offsets();
+        let mut kzz = Mat::<f64>::zeros(m * nl, m * nl);
+        for l in 0..nl {
+            let b = self.zz[l]
+                .value
+                .fill(&self.zz[l].value.bind(gp), &self.z, &self.z);
+            for a in 0..m {
+                for c in 0..m {
+                    kzz[(l * m + a, l * m + c)] = b[0][a * m + c];
+                }
+            }
+        }
+        let mut kzx = Mat::<f64>::zeros(m * nl, n);
+        for l in 0..nl {
+            for (c, ch) in model.channels.iter().enumerate() {
+                let p = &self.zx[l][c].value;
+                let b = p.fill(&p.bind(gp), &self.z, &ch.x);
+                let len = ch.len();
+                for a in 0..m {
+                    for i in 0..len {
+                        kzx[(l * m + a, offsets[c] + i)] = b[0][a * len + i];
+                    }
+                }
+            }
+        }
+        let mut kdiag = vec![0.0; n];
+        let d = model.dim();
+        for (c, ch) in model.channels.iter().enumerate() {
+            let p = &self.diag[c].value;
+            let bound = p.bind(gp);
+            for i in 0..ch.len() {
+                let x = &ch.x[i * d..(i + 1) * d];
+                kdiag[offsets[c] + i] = p.eval_pair(&bound, x, x)[0];
+            }
+        }
+        (kzz, kzx, kdiag)
+    }
+
+    /// Factor the bound's matrices at `values`.
+    ///
+    /// # Errors
+    /// [`LikelihoodError::NotPositiveDefinite`] when K_zz cannot be factored even with jitter;
+    /// [`LikelihoodError::NotEvaluable`] for a covariance that is not finite.
+    pub fn factor(&self, model: &Model, values: &[f64]) -> Result<SparseFactor, LikelihoodError> {
+        let n = model.num_observations();
+        if n == 0 {
+            return Err(LikelihoodError::NoData);
+        }
+        let (kzz, kzx, kdiag) = self.blocks(model, values);
+        if kzx.col_iter().any(|c| c.iter().any(|v| !v.is_finite()))
+            || kdiag.iter().any(|v| !v.is_finite())
+        {
+            return Err(LikelihoodError::NotEvaluable {
+                what: "the covariance between the inducing points and the data at these parameters"
+                    .into(),
+            });
+        }
+        let mt = kzz.nrows();
+        let mut zz: Vec<f64> = (0..mt * mt).map(|k| kzz[(k % mt, k / mt)]).collect();
+        let policy = JitterPolicy {
+            start: 1e-8,
+            ..JitterPolicy::default()
+        };
+        let fz = cholesky_with_jitter(&mut zz, mt, &policy)?;
+        let lz = fz.llt.L().to_owned();
+        // V = L_z⁻¹ K_zx.
+        let v = lower_solve(&lz, kzx);
+        let offsets = model.offsets();
+        let mut lambda = vec![0.0; n];
+        for c in 0..model.channels.len() {
+            let r = offsets[c]..offsets[c + 1];
+            let mean = r.clone().map(|i| kdiag[i]).sum::<f64>() / r.len().max(1) as f64;
+            let add = values[model.noise_index(c)] + NUGGET * mean;
+            for i in r {
+                lambda[i] = add;
+            }
+        }
+        // B = I + (VΛ^{-1/2})(VΛ^{-1/2})ᵀ.
+        let vs = mat_from(mt, n, |a, i| v[(a, i)] / lambda[i].sqrt());
+        let mut b = &vs * vs.transpose();
+        for a in 0..mt {
+            b[(a, a)] += 1.0;
+        }
+        let mut bb: Vec<f64> = (0..mt * mt).map(|k| b[(k % mt, k / mt)]).collect();
+        let fb = cholesky_with_jitter(&mut bb, mt, &JitterPolicy::default())?;
+        let lb = fb.llt.L().to_owned();
+        let y = model.stacked_y();
+        let vr = mat_from(mt, 1, |a, _| {
+            (0..n).map(|i| v[(a, i)] * y[i] / lambda[i]).sum()
+        });
+        let c = lower_solve(&lb, vr);
+        Ok(SparseFactor {
+            lz,
+            lb,
+            v,
+            lambda,
+            kdiag,
+            c: (0..mt).map(|a| c[(a, 0)]).collect(),
+            jitter: fz.jitter,
+        })
+    }
+
+    /// The bound's NLML at `values`, with its gradient if asked.
+    ///
+    /// # Errors
+    /// As [`Inducing::factor`].
+    pub fn nlml(
+        &self,
+        model: &Model,
+        values: &[f64],
+        gradient: bool,
+    ) -> Result<Evaluation, LikelihoodError> {
+        let f = self.factor(model, values)?;
+        let n = f.lambda.len();
+        let mt = f.lz.nrows();
+        let y = model.stacked_y();
+        let yly: f64 = y.iter().zip(&f.lambda).map(|(a, l)| a * a / l).sum();
+        let cc: f64 = f.c.iter().map(|v| v * v).sum();
+        let logdet_b: f64 = (0..mt).map(|a| f.lb[(a, a)].ln()).sum::<f64>() * 2.0;
+        let logdet_l: f64 = f.lambda.iter().map(|l| l.ln()).sum();
+        let qdiag: Vec<f64> = (0..n)
+            .into_par_iter()
+            .map(|i| f.v.col(i).iter().map(|x| x * x).sum())
+            .collect();
+        let trace: f64 = (0..n).map(|i| (f.kdiag[i] - qdiag[i]) / f.lambda[i]).sum();
+        let nlml = 0.5 * (yly - cc)
+            + 0.5 * (logdet_b + logdet_l)
+            + 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln()
+            + 0.5 * trace;
+        let mut grad = vec![0.0; model.params.len()];
+        if gradient {
+            self.gradient(model, values, &f, &y, &qdiag, &mut grad);
+        }
+        Ok(Evaluation {
+            nlml,
+            gradient: grad,
+            jitter: f.jitter,
+        })
+    }
+
+    #[allow(clippy::needless_range_loop)]
+    fn gradient(
+        &self,
+        model: &Model,
+        values: &[f64],
+        f: &SparseFactor,
+        y: &[f64],
+        qdiag: &[f64],
+        grad: &mut [f64],
+    ) {
+        let n = f.lambda.len();
+        let mt = f.lz.nrows();
+        let (lam, v) = (&f.lambda, &f.v);
+        // β = L_B⁻ᵀ c; α = Λ⁻¹y − Λ⁻¹Vᵀβ = (Q + Λ)⁻¹y.
+        let cm = mat_from(mt, 1, |a, _| f.c[a]);
+        let beta = lower_t_solve(&f.lb, cm);
+        let vtb = v.transpose() * &beta;
+        let alpha: Vec<f64> = (0..n).map(|i| (y[i] - vtb[(i, 0)]) / lam[i]).collect();
+        // B⁻¹VΛ⁻¹ = V(Q + Λ)⁻¹ (M × N), and diag((Q + Λ)⁻¹) = 1/λ − ‖L_B⁻¹V_i‖²/λ².
+        let vl = mat_from(mt, n, |a, i| v[(a, i)] / lam[i]);
+        let lbinv_vl = lower_solve(&f.lb, vl.clone());
+        let binv_vl = lower_t_solve(&f.lb, lbinv_vl.clone());
+        // diag((Q+Λ)⁻¹)_i = 1/λ_i − ‖L_B⁻¹V_i/λ_i‖².
+        let sinv: Vec<f64> = (0..n)
+            .map(|i| {
+                let s: f64 = lbinv_vl.col(i).iter().map(|x| x * x).sum();
+                1.0 / lam[i] - s
+            })
+            .collect();
+        // H = ∂NLML/∂Q = ½(Q+Λ)⁻¹ − ½ααᵀ − ½Λ⁻¹ (the last from the trace term); VH (M × N).
+        let va: Vec<f64> = (0..mt)
+            .map(|a| (0..n).map(|i| v[(a, i)] * alpha[i]).sum())
+            .collect();
+        let vh = mat_from(mt, n, |a, i| {
+            0.5 * binv_vl[(a, i)] - 0.5 * va[a] * alpha[i] - 0.5 * v[(a, i)] / lam[i]
+        });
+        // ∂NLML/∂K_zx = 2 L_z⁻ᵀ(VH); ∂NLML/∂K_zz = −L_z⁻ᵀ (VH)Vᵀ L_z⁻¹.
+        let dzx = lower_t_solve(&f.lz, vh.clone());
+        let s = &vh * v.transpose();
+        let t = lower_t_solve(&f.lz, s);
+        let dzz_t = lower_t_solve(&f.lz, t.transpose().to_owned());
+        // dzz = −(L_z⁻ᵀ S L_z⁻¹) = −dzz_tᵀ.
+        // ∂NLML/∂λ_i and ∂NLML/∂K_ii.
+        let dlam: Vec<f64> = (0..n)
+            .map(|i| {
+                0.5 * sinv[i]
+                    - 0.5 * alpha[i] * alpha[i]
+                    - 0.5 * (f.kdiag[i] - qdiag[i]) / (lam[i] * lam[i])
+            })
+            .collect();
+        let offsets = model.offsets();
+        let mut dkdiag: Vec<f64> = (0..n).map(|i| 0.5 / lam[i]).collect();
+        for c in 0..model.channels.len() {
+            let r = offsets[c]..offsets[c + 1];
+            let total: f64 = r.clone().map(|i| dlam[i]).sum();
+            grad[model.noise_index(c)] += total;
+            // The nugget NUGGET·mean(K_ii over c) moves with the kernel parameters.
+            let extra = NUGGET * total / r.len().max(1) as f64;
+            for i in r {
+                dkdiag[i] += extra;
+            }
+        }
+        let gp = &values[..model.num_graph_params()];
+        let (m, nl) = (self.m, model.latents.len());
+        let d = model.dim();
+        // K_zz blocks.
+        for l in 0..nl {
+            let pp = &self.zz[l];
+            let bound = pp.grad.bind(gp);
+            let mut ws = pp.grad.workspace();
+            pp.grad
+                .visit(&bound, &mut ws, &self.z, &self.z, 0..m, Shape::Full, |b| {
+                    for k in 0..pp.params.len() {
+                        let out = b.output(k);
+                        let mut acc = 0.0;
+                        for j in 0..b.len {
+                            acc += -dzz_t[(l * m + b.col0 + j, l * m + b.row)] * out[j];
+                        }
+                        grad[pp.params[k]] += acc;
+                    }
+                });
+        }
+        // K_zx blocks, rows in parallel.
+        for l in 0..nl {
+            for (c, ch) in model.channels.iter().enumerate() {
+                let pp = &self.zx[l][c];
+                let bound = pp.grad.bind(gp);
+                let o = offsets[c];
+                let partial: Vec<f64> = (0..m)
+                    .into_par_iter()
+                    .fold(
+                        || (vec![0.0; pp.params.len()], pp.grad.workspace()),
+                        |(mut acc, mut ws), a| {
+                            pp.grad.visit(
+                                &bound,
+                                &mut ws,
+                                &self.z,
+                                &ch.x,
+                                a..a + 1,
+                                Shape::Full,
+                                |b| {
+                                    for k in 0..pp.params.len() {
+                                        let out = b.output(k);
+                                        let mut s = 0.0;
+                                        for j in 0..b.len {
+                                            s += 2.0 * dzx[(l * m + a, o + b.col0 + j)] * out[j];
+                                        }
+                                        acc[k] += s;
+                                    }
+                                },
+                            );
+                            (acc, ws)
+                        },
+                    )
+                    .map(|(acc, _)| acc)
+                    .reduce(
+                        || vec![0.0; pp.params.len()],
+                        |mut a, b| {
+                            for (x, y) in a.iter_mut().zip(b) {
+                                *x += y;
+                            }
+                            a
+                        },
+                    );
+                for k in 0..pp.params.len() {
+                    grad[pp.params[k]] += partial[k];
+                }
+            }
+        }
+        // The diagonal.
+        for (c, ch) in model.channels.iter().enumerate() {
+            let pp = &self.diag[c];
+            let bound = pp.grad.bind(gp);
+            for i in 0..ch.len() {
+                let x = &ch.x[i * d..(i + 1) * d];
+                let out = pp.grad.eval_pair(&bound, x, x);
+                for k in 0..pp.params.len() {
+                    grad[pp.params[k]] += dkdiag[offsets[c] + i] * out[k];
+                }
+            }
+        }
+    }
+}

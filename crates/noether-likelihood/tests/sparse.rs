@@ -1,0 +1,94 @@
+//! The VFE bound: equal to the exact NLML with the inducing points at the data, above it and
+//! rising to it as M grows, and its gradient against finite differences.
+
+use noether_kernels::KernelSpec;
+use noether_likelihood::problems::heat_e4;
+use noether_likelihood::sparse::kmeans;
+use noether_likelihood::Model;
+
+fn regression() -> Model {
+    // Points far enough apart for K_zz to factor without jitter at this lengthscale.
+    let x: Vec<f64> = (0..16).map(|i| i as f64 * 0.2).collect();
+    let y: Vec<f64> = x.iter().map(|v| (2.0 * v).sin() + 0.1 * v).collect();
+    let mut m = Model::new(
+        &["x"],
+        &[("u", KernelSpec::SquaredExponential { ard: false })],
+        &[],
+    )
+    .unwrap();
+    m.add_channel("u", "u", x, y, 1e-2).unwrap();
+    m.set("u.lengthscale", 0.25).unwrap();
+    m
+}
+
+#[test]
+fn with_inducing_points_at_the_data_the_bound_is_the_exact_nlml() {
+    let mut m = regression();
+    let z = m.channels()[0].x.clone();
+    let ind = m.inducing(z).unwrap();
+    let v = m.values();
+    let exact = m.nlml(&v, true).unwrap();
+    let vfe = ind.nlml(&m, &v, true).unwrap();
+    assert_eq!(vfe.jitter, 0.0);
+    assert!(
+        (vfe.nlml - exact.nlml).abs() < 1e-8 * exact.nlml.abs().max(1.0),
+        "{} vs {}",
+        vfe.nlml,
+        exact.nlml
+    );
+    for (a, b) in vfe.gradient.iter().zip(&exact.gradient) {
+        assert!((a - b).abs() < 1e-5 * b.abs().max(1.0), "{a} vs {b}");
+    }
+}
+
+#[test]
+fn the_bound_lies_above_and_rises_to_the_exact_nlml_on_an_operator_problem() {
+    let mut m = heat_e4(30, 30, 0, 0.8).unwrap();
+    let v = m.values();
+    let exact = m.nlml(&v, false).unwrap().nlml;
+    let pts: Vec<f64> = m.channels().iter().flat_map(|c| c.x.clone()).collect();
+    let mut last = f64::INFINITY;
+    for k in [5, 15, 40] {
+        let ind = m.inducing(kmeans(&pts, 2, k, 0)).unwrap();
+        let b = ind.nlml(&m, &v, false).unwrap().nlml;
+        assert!(
+            b >= exact - 1e-6 * exact.abs(),
+            "M = {k}: {b} below the exact {exact}"
+        );
+        assert!(b <= last + 1e-9, "M = {k}: {b} after {last}");
+        last = b;
+    }
+}
+
+#[test]
+fn the_gradient_of_the_bound_matches_finite_differences() {
+    let mut m = heat_e4(25, 25, 1, 0.8).unwrap();
+    let pts: Vec<f64> = m.channels().iter().flat_map(|c| c.x.clone()).collect();
+    let ind = m.inducing(kmeans(&pts, 2, 12, 3)).unwrap();
+    let mut v = m.values();
+    // Away from the defaults, so that every term matters.
+    for (p, x) in m.params().iter().zip(v.iter_mut()) {
+        if p.name.starts_with("noise") {
+            *x = 3e-3;
+        }
+        if p.name == "a" {
+            *x = 0.7;
+        }
+    }
+    let e = ind.nlml(&m, &v, true).unwrap();
+    for i in 0..v.len() {
+        let h = 1e-6 * v[i].abs().max(1e-3);
+        let at = |d: f64| {
+            let mut w = v.clone();
+            w[i] += d;
+            ind.nlml(&m, &w, false).unwrap().nlml
+        };
+        let fd = (at(h) - at(-h)) / (2.0 * h);
+        let name = &m.params()[i].name;
+        assert!(
+            (fd - e.gradient[i]).abs() < 1e-5 * fd.abs().max(1.0),
+            "{name}: {fd} vs {}",
+            e.gradient[i]
+        );
+    }
+}
