@@ -88,9 +88,16 @@ fn every_result_field_is_documented() {
         .restarts(0)
         .fit()
         .unwrap();
-    let r = serde_json::to_value(fitted.result()).unwrap();
+    let approximated = noether::infer::heat_problem(6, 6, 0)
+        .restarts(0)
+        .approximate(noether::infer::Approximation::kmeans(6))
+        .fit()
+        .unwrap();
     let rows = documented(&reference());
-    for key in r.as_object().unwrap().keys() {
-        assert!(rows.iter().any(|(n, _)| n == key), "result field `{key}`");
+    for f in [fitted, approximated] {
+        let r = serde_json::to_value(f.result()).unwrap();
+        for key in r.as_object().unwrap().keys() {
+            assert!(rows.iter().any(|(n, _)| n == key), "result field `{key}`");
+        }
     }
 }

@@ -217,6 +217,17 @@ fn summary(r: &FitResult) -> Vec<String> {
         number(r.nlml, 8),
         number(r.jitter, 2)
     ));
+    if let Some(a) = &r.approximation {
+        out.push(format!(
+            "  approximation: {} inducing values; the NLML above is the variational bound{}",
+            a.inducing_values,
+            a.exact_nlml.map_or(String::new(), |e| format!(
+                "; the exact NLML at these values is {} ({} below)",
+                number(e, 8),
+                number(a.bound - e, 3)
+            ))
+        ));
+    }
     if !r.optimizer.converged {
         out.push(format!(
             "  warning: best start: {}",

@@ -510,6 +510,22 @@ impl Problem {
                 .map_err(InferError::model("data"))?;
             data.push(cd);
         }
+        if let Some(a) = &self.approximation {
+            let n: usize = data.iter().map(|d| d.y.len()).sum();
+            if a.inducing == 0 || a.inducing > n {
+                return Err(InferError::field(
+                    "approximation.inducing",
+                    format!(
+                        "{} inducing points for {n} observations: use from 1 to {n} (fewer than the observations, or the exact likelihood)",
+                        a.inducing
+                    ),
+                ));
+            }
+            let points: Vec<f64> = data.iter().flat_map(|d| d.x.iter().copied()).collect();
+            let z = a.place(&points, self.inputs.len());
+            m.approximate(z)
+                .map_err(InferError::model("approximation"))?;
+        }
         // A coefficient in no operator would be reported as "not identifiable" after a fit that
         // cannot learn it: say so now.
         for name in self.parameters.keys() {

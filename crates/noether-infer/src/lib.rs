@@ -40,10 +40,12 @@ pub use noether_likelihood::fit::FitOptions;
 pub use noether_likelihood::format;
 pub use noether_likelihood::posterior::{JointPrediction, Prediction};
 pub use problem::{
-    BaseKernel, ChannelSpec, Data, FieldKind, Init, InitSpec, Kernel, KernelName, Latent,
-    Lengthscales, Problem, Symmetry,
+    Approximation, BaseKernel, ChannelSpec, Data, FieldKind, Init, InitSpec, Kernel, KernelName,
+    Latent, Lengthscales, Placement, Problem, Symmetry,
 };
-pub use result::{Estimate, FitResult, Fitted, NlmlReport, OptimizerReport, StartSummary};
+pub use result::{
+    ApproximationReport, Estimate, FitResult, Fitted, NlmlReport, OptimizerReport, StartSummary,
+};
 pub use rollout::{Rollout, Trajectory};
 
 /// Write a file whole or not at all: into a temporary file beside it, then renamed over it.

@@ -782,6 +782,9 @@ pub struct Problem {
     /// Optimiser settings (every field optional; see `FitOptions` for the defaults).
     #[serde(default)]
     pub fit: FitOptions,
+    /// Inducing points instead of the exact likelihood, for large data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approximation: Option<Approximation>,
     /// The folder relative paths are taken from (the problem file's folder; not serialised).
     #[serde(skip)]
     pub base: PathBuf,
@@ -796,6 +799,7 @@ impl Problem {
             parameters: BTreeMap::new(),
             channels: Vec::new(),
             fit: FitOptions::default(),
+            approximation: None,
             base: PathBuf::from("."),
         }
     }
@@ -839,6 +843,80 @@ impl Problem {
     pub fn seed(mut self, s: u64) -> Problem {
         self.fit.seed = s;
         self
+    }
+
+    /// Fit with inducing points (the variational bound) instead of the exact likelihood.
+    pub fn approximate(mut self, a: Approximation) -> Problem {
+        self.approximation = Some(a);
+        self
+    }
+}
+
+/// Where inducing points go.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Placement {
+    /// k-means centres of all observation points (seeded k-means++, Lloyd's iterations): they
+    /// follow the data's density.
+    #[default]
+    Kmeans,
+    /// A regular grid over the data's bounding box, ⌊M^(1/d)⌋ values per input.
+    Grid,
+}
+
+/// Variational inducing points (Titsias' collapsed bound): `inducing` points on every latent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approximation {
+    /// Inducing points per latent.
+    pub inducing: usize,
+    /// How they are placed.
+    #[serde(default)]
+    pub placement: Placement,
+    /// Seed of the k-means start.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+impl Approximation {
+    /// `m` inducing points by k-means, seed 0.
+    pub fn kmeans(m: usize) -> Approximation {
+        Approximation {
+            inducing: m,
+            placement: Placement::Kmeans,
+            seed: 0,
+        }
+    }
+
+    /// The inducing points for observation points `points` (row-major, `dim` each).
+    pub fn place(&self, points: &[f64], dim: usize) -> Vec<f64> {
+        match self.placement {
+            Placement::Kmeans => {
+                noether_likelihood::sparse::kmeans(points, dim, self.inducing, self.seed)
+            }
+            Placement::Grid => {
+                let k = ((self.inducing as f64).powf(1.0 / dim as f64).floor() as usize).max(2);
+                let mut lo = vec![f64::INFINITY; dim];
+                let mut hi = vec![f64::NEG_INFINITY; dim];
+                for p in points.chunks(dim) {
+                    for (i, v) in p.iter().enumerate() {
+                        lo[i] = lo[i].min(*v);
+                        hi[i] = hi[i].max(*v);
+                    }
+                }
+                let total = k.pow(dim as u32);
+                let mut out = Vec::with_capacity(total * dim);
+                for mut idx in 0..total {
+                    let mut p = vec![0.0; dim];
+                    for i in (0..dim).rev() {
+                        p[i] = lo[i] + (hi[i] - lo[i]) * (idx % k) as f64 / (k - 1) as f64;
+                        idx /= k;
+                    }
+                    out.extend(p);
+                }
+                out
+            }
+        }
     }
 }
 

@@ -84,6 +84,22 @@ pub struct OptimizerReport {
     pub gradient_norm: f64,
 }
 
+/// What the inducing-point approximation did, in a result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApproximationReport {
+    /// Inducing values (points × latents).
+    pub inducing_values: usize,
+    /// The bound's NLML at the optimum (the result's `nlml`).
+    pub bound: f64,
+    /// The exact NLML at the same values, where the data are small enough to compute it
+    /// (at most 4,000 observations): the bound lies above it by what the approximation loses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact_nlml: Option<f64>,
+}
+
+/// The most observations at which a fit with inducing points also reports the exact NLML.
+pub const EXACT_COMPARISON_MAX: usize = 4000;
+
 /// The result of `noether fit`: its JSON form, and a saved model (`noether predict`, `noether
 /// plot` and `noether fit` read it back).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -117,6 +133,9 @@ pub struct FitResult {
     /// rather than each one, as sentences.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// With inducing points: how many, the bound and (for small data) the exact NLML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approximation: Option<ApproximationReport>,
     /// The problem with the fitted values as initial values; data paths relative to the result
     /// file when it was saved with [`FitResult::save`] (absolute otherwise).
     pub problem: Problem,
@@ -248,6 +267,8 @@ pub struct Fitted {
     pub uncertainty: Uncertainty,
     /// The SHA-256 of every data file the fit read, by its absolute path.
     pub data_sha256: BTreeMap<PathBuf, String>,
+    /// With inducing points: the report of the approximation.
+    pub approximation: Option<ApproximationReport>,
 }
 
 impl Problem {
@@ -275,12 +296,24 @@ impl Problem {
             .into_iter()
             .map(|p| Ok((p.clone(), sha256_file(&p)?)))
             .collect::<Result<_, InferError>>()?;
+        let approximation = model.approximation().map(|ind| {
+            let values = model.values();
+            let exact_nlml = (model.num_observations() <= EXACT_COMPARISON_MAX)
+                .then(|| model.exact().nlml(&values, false).ok().map(|e| e.nlml))
+                .flatten();
+            ApproximationReport {
+                inducing_values: ind.size(&model),
+                bound: report.best.nlml,
+                exact_nlml,
+            }
+        });
         Ok(Fitted {
             problem,
             model,
             report,
             uncertainty,
             data_sha256,
+            approximation,
         })
     }
 
@@ -650,6 +683,7 @@ impl Fitted {
                 gradient_norm: r.best.gradient_norm,
             },
             jitter: r.best.jitter,
+            approximation: self.approximation.clone(),
             unidentifiable: self.uncertainty.unidentifiable.clone(),
             correlations: self.correlations(),
             notes: self.correlation_notes(),

@@ -154,6 +154,8 @@ pub struct Model {
     pub(crate) channels: Vec<Channel>,
     pub(crate) params: Vec<Param>,
     pub(crate) blocks: Vec<Block>,
+    /// Inducing points: when set, the NLML is the variational bound ([`crate::sparse`]).
+    pub(crate) inducing: Option<crate::sparse::Inducing>,
 }
 
 impl Model {
@@ -223,7 +225,34 @@ impl Model {
             channels: Vec::new(),
             params,
             blocks: Vec::new(),
+            inducing: None,
         })
+    }
+
+    /// Use inducing points at `z` (row-major) on every latent: from now on the NLML, its gradient
+    /// and the fit use the variational bound, in O(N M²) time and O(N M) memory.
+    ///
+    /// # Errors
+    /// As [`Model::inducing`]; inducing points before the channels are added.
+    pub fn approximate(&mut self, z: Vec<f64>) -> Result<(), LikelihoodError> {
+        if self.channels.is_empty() {
+            return Err(LikelihoodError::NoData);
+        }
+        let ind = self.inducing(z)?;
+        self.inducing = Some(ind);
+        Ok(())
+    }
+
+    /// This model without its inducing points: the exact likelihood, for comparison.
+    pub fn exact(&self) -> Model {
+        let mut m = self.clone();
+        m.inducing = None;
+        m
+    }
+
+    /// The inducing points in use, if the model is approximated.
+    pub fn approximation(&self) -> Option<&crate::sparse::Inducing> {
+        self.inducing.as_ref()
     }
 
     /// The names operators may use.
@@ -322,7 +351,12 @@ impl Model {
                 channel: name.to_string(),
             },
         });
-        self.compile_blocks()
+        self.compile_blocks()?;
+        // Inducing points compiled before this channel need its blocks too.
+        if let Some(ind) = self.inducing.take() {
+            self.inducing = Some(self.inducing(ind.z)?);
+        }
+        Ok(())
     }
 
     /// Compile the blocks between the newest channel and every channel before it (itself

@@ -247,6 +247,9 @@ impl Model {
         gradient: bool,
         policy: &JitterPolicy,
     ) -> Result<Evaluation, LikelihoodError> {
+        if let Some(ind) = &self.inducing {
+            return ind.nlml(self, values, gradient);
+        }
         let f = self.factor(values, policy)?;
         let n = f.y.len();
         let l = f.factor.llt.L();

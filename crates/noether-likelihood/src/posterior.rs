@@ -22,8 +22,16 @@ use rand_distr::{Distribution, StandardNormal};
 pub struct Posterior<'m> {
     model: &'m Model,
     values: Vec<f64>,
-    fact: Factored,
+    /// The exact factorisation, or for a model with inducing points the bound's.
+    fact: Fitted,
     graph: Graph,
+}
+
+/// The factorisation a posterior rests on.
+#[derive(Debug)]
+enum Fitted {
+    Exact(Factored),
+    Sparse(crate::sparse::SparseFactor),
 }
 
 /// A prediction at m points.
@@ -161,7 +169,10 @@ impl Model {
     /// # Errors
     /// As [`Model::factor`].
     pub fn posterior(&self, values: &[f64]) -> Result<Posterior<'_>, LikelihoodError> {
-        let fact = self.factor(values, &JitterPolicy::default())?;
+        let fact = match &self.inducing {
+            Some(ind) => Fitted::Sparse(ind.factor(self, values)?),
+            None => Fitted::Exact(self.factor(values, &JitterPolicy::default())?),
+        };
         Ok(Posterior {
             model: self,
             values: values.to_vec(),
@@ -174,7 +185,20 @@ impl Model {
 impl Posterior<'_> {
     /// The relative jitter the factorisation needed.
     pub fn jitter(&self) -> f64 {
-        self.fact.factor.jitter
+        match &self.fact {
+            Fitted::Exact(f) => f.factor.jitter,
+            Fitted::Sparse(f) => f.jitter,
+        }
+    }
+
+    /// The exact factorisation; with inducing points, what needs it says so.
+    fn exact(&self) -> Result<&Factored, LikelihoodError> {
+        match &self.fact {
+            Fitted::Exact(f) => Ok(f),
+            Fitted::Sparse(_) => Err(LikelihoodError::NotEvaluable {
+                what: "this prediction with inducing points (they give the mean and variance of one operator at a time)".into(),
+            }),
+        }
     }
 
     /// Predict the operator `target` (a channel's operator, or any operator of the latents such
@@ -221,7 +245,7 @@ impl Posterior<'_> {
             }
             let prog = Program::compile(&mut self.graph, &exprs);
             let bound = prog.bind(&gp);
-            let alpha = self.fact.alpha[offsets[c]..offsets[c + 1]].to_vec();
+            let alpha = self.exact()?.alpha[offsets[c]..offsets[c + 1]].to_vec();
             parts.push((prog, bound, ch.x.clone(), alpha));
         }
         let workspaces = parts.iter().map(|p| p.0.workspace()).collect();
@@ -254,13 +278,17 @@ impl Posterior<'_> {
             None => 0,
         };
         let gp = self.values[..self.model.num_graph_params()].to_vec();
-        let n = self.fact.y.len();
+        let n = self.exact()?.y.len();
         let mut ks = Vec::with_capacity(t);
         for op in &ops {
             ks.push(self.cross(op, points, m)?);
         }
-        let vs: Vec<Mat<f64>> = ks.iter().map(|k| self.fact.factor.llt.solve(k)).collect();
-        let mean: Vec<f64> = ks.iter().flat_map(|k| self.mean(k)).collect();
+        let fact = self.exact()?;
+        let vs: Vec<Mat<f64>> = ks.iter().map(|k| fact.factor.llt.solve(k)).collect();
+        let mut mean: Vec<f64> = Vec::with_capacity(t * m);
+        for k in &ks {
+            mean.extend(self.mean(k)?);
+        }
         let size = t * m;
         let mut cov = vec![0.0; size * size];
         for a in 0..t {
@@ -328,7 +356,7 @@ impl Posterior<'_> {
         m: usize,
     ) -> Result<Mat<f64>, LikelihoodError> {
         let gp = &self.values[..self.model.num_graph_params()];
-        let n = self.fact.y.len();
+        let n = self.exact()?.y.len();
         let mut ks = Mat::<f64>::zeros(n, m);
         let offsets = self.model.offsets();
         for (c, ch) in self.model.channels.iter().enumerate() {
@@ -351,14 +379,11 @@ impl Posterior<'_> {
     }
 
     /// K*ᵀα: the posterior mean at each column of K*ᵀ.
-    fn mean(&self, ks: &Mat<f64>) -> Vec<f64> {
-        (0..ks.ncols())
-            .map(|j| {
-                (0..ks.nrows())
-                    .map(|i| ks[(i, j)] * self.fact.alpha[i])
-                    .sum()
-            })
-            .collect()
+    fn mean(&self, ks: &Mat<f64>) -> Result<Vec<f64>, LikelihoodError> {
+        let alpha = &self.exact()?.alpha;
+        Ok((0..ks.ncols())
+            .map(|j| (0..ks.nrows()).map(|i| ks[(i, j)] * alpha[i]).sum())
+            .collect())
     }
 
     /// The posterior mean of ∂^orders ∫^integrals g_latent at `points`: what the data say of one
@@ -386,7 +411,7 @@ impl Posterior<'_> {
         };
         let m = self.check_points(&op, points)?;
         let ks = self.cross(&op, points, m)?;
-        Ok(self.mean(&ks))
+        self.mean(&ks)
     }
 
     /// [`Posterior::predict`] of an operator already parsed in this posterior's graph.
@@ -401,11 +426,19 @@ impl Posterior<'_> {
     ) -> Result<Prediction, LikelihoodError> {
         let d = self.model.dim();
         let m = self.check_points(op, points)?;
+        if let (Fitted::Sparse(f), Some(ind)) = (&self.fact, &self.model.inducing) {
+            if full {
+                return Err(LikelihoodError::NotEvaluable {
+                    what: "a full covariance with inducing points".into(),
+                });
+            }
+            return ind.predict(self.model, &self.values, f, &mut self.graph, op, points);
+        }
         let gp = self.values[..self.model.num_graph_params()].to_vec();
-        let n = self.fact.y.len();
+        let n = self.exact()?.y.len();
         let ks = self.cross(op, points, m)?;
-        let mean = self.mean(&ks);
-        let v = self.fact.factor.llt.solve(&ks); // K⁻¹ K*ᵀ
+        let mean = self.mean(&ks)?;
+        let v = self.exact()?.factor.llt.solve(&ks); // K⁻¹ K*ᵀ
         let e = covariance(
             &mut self.graph,
             &self.model.kernels,

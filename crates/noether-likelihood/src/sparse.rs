@@ -37,6 +37,9 @@ pub struct Inducing {
     diag: Vec<PairProgram>,
 }
 
+/// The jitter K_zz carries, relative to its mean diagonal, when it needs conditioning.
+pub const INDUCING_JITTER: f64 = 1e-8;
+
 /// The most inducing values (points × latents) the dense M × M algebra is asked to hold.
 pub const MAX_INDUCING: usize = 20_000;
 
@@ -190,6 +193,8 @@ pub struct SparseFactor {
     pub c: Vec<f64>,
     /// The jitter K_zz needed, relative to its mean diagonal.
     pub jitter: f64,
+    /// The fixed jitter K_zz carries when it needed conditioning (0 or [`INDUCING_JITTER`]).
+    pub inducing_jitter: f64,
 }
 
 fn mat_from(rows: usize, cols: usize, f: impl Fn(usize, usize) -> f64) -> Mat<f64> {
@@ -285,15 +290,38 @@ impl Inducing {
             });
         }
         let mt = kzz.nrows();
-        let mut zz: Vec<f64> = (0..mt * mt).map(|k| kzz[(k % mt, k / mt)]).collect();
+        // Close inducing points make K_zz ill-conditioned, and an inaccurate V = L_z⁻¹K_zx can
+        // push Qᵢᵢ above Kᵢᵢ, which breaks the bound. When that happens, K_zz is factored again
+        // with INDUCING_JITTER × its mean diagonal added (inducing values observed with that
+        // much noise are still valid inducing variables, so the result is still an upper bound
+        // on the exact NLML).
+        let mean_diag = (0..mt).map(|a| kzz[(a, a)]).sum::<f64>() / mt.max(1) as f64;
         let policy = JitterPolicy {
             start: 1e-8,
             ..JitterPolicy::default()
         };
-        let fz = cholesky_with_jitter(&mut zz, mt, &policy)?;
-        let lz = fz.llt.L().to_owned();
-        // V = L_z⁻¹ K_zx.
-        let v = lower_solve(&lz, kzx);
+        let attempt = |extra: f64| -> Result<(Mat<f64>, Mat<f64>, f64), LikelihoodError> {
+            let mut zz: Vec<f64> = (0..mt * mt).map(|k| kzz[(k % mt, k / mt)]).collect();
+            for a in 0..mt {
+                zz[a * mt + a] += extra * mean_diag;
+            }
+            let fz = cholesky_with_jitter(&mut zz, mt, &policy)?;
+            let lz = fz.llt.L().to_owned();
+            let v = lower_solve(&lz, kzx.clone());
+            Ok((lz, v, fz.jitter))
+        };
+        let (mut lz, mut v, mut jitter) = attempt(0.0)?;
+        let mut inducing_jitter = 0.0;
+        let exceeds = |v: &Mat<f64>| {
+            (0..n).any(|i| {
+                let q: f64 = v.col(i).iter().map(|x| x * x).sum();
+                q > kdiag[i] * (1.0 + 1e-9) + 1e-300
+            })
+        };
+        if jitter > 0.0 || exceeds(&v) {
+            (lz, v, jitter) = attempt(INDUCING_JITTER)?;
+            inducing_jitter = INDUCING_JITTER;
+        }
         let offsets = model.offsets();
         let mut lambda = vec![0.0; n];
         for c in 0..model.channels.len() {
@@ -325,7 +353,8 @@ impl Inducing {
             lambda,
             kdiag,
             c: (0..mt).map(|a| c[(a, 0)]).collect(),
-            jitter: fz.jitter,
+            jitter: jitter.max(inducing_jitter),
+            inducing_jitter,
         })
     }
 
@@ -343,8 +372,16 @@ impl Inducing {
         let n = f.lambda.len();
         let mt = f.lz.nrows();
         let y = model.stacked_y();
-        let yly: f64 = y.iter().zip(&f.lambda).map(|(a, l)| a * a / l).sum();
-        let cc: f64 = f.c.iter().map(|v| v * v).sum();
+        // yᵀ(Q + Λ)⁻¹y as ‖Λ^{-1/2}(y − Vᵀβ)‖² + ‖β‖² with β = B⁻¹VΛ⁻¹y = L_B⁻ᵀc: a sum of
+        // squares, minimised by β, so an error in β (B is ill-conditioned when noise variances
+        // are small) changes it only to second order, where yᵀΛ⁻¹y − ‖c‖² would cancel.
+        let cm = mat_from(mt, 1, |a, _| f.c[a]);
+        let beta = lower_t_solve(&f.lb, cm);
+        let vtb = f.v.transpose() * &beta;
+        let resid: f64 = (0..n)
+            .map(|i| (y[i] - vtb[(i, 0)]).powi(2) / f.lambda[i])
+            .sum();
+        let bb: f64 = (0..mt).map(|a| beta[(a, 0)] * beta[(a, 0)]).sum();
         let logdet_b: f64 = (0..mt).map(|a| f.lb[(a, a)].ln()).sum::<f64>() * 2.0;
         let logdet_l: f64 = f.lambda.iter().map(|l| l.ln()).sum();
         let qdiag: Vec<f64> = (0..n)
@@ -352,7 +389,7 @@ impl Inducing {
             .map(|i| f.v.col(i).iter().map(|x| x * x).sum())
             .collect();
         let trace: f64 = (0..n).map(|i| (f.kdiag[i] - qdiag[i]) / f.lambda[i]).sum();
-        let nlml = 0.5 * (yly - cc)
+        let nlml = 0.5 * (resid + bb)
             + 0.5 * (logdet_b + logdet_l)
             + 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln()
             + 0.5 * trace;
@@ -364,6 +401,71 @@ impl Inducing {
             nlml,
             gradient: grad,
             jitter: f.jitter,
+        })
+    }
+
+    /// The posterior of `op` at `points` under the bound: mean K_*z w with w = L_z⁻ᵀL_B⁻ᵀc, and
+    /// variance k_** − ‖a‖² + ‖L_B⁻¹a‖² with a = L_z⁻¹k_z* (Titsias 2009, eq. 6).
+    ///
+    /// # Errors
+    /// A kernel that does not support the operator; a mean or variance that is not finite.
+    pub fn predict(
+        &self,
+        model: &Model,
+        values: &[f64],
+        f: &SparseFactor,
+        graph: &mut noether_kernels::expr::Graph,
+        op: &Operator,
+        points: &[f64],
+    ) -> Result<crate::posterior::Prediction, LikelihoodError> {
+        let gp = &values[..model.num_graph_params()];
+        let (m, nl) = (self.m, model.latents.len());
+        let d = model.dim();
+        let np = points.len() / d.max(1);
+        let mt = m * nl;
+        // K_z* (M_tot × points).
+        let mut kzs = Mat::<f64>::zeros(mt, np);
+        for l in 0..nl {
+            let id = Operator::identity(graph, l, &model.latents[l]);
+            let pp = compile_pair(graph, &model.kernels, &model.latents, &id, op)?;
+            let b = pp.value.fill(&pp.value.bind(gp), &self.z, points);
+            for a in 0..m {
+                for j in 0..np {
+                    kzs[(l * m + a, j)] = b[0][a * np + j];
+                }
+            }
+        }
+        let own = compile_pair(graph, &model.kernels, &model.latents, op, op)?;
+        let bound = own.value.bind(gp);
+        let a = lower_solve(&f.lz, kzs);
+        // K_*z L_z⁻ᵀ L_B⁻ᵀ c = aᵀ (L_B⁻ᵀ c).
+        let lbc = lower_t_solve(&f.lb, mat_from(mt, 1, |k, _| f.c[k]));
+        let b = lower_solve(&f.lb, a.clone());
+        let mut mean = Vec::with_capacity(np);
+        let mut variance = Vec::with_capacity(np);
+        for j in 0..np {
+            let mu: f64 = (0..mt).map(|k| a[(k, j)] * lbc[(k, 0)]).sum();
+            let x = &points[j * d..(j + 1) * d];
+            let prior = own.value.eval_pair(&bound, x, x)[0];
+            let aa: f64 = (0..mt).map(|k| a[(k, j)] * a[(k, j)]).sum();
+            let bb: f64 = (0..mt).map(|k| b[(k, j)] * b[(k, j)]).sum();
+            let var = prior - aa + bb;
+            if !(mu.is_finite() && var.is_finite()) || var < -1e-3 * prior.abs() {
+                return Err(LikelihoodError::NonFinitePrediction {
+                    target: op.text.clone(),
+                    point: j,
+                    mean: mu,
+                    variance: var,
+                });
+            }
+            mean.push(mu);
+            variance.push(var.max(0.0));
+        }
+        Ok(crate::posterior::Prediction {
+            mean,
+            variance,
+            covariance: None,
+            zero: op.is_zero(),
         })
     }
 
@@ -432,7 +534,10 @@ impl Inducing {
         let gp = &values[..model.num_graph_params()];
         let (m, nl) = (self.m, model.latents.len());
         let d = model.dim();
-        // K_zz blocks.
+        // K_zz blocks. The jitter INDUCING_JITTER·mean(diag K_zz) moves with the kernel
+        // parameters too: its share is INDUCING_JITTER·tr(adjoint)/M_tot on the diagonal.
+        let trace_adj: f64 = (0..mt).map(|a| -dzz_t[(a, a)]).sum();
+        let jitter_share = f.inducing_jitter * trace_adj / mt.max(1) as f64;
         for l in 0..nl {
             let pp = &self.zz[l];
             let bound = pp.grad.bind(gp);
@@ -443,7 +548,11 @@ impl Inducing {
                         let out = b.output(k);
                         let mut acc = 0.0;
                         for j in 0..b.len {
-                            acc += -dzz_t[(l * m + b.col0 + j, l * m + b.row)] * out[j];
+                            let mut w = -dzz_t[(l * m + b.col0 + j, l * m + b.row)];
+                            if b.col0 + j == b.row {
+                                w += jitter_share;
+                            }
+                            acc += w * out[j];
                         }
                         grad[pp.params[k]] += acc;
                     }
@@ -455,19 +564,16 @@ impl Inducing {
                 let pp = &self.zx[l][c];
                 let bound = pp.grad.bind(gp);
                 let o = offsets[c];
-                let partial: Vec<f64> = (0..m)
+                // One partial sum per row, added in row order: the same result on any number
+                // of threads.
+                let rows: Vec<Vec<f64>> = (0..m)
                     .into_par_iter()
-                    .fold(
-                        || (vec![0.0; pp.params.len()], pp.grad.workspace()),
-                        |(mut acc, mut ws), a| {
-                            pp.grad.visit(
-                                &bound,
-                                &mut ws,
-                                &self.z,
-                                &ch.x,
-                                a..a + 1,
-                                Shape::Full,
-                                |b| {
+                    .map_init(
+                        || pp.grad.workspace(),
+                        |ws, a| {
+                            let mut acc = vec![0.0; pp.params.len()];
+                            pp.grad
+                                .visit(&bound, ws, &self.z, &ch.x, a..a + 1, Shape::Full, |b| {
                                     for k in 0..pp.params.len() {
                                         let out = b.output(k);
                                         let mut s = 0.0;
@@ -476,21 +582,17 @@ impl Inducing {
                                         }
                                         acc[k] += s;
                                     }
-                                },
-                            );
-                            (acc, ws)
+                                });
+                            acc
                         },
                     )
-                    .map(|(acc, _)| acc)
-                    .reduce(
-                        || vec![0.0; pp.params.len()],
-                        |mut a, b| {
-                            for (x, y) in a.iter_mut().zip(b) {
-                                *x += y;
-                            }
-                            a
-                        },
-                    );
+                    .collect();
+                let mut partial = vec![0.0; pp.params.len()];
+                for r in &rows {
+                    for (p, v) in partial.iter_mut().zip(r) {
+                        *p += v;
+                    }
+                }
                 for k in 0..pp.params.len() {
                     grad[pp.params[k]] += partial[k];
                 }

@@ -92,3 +92,42 @@ fn the_gradient_of_the_bound_matches_finite_differences() {
         );
     }
 }
+
+/// Predictions under the bound with Z at the data are the exact ones; with fewer inducing points
+/// they stay close where the data are dense.
+#[test]
+fn predictions_with_inducing_points_match_the_exact_ones_at_the_data() {
+    let m = regression();
+    let mut s = m.clone();
+    s.approximate(m.channels()[0].x.clone()).unwrap();
+    let at = [0.1, 0.95, 1.7, 2.9];
+    let v = m.values();
+    for target in ["u", "u_x"] {
+        let e = m
+            .posterior(&v)
+            .unwrap()
+            .predict(target, &at, false)
+            .unwrap();
+        let a = s
+            .posterior(&v)
+            .unwrap()
+            .predict(target, &at, false)
+            .unwrap();
+        for j in 0..at.len() {
+            assert!(
+                (e.mean[j] - a.mean[j]).abs() < 1e-8 * (1.0 + e.mean[j].abs()),
+                "{target}"
+            );
+            // K_zz's jitter (1e-8 of its mean diagonal) shows in the variances at about 1e-6.
+            assert!(
+                (e.variance[j] - a.variance[j]).abs() < 1e-5 * (1e-6 + e.variance[j]),
+                "{target}: {} vs {}",
+                e.variance[j],
+                a.variance[j]
+            );
+        }
+    }
+    // The approximated model's NLML is the bound.
+    let b = s.nlml(&v, false).unwrap().nlml;
+    assert!((b - m.nlml(&v, false).unwrap().nlml).abs() < 1e-8 * b.abs());
+}
