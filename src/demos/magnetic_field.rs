@@ -104,7 +104,11 @@ pub struct Report {
     pub n_test: usize,
 }
 
-fn rmse(
+/// RMS error of the three components `comps` of a fit at the rows `test`.
+///
+/// # Errors
+/// A prediction failure.
+pub fn rmse(
     f: &Fitted,
     comps: [&str; 3],
     pos: &[f64],
@@ -245,6 +249,28 @@ pub fn curl(r: &Report) -> Result<f64, InferError> {
     Ok(worst / scale)
 }
 
+/// The horizontal slice at the median recorded height: a `side × side` frame over the recorded
+/// positions' x–y extent, and that height.
+pub fn slice(pos: &[f64], side: usize) -> (Frame, f64) {
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for p in pos.chunks(3) {
+        for k in 0..2 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    let mut heights: Vec<f64> = pos.chunks(3).map(|p| p[2]).collect();
+    heights.sort_by(f64::total_cmp);
+    let z = heights[heights.len() / 2];
+    let frame = Frame {
+        nx: side,
+        ny: side,
+        x: (lo[0], hi[0]),
+        y: (lo[1], hi[1]),
+    };
+    (frame, z)
+}
+
 /// The predicted horizontal field on the slice at the median recorded height, minus its mean
 /// (the background), as arrows with the training positions, and the posterior std of its
 /// components.
@@ -254,24 +280,7 @@ pub fn curl(r: &Report) -> Result<f64, InferError> {
 pub fn figures(r: &Report, dir: &Path) -> Result<Vec<String>, InferError> {
     let (pos, _) = load()?;
     let s = &r.splits[0];
-    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-    for p in pos.chunks(3) {
-        for k in 0..2 {
-            lo[k] = lo[k].min(p[k]);
-            hi[k] = hi[k].max(p[k]);
-        }
-    }
-    // The median recorded height.
-    let mut heights: Vec<f64> = pos.chunks(3).map(|p| p[2]).collect();
-    heights.sort_by(f64::total_cmp);
-    let z = heights[heights.len() / 2];
-    let side = 16;
-    let frame = Frame {
-        nx: side,
-        ny: side,
-        x: (lo[0], hi[0]),
-        y: (lo[1], hi[1]),
-    };
+    let (frame, z) = slice(&pos, 16);
     let g2 = frame.points();
     let at: Vec<f64> = g2.chunks(2).flat_map(|p| [p[0], p[1], z]).collect();
     let px = s.constrained.predict("phi[x]", &at)?;

@@ -12,6 +12,7 @@ pub mod heat;
 pub mod integro_differential;
 pub mod laplacian_4d;
 pub mod magnetic_field;
+pub mod magnetic_field_full;
 pub mod poisson_dirichlet;
 pub mod symmetric;
 

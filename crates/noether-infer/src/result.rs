@@ -327,6 +327,30 @@ impl Problem {
         })
     }
 
+    /// This problem with its initial values taken from another fit of the same model (another
+    /// data set, the exact likelihood on a subset): every parameter the fit has; the rest keep
+    /// theirs.
+    pub fn starting_from(&self, fitted: &Fitted) -> Problem {
+        let mut p = self.clone();
+        let inputs = p.inputs.clone();
+        let take = |name: &str, init: &mut crate::Init| {
+            if let Some(v) = fitted.parameter(name) {
+                *init = init.with_value(v);
+            }
+        };
+        for (n, l) in p.latents.iter_mut() {
+            l.kernel
+                .visit_mut(n, "", &inputs, &mut |name, init, _| take(&name, init));
+        }
+        for (n, i) in p.parameters.iter_mut() {
+            take(n, i);
+        }
+        for c in p.channels.iter_mut() {
+            take(&format!("noise.{}", c.name), &mut c.noise);
+        }
+        p
+    }
+
     /// This problem with every initial value taken from `v` (by model name), options kept.
     pub(crate) fn with_values(&self, v: &dyn Fn(&str) -> f64) -> Problem {
         let mut p = self.clone();

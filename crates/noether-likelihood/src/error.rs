@@ -77,10 +77,14 @@ pub enum LikelihoodError {
         variance: f64,
     },
     /// More observations than an exact GP can hold in memory.
-    #[error("{n} observations need {gib:.0} GiB for the exact covariance and its inverse, more than this machine may use (24 GiB); use fewer observations")]
+    #[error("{n} observations need {gib:.0} GiB for {what}, more than this machine may use (24 GiB); {fix}")]
     TooLarge {
         /// The number of observations.
         n: usize,
+        /// What needs the memory.
+        what: String,
+        /// What to do instead.
+        fix: String,
         /// The memory needed, GiB.
         gib: f64,
     },

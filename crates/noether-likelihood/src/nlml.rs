@@ -187,6 +187,8 @@ impl Model {
         if bytes > MAX_DENSE_BYTES {
             return Err(LikelihoodError::TooLarge {
                 n,
+                what: "the exact covariance and its inverse".into(),
+                fix: "use fewer observations, or inducing points (\"approximation\": {\"inducing\": 1000})".into(),
                 gib: bytes / f64::from(1u32 << 30),
             });
         }

@@ -280,6 +280,17 @@ impl Inducing {
         if n == 0 {
             return Err(LikelihoodError::NoData);
         }
+        // About six N × M matrices live at once (K_zx, V and the gradient's work): say so
+        // before asking for more memory than the machine has.
+        let bytes = 6.0 * 8.0 * n as f64 * self.size(model) as f64;
+        if bytes > crate::nlml::MAX_DENSE_BYTES {
+            return Err(LikelihoodError::TooLarge {
+                n,
+                what: format!("{} inducing values", self.size(model)),
+                fix: "use fewer inducing points".into(),
+                gib: bytes / f64::from(1u32 << 30),
+            });
+        }
         let (kzz, kzx, kdiag) = self.blocks(model, values);
         if kzx.col_iter().any(|c| c.iter().any(|v| !v.is_finite()))
             || kdiag.iter().any(|v| !v.is_finite())

@@ -1,0 +1,82 @@
+//! The NLML and its gradient with inducing points against the exact likelihood, on problem E4
+//! (heat: u_t − a u_xx = f, N/2 points of u and N/2 of f): time of one evaluation and the peak
+//! memory of the process, as JSON lines, one case per child process (so each peak is its own).
+//!
+//! `cargo bench --bench sparse` runs every case: the bound at N = 10⁴ and 5 × 10⁴ with M = 500
+//! and 1000, and the exact NLML at N = 2,500, 5,000 and 10⁴. `cargo bench --bench sparse --
+//! --one N M` runs one (M = 0: exact).
+
+use noether_likelihood::problems::heat_e4;
+use noether_likelihood::sparse::kmeans;
+use std::time::Instant;
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+fn one(n: usize, m: usize) {
+    let mut model = heat_e4(n / 2, n / 2, 0, 0.8).expect("the problem builds");
+    let setup = Instant::now();
+    if m > 0 {
+        let pts: Vec<f64> = model.channels().iter().flat_map(|c| c.x.clone()).collect();
+        model
+            .approximate(kmeans(&pts, 2, m, 0))
+            .expect("inducing points");
+    }
+    let setup = setup.elapsed().as_secs_f64();
+    let v = model.values();
+    // One warm-up evaluation (thread pools, page faults), then the timed one.
+    let _ = model.nlml(&v, true).expect("evaluates");
+    let t = Instant::now();
+    let e = model.nlml(&v, true).expect("evaluates");
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "{{\"case\": \"{}\", \"n\": {n}, \"m\": {m}, \"seconds_nlml_and_gradient\": {secs:.4}, \"setup_seconds\": {setup:.3}, \"peak_mib\": {:.0}, \"nlml\": {:.6}}}",
+        if m > 0 { "bound" } else { "exact" },
+        peak_rss_mib(),
+        e.nlml
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--one") {
+        let n: usize = args[i + 1].parse().expect("N");
+        let m: usize = args[i + 2].parse().expect("M");
+        one(n, m);
+        return;
+    }
+    let me = std::env::current_exe().expect("the bench binary");
+    let cases = [
+        (2_500, 0),
+        (5_000, 0),
+        (10_000, 0),
+        (10_000, 500),
+        (10_000, 1000),
+        (50_000, 500),
+        (50_000, 1000),
+    ];
+    for (n, m) in cases {
+        let out = std::process::Command::new(&me)
+            .args(["--one", &n.to_string(), &m.to_string()])
+            .output()
+            .expect("the child runs");
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        if !out.status.success() {
+            println!(
+                "{{\"case\": \"failed\", \"n\": {n}, \"m\": {m}, \"error\": {:?}}}",
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            );
+        }
+    }
+}
