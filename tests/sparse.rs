@@ -75,11 +75,17 @@ fn bad_approximations_are_one_line() {
     let z = grid.place(&[0.0, 0.0, 1.0, 2.0, 0.5, 1.0], 2);
     assert_eq!(z.len(), 9 * 2);
     assert_eq!(&z[16..], &[1.0, 2.0]);
-    // With inducing points, joint predictions say what they need.
-    let e = p
-        .approximate(Approximation::kmeans(4))
-        .predict_joint(&["u", "u_x"], &[0.5, 0.5])
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("with inducing points"), "{e}");
+    // With inducing points, joint predictions agree with single ones on their diagonal.
+    let q = p.approximate(Approximation::kmeans(6));
+    let at = [0.3, 0.4, 0.7, 0.2];
+    let (_, j) = q.predict_joint(&["u", "u_x"], &at).unwrap();
+    for (t, target) in ["u", "u_x"].iter().enumerate() {
+        let single = q.predict(target, &at).unwrap();
+        for k in 0..2 {
+            let i = t * 2 + k;
+            assert!((j.mean[i] - single.mean[k]).abs() < 1e-10 * (1.0 + single.mean[k].abs()));
+            let var = j.covariance[i * 4 + i];
+            assert!((var - single.variance[k]).abs() < 1e-9 * (1e-9 + single.variance[k]));
+        }
+    }
 }

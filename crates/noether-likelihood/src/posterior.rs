@@ -196,7 +196,7 @@ impl Posterior<'_> {
         match &self.fact {
             Fitted::Exact(f) => Ok(f),
             Fitted::Sparse(_) => Err(LikelihoodError::NotEvaluable {
-                what: "this prediction with inducing points (they give the mean and variance of one operator at a time)".into(),
+                what: "this with inducing points (they give means, variances and joint covariances; rollouts and term means need the exact likelihood)".into(),
             }),
         }
     }
@@ -277,6 +277,17 @@ impl Posterior<'_> {
             Some(op) => self.check_points(op, points)?,
             None => 0,
         };
+        if let (Fitted::Sparse(f), Some(ind)) = (&self.fact, &self.model.inducing) {
+            let (mean, covariance) =
+                ind.predict_joint(self.model, &self.values, f, &mut self.graph, &ops, points)?;
+            return Ok(JointPrediction {
+                targets: targets.iter().map(|s| s.to_string()).collect(),
+                points: m,
+                mean,
+                covariance,
+                zero: ops.iter().map(Operator::is_zero).collect(),
+            });
+        }
         let gp = self.values[..self.model.num_graph_params()].to_vec();
         let n = self.exact()?.y.len();
         let mut ks = Vec::with_capacity(t);

@@ -480,6 +480,79 @@ impl Inducing {
         })
     }
 
+    /// The joint posterior of several operators at `points` under the bound: means aₜᵀL_B⁻ᵀc and
+    /// covariances K_st − a_sᵀa_t + b_sᵀb_t with a_t = L_z⁻¹K_z,t and b_t = L_B⁻¹a_t, stacked
+    /// target-major as in [`crate::posterior::JointPrediction`].
+    ///
+    /// # Errors
+    /// A kernel that does not support an operator.
+    pub fn predict_joint(
+        &self,
+        model: &Model,
+        values: &[f64],
+        f: &SparseFactor,
+        graph: &mut noether_kernels::expr::Graph,
+        ops: &[Operator],
+        points: &[f64],
+    ) -> Result<(Vec<f64>, Vec<f64>), LikelihoodError> {
+        let gp = &values[..model.num_graph_params()];
+        let (m, nl) = (self.m, model.latents.len());
+        let d = model.dim();
+        let np = points.len() / d.max(1);
+        let mt = m * nl;
+        let lbc = lower_t_solve(&f.lb, mat_from(mt, 1, |k, _| f.c[k]));
+        let mut a_all = Vec::new();
+        let mut b_all = Vec::new();
+        let mut mean = Vec::with_capacity(ops.len() * np);
+        for op in ops {
+            let mut kzs = Mat::<f64>::zeros(mt, np);
+            for l in 0..nl {
+                let id = Operator::identity(graph, l, &model.latents[l]);
+                let pp = compile_pair(graph, &model.kernels, &model.latents, &id, op)?;
+                let b = pp.value.fill(&pp.value.bind(gp), &self.z, points);
+                for a in 0..m {
+                    for j in 0..np {
+                        kzs[(l * m + a, j)] = b[0][a * np + j];
+                    }
+                }
+            }
+            let a = lower_solve(&f.lz, kzs);
+            let b = lower_solve(&f.lb, a.clone());
+            mean.extend((0..np).map(|j| (0..mt).map(|k| a[(k, j)] * lbc[(k, 0)]).sum::<f64>()));
+            a_all.push(a);
+            b_all.push(b);
+        }
+        let size = ops.len() * np;
+        let mut cov = vec![0.0; size * size];
+        for s in 0..ops.len() {
+            for t in s..ops.len() {
+                let pp = compile_pair(graph, &model.kernels, &model.latents, &ops[s], &ops[t])?;
+                let prior = pp.value.fill(&pp.value.bind(gp), points, points);
+                let aa = a_all[s].transpose() * &a_all[t];
+                let bb = b_all[s].transpose() * &b_all[t];
+                for i in 0..np {
+                    for j in 0..np {
+                        let c = prior[0][i * np + j] - aa[(i, j)] + bb[(i, j)];
+                        let (r, q) = (s * np + i, t * np + j);
+                        cov[r * size + q] = c;
+                        cov[q * size + r] = c;
+                    }
+                }
+            }
+        }
+        if let Some(k) =
+            (0..size).find(|&k| !(mean[k].is_finite() && cov[k * size + k].is_finite()))
+        {
+            return Err(LikelihoodError::NonFinitePrediction {
+                target: ops[k / np.max(1)].text.clone(),
+                point: k % np.max(1),
+                mean: mean[k],
+                variance: cov[k * size + k],
+            });
+        }
+        Ok((mean, cov))
+    }
+
     #[allow(clippy::needless_range_loop)]
     fn gradient(
         &self,

@@ -127,6 +127,24 @@ fn predictions_with_inducing_points_match_the_exact_ones_at_the_data() {
             );
         }
     }
+    // Joint predictions too: the full covariance of u and u_x.
+    let e = m
+        .posterior(&v)
+        .unwrap()
+        .predict_joint(&["u", "u_x"], &at)
+        .unwrap();
+    let a = s
+        .posterior(&v)
+        .unwrap()
+        .predict_joint(&["u", "u_x"], &at)
+        .unwrap();
+    let scale = e.covariance.iter().fold(0.0f64, |x, c| x.max(c.abs()));
+    for (x, y) in e.covariance.iter().zip(&a.covariance) {
+        assert!((x - y).abs() < 1e-5 * scale, "{x} vs {y}");
+    }
+    for (x, y) in e.mean.iter().zip(&a.mean) {
+        assert!((x - y).abs() < 1e-8 * (1.0 + x.abs()));
+    }
     // The approximated model's NLML is the bound.
     let b = s.nlml(&v, false).unwrap().nlml;
     assert!((b - m.nlml(&v, false).unwrap().nlml).abs() < 1e-8 * b.abs());
