@@ -14,6 +14,7 @@ pub mod laplacian_4d;
 pub mod magnetic_field;
 pub mod magnetic_field_full;
 pub mod poisson_dirichlet;
+pub mod sparse_heat;
 pub mod symmetric;
 
 /// `side × side` points over [0, 1]², row-major, the first coordinate the slow index.

@@ -37,7 +37,8 @@ pub struct Inducing {
     diag: Vec<PairProgram>,
 }
 
-/// The jitter K_zz carries, relative to its mean diagonal, when it needs conditioning.
+/// The largest jitter K_zz carries, relative to its mean diagonal, when it needs conditioning
+/// (1e-12 and 1e-10 are tried first).
 pub const INDUCING_JITTER: f64 = 1e-8;
 
 /// The most inducing values (points × latents) the dense M × M algebra is asked to hold.
@@ -193,7 +194,8 @@ pub struct SparseFactor {
     pub c: Vec<f64>,
     /// The jitter K_zz needed, relative to its mean diagonal.
     pub jitter: f64,
-    /// The fixed jitter K_zz carries when it needed conditioning (0 or [`INDUCING_JITTER`]).
+    /// The jitter K_zz carries when it needed conditioning, relative to its mean diagonal (0,
+    /// 1e-12, 1e-10 or [`INDUCING_JITTER`]).
     pub inducing_jitter: f64,
 }
 
@@ -329,9 +331,17 @@ impl Inducing {
                 q > kdiag[i] * (1.0 + 1e-9) + 1e-300
             })
         };
+        // The smallest of 1e-12, 1e-10 and INDUCING_JITTER (relative to the mean diagonal) that
+        // brings every Qᵢᵢ back under Kᵢᵢ: a channel that amplifies K_zz's small eigenvalues (a
+        // second derivative observed with little noise) pays for every bit of jitter.
         if jitter > 0.0 || exceeds(&v) {
-            (lz, v, jitter) = attempt(INDUCING_JITTER)?;
-            inducing_jitter = INDUCING_JITTER;
+            for extra in [1e-12, 1e-10, INDUCING_JITTER] {
+                (lz, v, jitter) = attempt(extra)?;
+                inducing_jitter = extra;
+                if !exceeds(&v) {
+                    break;
+                }
+            }
         }
         let offsets = model.offsets();
         let mut lambda = vec![0.0; n];
