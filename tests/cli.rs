@@ -1,14 +1,14 @@
 //! End-to-end tests of the `noether` binary on the problem files in `tests/data/`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{noether, scratch as scratch_in, stderr};
 
-fn noether(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_noether"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+fn scratch(name: &str) -> std::path::PathBuf {
+    scratch_in("cli", name)
 }
+
+use std::path::Path;
+use std::process::{Command, Output};
 
 fn data(p: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -18,21 +18,9 @@ fn data(p: &str) -> String {
         .to_string()
 }
 
-/// A fresh scratch folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("noether-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// `noether predict RESULT --channel CHANNEL --at AT`.
 fn predict(result: &str, channel: &str, at: &str) -> Output {
     noether(&["predict", result, "--channel", channel, "--at", at])
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
 }
 
 fn json(o: &Output) -> serde_json::Value {

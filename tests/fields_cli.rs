@@ -1,26 +1,15 @@
 //! Fields and joint posteriors from the command line: what `noether fit` says it built, several
 //! `--channel` at once, `--cov`, `--samples`, zero-by-construction operators, and bad field input.
 
+mod common;
+use common::{noether, scratch as scratch_in, stderr};
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    scratch_in("fields", name)
+}
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn noether(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_noether"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("noether-fields-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use std::process::Output;
 
 /// A divergence-free field observed through both components at 25 points.
 fn problem(latent: &str) -> String {

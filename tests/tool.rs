@@ -1,31 +1,16 @@
 //! The command line as a new user meets it: version, progress and its control, saved models that
 //! move with their data, predictions from stdin and on grids, and `noether plot`.
 
+mod common;
+use common::{noether, scratch as scratch_in, stderr, stdout};
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    scratch_in("tool", name)
+}
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn noether(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_noether"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("noether-tool-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// A copy of the heat problem and its data in `dir/data/`, fitted with one start into
 /// `dir/out/result.json`; returns the result's path.

@@ -402,6 +402,15 @@ fn kind_name(k: FieldKind) -> &'static str {
     }
 }
 
+/// A field's components as written: `v[x], v[y]`.
+fn listed(field: &str, comps: &[(String, String)]) -> String {
+    comps
+        .iter()
+        .map(|(s, _)| format!("{field}[{s}]"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Replace each `v[x]` of a field `v` in `text` by `(operator)`.
 pub(crate) fn expand_with(e: &Expansion, text: &str) -> Result<String, InferError> {
     let bad = |m: String| err(format!("operator `{text}`"), m);
@@ -438,11 +447,7 @@ pub(crate) fn expand_with(e: &Expansion, text: &str) -> Result<String, InferErro
                 let Some((_, op)) = comps.iter().find(|(s, _)| s == inner) else {
                     return Err(bad(format!(
                         "`{word}[{inner}]`: the field `{word}` has the components {}",
-                        comps
-                            .iter()
-                            .map(|(s, _)| format!("{word}[{s}]"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        listed(word, comps)
                     )));
                 };
                 out.push('(');
@@ -457,11 +462,7 @@ pub(crate) fn expand_with(e: &Expansion, text: &str) -> Result<String, InferErro
             (Some(comps), false) => {
                 return Err(bad(format!(
                     "`{word}` is a vector field: write one of its components ({})",
-                    comps
-                        .iter()
-                        .map(|(s, _)| format!("{word}[{s}]"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    listed(word, comps)
                 )))
             }
             (None, true) => {

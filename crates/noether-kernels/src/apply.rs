@@ -94,17 +94,8 @@ pub fn covariance(
                     Some(e) => e,
                     None => {
                         let t = if t1.transforms() { t1 } else { t2 };
-                        let mut d = latents[t.latent].clone();
-                        for (i, &n) in t.integrals.iter().enumerate() {
-                            if n > 0 {
-                                d = format!("int({d}, {})", g.inputs()[i]);
-                            }
-                        }
-                        if let Some((i, o)) = t.fractional {
-                            d = format!("frac({d}, {}, {})", g.inputs()[i], g.to_text(o));
-                        }
                         return Err(KernelError::NoClosedForm {
-                            term: d,
+                            term: t.functional_text(g, latents),
                             latent: latents[t.latent].clone(),
                             kernel: k.name.clone(),
                         });

@@ -199,11 +199,13 @@ impl StartReport {
 
     /// (name, value) pairs at the best point, in the model's order.
     pub fn named_values(&self) -> impl Iterator<Item = (&str, f64)> {
-        self.names
-            .iter()
-            .map(String::as_str)
-            .zip(self.values.iter().copied())
+        named(&self.names, &self.values)
     }
+}
+
+/// Parameter names paired with their values.
+fn named<'a>(names: &'a [String], values: &'a [f64]) -> impl Iterator<Item = (&'a str, f64)> {
+    names.iter().map(String::as_str).zip(values.iter().copied())
 }
 
 /// One iteration of one start, as the progress callback sees it.
@@ -230,10 +232,7 @@ pub struct IterationReport<'a> {
 impl IterationReport<'_> {
     /// (name, value) pairs now, in the model's order.
     pub fn named_values(&self) -> impl Iterator<Item = (&str, f64)> {
-        self.names
-            .iter()
-            .map(String::as_str)
-            .zip(self.values.iter().copied())
+        named(self.names, self.values)
     }
 }
 

@@ -425,6 +425,32 @@ impl Inducing {
         })
     }
 
+    /// K_z* (M_tot × points): the covariance of every latent's inducing values with `op` at
+    /// `points`, for predictions.
+    fn cross_to(
+        &self,
+        model: &Model,
+        gp: &[f64],
+        graph: &mut noether_kernels::expr::Graph,
+        op: &Operator,
+        points: &[f64],
+    ) -> Result<Mat<f64>, LikelihoodError> {
+        let (m, nl) = (self.m, model.latents.len());
+        let np = points.len() / model.dim().max(1);
+        let mut kzs = Mat::<f64>::zeros(m * nl, np);
+        for l in 0..nl {
+            let id = Operator::identity(graph, l, &model.latents[l]);
+            let pp = compile_pair(graph, &model.kernels, &model.latents, &id, op)?;
+            let b = pp.value.fill(&pp.value.bind(gp), &self.z, points);
+            for a in 0..m {
+                for j in 0..np {
+                    kzs[(l * m + a, j)] = b[0][a * np + j];
+                }
+            }
+        }
+        Ok(kzs)
+    }
+
     /// The posterior of `op` at `points` under the bound: mean K_*z w with w = L_z⁻ᵀL_B⁻ᵀc, and
     /// variance k_** − ‖a‖² + ‖L_B⁻¹a‖² with a = L_z⁻¹k_z* (Titsias 2009, eq. 6).
     ///
@@ -444,18 +470,7 @@ impl Inducing {
         let d = model.dim();
         let np = points.len() / d.max(1);
         let mt = m * nl;
-        // K_z* (M_tot × points).
-        let mut kzs = Mat::<f64>::zeros(mt, np);
-        for l in 0..nl {
-            let id = Operator::identity(graph, l, &model.latents[l]);
-            let pp = compile_pair(graph, &model.kernels, &model.latents, &id, op)?;
-            let b = pp.value.fill(&pp.value.bind(gp), &self.z, points);
-            for a in 0..m {
-                for j in 0..np {
-                    kzs[(l * m + a, j)] = b[0][a * np + j];
-                }
-            }
-        }
+        let kzs = self.cross_to(model, gp, graph, op, points)?;
         let own = compile_pair(graph, &model.kernels, &model.latents, op, op)?;
         let bound = own.value.bind(gp);
         let a = lower_solve(&f.lz, kzs);
@@ -515,17 +530,7 @@ impl Inducing {
         let mut b_all = Vec::new();
         let mut mean = Vec::with_capacity(ops.len() * np);
         for op in ops {
-            let mut kzs = Mat::<f64>::zeros(mt, np);
-            for l in 0..nl {
-                let id = Operator::identity(graph, l, &model.latents[l]);
-                let pp = compile_pair(graph, &model.kernels, &model.latents, &id, op)?;
-                let b = pp.value.fill(&pp.value.bind(gp), &self.z, points);
-                for a in 0..m {
-                    for j in 0..np {
-                        kzs[(l * m + a, j)] = b[0][a * np + j];
-                    }
-                }
-            }
+            let kzs = self.cross_to(model, gp, graph, op, points)?;
             let a = lower_solve(&f.lz, kzs);
             let b = lower_solve(&f.lb, a.clone());
             mean.extend((0..np).map(|j| (0..mt).map(|k| a[(k, j)] * lbc[(k, 0)]).sum::<f64>()));

@@ -45,6 +45,25 @@ impl Term {
         self.orders.iter().map(|&o| o as usize).sum()
     }
 
+    /// What the term does to its latent, as text: `d(int(u, x), t, 1)`, `frac(u, x, a)`.
+    pub fn functional_text(&self, g: &Graph, latents: &[String]) -> String {
+        let mut d = latents[self.latent].clone();
+        for (i, &n) in self.integrals.iter().enumerate() {
+            if n > 0 {
+                d = format!("int({d}, {})", g.inputs()[i]);
+            }
+        }
+        if let Some((i, o)) = self.fractional {
+            d = format!("frac({d}, {}, {})", g.inputs()[i], g.to_text(o));
+        }
+        for (i, &o) in self.orders.iter().enumerate() {
+            if o > 0 {
+                d = format!("d({d}, {}, {o})", g.inputs()[i]);
+            }
+        }
+        d
+    }
+
     /// Whether the term integrates over any input.
     pub fn integrates(&self) -> bool {
         self.integrals.iter().any(|&i| i > 0)
@@ -146,20 +165,7 @@ impl Operator {
         self.terms
             .iter()
             .map(|t| {
-                let mut d = latents[t.latent].clone();
-                for (i, &n) in t.integrals.iter().enumerate() {
-                    if n > 0 {
-                        d = format!("int({d}, {})", g.inputs()[i]);
-                    }
-                }
-                if let Some((i, o)) = t.fractional {
-                    d = format!("frac({d}, {}, {})", g.inputs()[i], g.to_text(o));
-                }
-                for (i, &o) in t.orders.iter().enumerate() {
-                    if o > 0 {
-                        d = format!("d({d}, {}, {o})", g.inputs()[i]);
-                    }
-                }
+                let d = t.functional_text(g, latents);
                 match g.as_const(t.coeff) {
                     Some(1.0) => d,
                     _ => format!("({})*{d}", g.to_text(t.coeff)),
