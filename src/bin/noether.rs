@@ -421,6 +421,12 @@ fn predict(
                         message: format!("`{c}`: write NAME=EXPR with a name of letters, digits, `_` and `.`, or just EXPR"),
                     });
                 }
+                if named.iter().any(|(m, _)| m.as_deref() == Some(n)) {
+                    return Err(InferError::Field {
+                        field: "--channel".into(),
+                        message: format!("the column name `{n}` is given twice"),
+                    });
+                }
                 named.push((Some(n.to_string()), e.trim().to_string()));
             }
             None => named.push((None, c.trim().to_string())),
@@ -960,6 +966,7 @@ fn rollout(
         }
         csv += &(row.join(",") + "\n");
     }
+    emit(out, &csv)?;
     voice.say(&format!(
         "noether rollout: {steps} steps of {dt} with {}{}",
         t.method,
@@ -970,7 +977,7 @@ fn rollout(
             number(h[h.len() - 1] - h[0], 3)
         ))
     ));
-    emit(out, &csv)
+    Ok(())
 }
 
 /// The keys of a JSON file's top-level object, if it is one (a problem has `channels`, a result

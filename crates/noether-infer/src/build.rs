@@ -547,6 +547,29 @@ impl Problem {
                     ),
                 ));
             }
+            // A fractional order must stay positive (the spectral integrals diverge at orders
+            // of −½ and below): a parameter that is one is learned on the log scale.
+            let g = m.graph();
+            let order = g.find_param(name).is_some_and(|id| {
+                m.channels().iter().any(|c| {
+                    c.operator.terms.iter().any(|t| {
+                        t.fractional.is_some_and(|(_, o)| {
+                            g.depends_on(o, noether_kernels::expr::Var::Param(id))
+                        })
+                    })
+                })
+            });
+            if order {
+                let v = self.parameters[name].value();
+                if !(v > 0.0) {
+                    return Err(InferError::field(
+                        format!("parameters.{name}"),
+                        format!("`{name}` is the order of a fractional derivative, so it must start positive, got {v}"),
+                    ));
+                }
+                m.make_positive(name)
+                    .map_err(InferError::model(format!("parameters.{name}")))?;
+            }
         }
         // Repeated points with different values and a noise the user fixed contradict each other
         // (the nugget keeps the covariance factorable, but the fit would be meaningless).

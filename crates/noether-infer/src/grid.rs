@@ -110,10 +110,17 @@ pub fn parse_axes(spec: &str, option: &str) -> Result<Vec<Axis>, InferError> {
                         format!("`{name}`: {count} values; at most {MAX_GRID_POINTS}"),
                     ));
                 }
+                let (from, to) = (num(a, "start")?, num(b, "end")?);
+                if !(to - from).is_finite() {
+                    return Err(bad(
+                        option,
+                        format!("`{name}`: the range from {from:e} to {to:e} is wider than the floating-point numbers reach"),
+                    ));
+                }
                 Axis {
                     input: name.into(),
-                    from: num(a, "start")?,
-                    to: num(b, "end")?,
+                    from,
+                    to,
                     count,
                 }
             }
@@ -255,5 +262,6 @@ mod tests {
         assert!(e("").contains("empty"));
         assert!(e("t=0:1:100000,x=0:1:100000").contains("more than"));
         assert!(e("=3").contains("names no input"));
+        assert!(e("t=-1e308:1e308:3,x=0").contains("wider than"));
     }
 }

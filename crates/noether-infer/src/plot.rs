@@ -166,6 +166,11 @@ fn render(path: &Path, fig: &impl Figure) -> Result<(), InferError> {
             "a figure is written as .png or .svg, not `.{ext}`"
         )));
     }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            return Err(io(format!("the folder `{}` does not exist", dir.display())));
+        }
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
