@@ -561,7 +561,7 @@ impl Problem {
             });
             if order {
                 let v = self.parameters[name].value();
-                if !(v > 0.0) {
+                if v.is_nan() || v <= 0.0 {
                     return Err(InferError::field(
                         format!("parameters.{name}"),
                         format!("`{name}` is the order of a fractional derivative, so it must start positive, got {v}"),
