@@ -69,6 +69,15 @@ pub enum KernelSpec {
         /// +1 for even (invariant), −1 for odd (anti-invariant).
         sign: f64,
     },
+    /// `spec` with a boundary or periodicity condition built into one input (see [`InputMap`]).
+    Mapped {
+        /// The kernel.
+        spec: Box<KernelSpec>,
+        /// The input.
+        input: usize,
+        /// What is done to it.
+        map: InputMap,
+    },
     /// `spec` with its parameters named under `prefix` instead of the latent's own name: two
     /// latents built with one prefix share one set of hyperparameters.
     Shared {
@@ -76,6 +85,34 @@ pub enum KernelSpec {
         prefix: String,
         /// The kernel.
         spec: Box<KernelSpec>,
+    },
+}
+
+/// A map of one input by which every sample meets a condition exactly.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InputMap {
+    /// Even about `at`: k averaged over the reflection x ↦ 2·at − x of either argument, so that
+    /// every sample has ∂f/∂x = 0 at x = at (a Neumann condition) and f(2·at − x) = f(x).
+    Reflect {
+        /// The mirror.
+        at: f64,
+    },
+    /// The coordinate replaced by cos(π (x − lo)/(hi − lo)) in both arguments: every sample is a
+    /// smooth function of it, so ∂f/∂x = 0 at both x = lo and x = hi (Neumann at both ends; the
+    /// cosine series of the interval, as in Solin & Särkkä 2020).
+    Cosine {
+        /// The lower end.
+        lo: f64,
+        /// The upper end.
+        hi: f64,
+    },
+    /// Periodic with period P in this input: the difference x − x' replaced by
+    /// (P/π) sin(π (x − x')/P) (the chord of the circle of circumference P, MacKay 1998), so that
+    /// a stationary kernel becomes its periodic form. Only for kernels that depend on this input
+    /// through x − x' alone ([`KernelSpec::is_stationary`]).
+    Period {
+        /// The period.
+        period: f64,
     },
 }
 
@@ -270,6 +307,7 @@ impl KernelSpec {
                 .fold(None, |acc, k| min_order(acc, k.max_order())),
             KernelSpec::Scaled(_, k)
             | KernelSpec::Shared { spec: k, .. }
+            | KernelSpec::Mapped { spec: k, .. }
             | KernelSpec::Symmetric { spec: k, .. } => k.max_order(),
             _ => None,
         }
@@ -306,6 +344,15 @@ impl KernelSpec {
                 format!("{} (shared with {prefix})", spec.name())
             }
             KernelSpec::RotationSe { .. } => "rotation-invariant squared exponential".into(),
+            KernelSpec::Mapped { spec, map, .. } => format!(
+                "{} ({})",
+                spec.name(),
+                match map {
+                    InputMap::Reflect { at } => format!("reflected about {at}"),
+                    InputMap::Cosine { lo, hi } => format!("in cos(π(x − {lo})/({hi} − {lo}))"),
+                    InputMap::Period { period } => format!("period {period}"),
+                }
+            ),
             KernelSpec::Symmetric { spec, sign, .. } => format!(
                 "{} ({})",
                 spec.name(),
@@ -315,6 +362,27 @@ impl KernelSpec {
                     "antisymmetrised"
                 }
             ),
+        }
+    }
+
+    /// Whether the kernel depends on its arguments through their differences alone (so that a
+    /// period can be built into an input, [`InputMap::Period`]).
+    pub fn is_stationary(&self) -> bool {
+        match self {
+            KernelSpec::SquaredExponential { .. }
+            | KernelSpec::Matern32 { .. }
+            | KernelSpec::Matern52 { .. }
+            | KernelSpec::RationalQuadratic { .. }
+            | KernelSpec::Periodic { .. }
+            | KernelSpec::Constant => true,
+            KernelSpec::Sum(p) | KernelSpec::Product(p) => p.iter().all(KernelSpec::is_stationary),
+            KernelSpec::Scaled(_, k) | KernelSpec::Shared { spec: k, .. } => k.is_stationary(),
+            KernelSpec::Mapped {
+                spec,
+                map: InputMap::Period { .. },
+                ..
+            } => spec.is_stationary(),
+            _ => false,
         }
     }
 
@@ -500,6 +568,61 @@ impl KernelSpec {
                 let i0 = g.radial(RadialFamily::BesselI0, 0, w);
                 let k = g.mul(e, i0);
                 with_variance(g, prefix, k)
+            }
+            KernelSpec::Mapped { spec, input, map } => {
+                let k = spec.build_expr(g, prefix);
+                let i = *input;
+                match *map {
+                    InputMap::Reflect { at } => {
+                        let mirror = |g: &mut Graph, v: ExprId| {
+                            let c = g.constant(2.0 * at);
+                            g.sub(c, v)
+                        };
+                        let on = |g: &mut Graph, e: ExprId, first: bool, second: bool| {
+                            g.substitute_vars(e, &mut |g, v| match v {
+                                Var::X(j) if first && j as usize == i => {
+                                    let x = g.x(i);
+                                    Some(mirror(g, x))
+                                }
+                                Var::Y(j) if second && j as usize == i => {
+                                    let y = g.y(i);
+                                    Some(mirror(g, y))
+                                }
+                                _ => None,
+                            })
+                        };
+                        let sx = on(g, k, true, false);
+                        let sy = on(g, k, false, true);
+                        let sxy = on(g, k, true, true);
+                        g.linear(0.0, &[(0.25, k), (0.25, sx), (0.25, sy), (0.25, sxy)])
+                    }
+                    InputMap::Cosine { lo, hi } => {
+                        let warp = |g: &mut Graph, v: ExprId| {
+                            let a = g.linear(-lo, &[(1.0, v)]);
+                            let a = g.scale(std::f64::consts::PI / (hi - lo), a);
+                            g.cos(a)
+                        };
+                        g.substitute_vars(k, &mut |g, v| match v {
+                            Var::X(j) if j as usize == i => {
+                                let x = g.x(i);
+                                Some(warp(g, x))
+                            }
+                            Var::Y(j) if j as usize == i => {
+                                let y = g.y(i);
+                                Some(warp(g, y))
+                            }
+                            _ => None,
+                        })
+                    }
+                    InputMap::Period { period } => {
+                        let (x, y) = (g.x(i), g.y(i));
+                        let diff = g.sub(x, y);
+                        let a = g.scale(std::f64::consts::PI / period, diff);
+                        let s = g.sin(a);
+                        let chord = g.scale(period / std::f64::consts::PI, s);
+                        g.replace_node(k, diff, chord)
+                    }
+                }
             }
             KernelSpec::Symmetric { spec, map, sign } => {
                 let k = spec.build_expr(g, prefix);

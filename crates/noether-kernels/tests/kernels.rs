@@ -480,6 +480,32 @@ fn parser_accepts_the_documented_forms() {
     );
 }
 
+/// A latent-free part of an operator is its known mean, differentiated by the product rule like
+/// the rest (`d(u + x^2, x)` has the offset 2x).
+#[test]
+fn latent_free_parts_are_the_offset() {
+    let mut g = Graph::new(&["t", "x"]);
+    let names = Names {
+        latents: vec!["u".into()],
+        parameters: vec!["a".into()],
+    };
+    let op = Operator::parse("u_t - a*u_xx - 2*x", &mut g, &names).unwrap();
+    assert_eq!(op.terms.len(), 2);
+    let off = op.offset.expect("an offset");
+    let env = noether_kernels::expr::Env {
+        x: &[0.3, 0.7],
+        y: &[0.3, 0.7],
+        params: &[1.0],
+    };
+    assert!((g.eval(off, &env) + 1.4).abs() < 1e-15);
+    let op = Operator::parse("d(u + a*x^2, x)", &mut g, &names).unwrap();
+    assert!((g.eval(op.offset.unwrap(), &env) - 1.4).abs() < 1e-15);
+    assert!(Operator::parse("u_x", &mut g, &names)
+        .unwrap()
+        .offset
+        .is_none());
+}
+
 #[test]
 fn parser_errors_name_the_term_and_column() {
     let mut g = Graph::new(&["t", "x"]);
@@ -506,10 +532,7 @@ fn parser_errors_name_the_term_and_column() {
         }
         e => panic!("{e}"),
     }
-    assert!(matches!(
-        err("u + 1"),
-        KernelError::Nonlinear { column: 5, .. }
-    ));
+    assert!(matches!(err("2*x + 1"), KernelError::Nonlinear { .. }));
     assert!(matches!(err("u^2"), KernelError::Nonlinear { .. }));
     assert!(matches!(err("a/u"), KernelError::Nonlinear { .. }));
     match err("u_t - b*u_xx") {

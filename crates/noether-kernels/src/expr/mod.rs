@@ -397,6 +397,21 @@ impl Graph {
         )
     }
 
+    /// Replace the sub-expression `target` by `by` everywhere in `e` (`by` itself is not
+    /// searched).
+    pub fn replace_node(&mut self, e: ExprId, target: ExprId, by: ExprId) -> ExprId {
+        if e == target {
+            return by;
+        }
+        self.rebuild(e, &mut |_| None, &mut |_, n| {
+            if n == target {
+                by
+            } else {
+                n
+            }
+        })
+    }
+
     /// Replace parameter `p` by the expression `by` everywhere in `e`.
     pub fn substitute_param(&mut self, e: ExprId, p: ParamId, by: ExprId) -> ExprId {
         self.rebuild(

@@ -86,6 +86,10 @@ impl Term {
 pub struct Operator {
     /// Its terms, one per (latent, multi-index), with nonzero coefficients.
     pub terms: Vec<Term>,
+    /// Its latent-free part, an expression of the inputs and parameters (`-2*x` in
+    /// `u_t - a*u_xx - 2*x`, or what a latent's known mean contributes): the known mean of what
+    /// the operator observes. None when it is 0.
+    pub offset: Option<ExprId>,
     /// The text it was parsed from (or built as).
     pub text: String,
 }
@@ -151,6 +155,7 @@ impl Operator {
                 fractional: None,
                 coeff: one,
             }],
+            offset: None,
             text: name.to_string(),
         }
     }

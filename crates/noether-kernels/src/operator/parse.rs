@@ -791,12 +791,12 @@ pub(super) fn parse(
             format!("unexpected {} after a complete expression", p.describe()),
         ));
     }
-    if p.g.as_const(lin.scalar) != Some(0.0) {
+    if lin.terms.is_empty() && p.g.as_const(lin.scalar) != Some(0.0) {
         let (s, e) = lin.scalar_span.unwrap_or((0, text.len()));
         return Err(p.nonlinear(
             s,
             e,
-            "has no latent function in it (an operator must map 0 to 0)",
+            "has no latent function in it (an operator observes at least one latent)",
         ));
     }
     if lin.terms.is_empty() && !allow_zero {
@@ -806,6 +806,8 @@ pub(super) fn parse(
             "leaves no latent function after simplification",
         ));
     }
+    // A latent-free part is the known mean of what the operator observes.
+    let offset = (p.g.as_const(lin.scalar) != Some(0.0)).then_some(lin.scalar);
     let mut terms: Vec<Term> = lin
         .terms
         .into_iter()
@@ -827,6 +829,7 @@ pub(super) fn parse(
     });
     Ok(Operator {
         terms,
+        offset,
         text: text.to_string(),
     })
 }
