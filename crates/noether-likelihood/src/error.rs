@@ -88,6 +88,14 @@ pub enum LikelihoodError {
         /// The memory needed, GiB.
         gib: f64,
     },
+    /// A feature the chosen solver does not have.
+    #[error("{solver} do not support {what}")]
+    Unsupported {
+        /// The solver (`inducing points`).
+        solver: String,
+        /// What it lacks, and what to do.
+        what: String,
+    },
     /// Something that should be a number is not (a NaN or infinite NLML, gradient, mean or
     /// variance).
     #[error("{what}")]

@@ -5,6 +5,7 @@
 use crate::factor::JitterPolicy;
 use crate::lbfgs::{self, Stop};
 use crate::model::Model;
+use crate::objective::ObjectiveKind;
 use crate::space::Space;
 use crate::LikelihoodError;
 use std::cell::RefCell;
@@ -52,6 +53,8 @@ pub struct FitOptions {
     pub memory: usize,
     /// Jitter policy of every factorisation.
     pub jitter: JitterPolicy,
+    /// What is maximised: the posterior (the default) or the likelihood alone.
+    pub objective: ObjectiveKind,
 }
 
 impl Default for FitOptions {
@@ -66,6 +69,7 @@ impl Default for FitOptions {
             perturbation: 1.0,
             memory: 10,
             jitter: JitterPolicy::default(),
+            objective: ObjectiveKind::Posterior,
         }
     }
 }
@@ -168,8 +172,13 @@ pub struct StartReport {
     pub origin: Origin,
     /// The NLML at the starting point (None when it could not be evaluated).
     pub initial_nlml: Option<f64>,
-    /// The best NLML reached.
+    /// The NLML at the best point.
     pub nlml: f64,
+    /// The objective minimised ([`crate::objective`]: the NLML less the log prior, or the NLML
+    /// alone) at the best point.
+    pub objective: f64,
+    /// Why the best point looks like a collapse ([`Model::degenerate`]), if it does.
+    pub degenerate: Option<String>,
     /// All parameter values at the best point, natural units, in the model's order.
     pub values: Vec<f64>,
     /// The parameters' names (`a`, `u.variance`, `noise.f`), in the order of `values`.
@@ -217,9 +226,9 @@ pub struct IterationReport<'a> {
     pub origin: Origin,
     /// Iterations so far in this start.
     pub iteration: u64,
-    /// The NLML now.
+    /// The objective now (the NLML less the log prior, or the NLML alone).
     pub nlml: f64,
-    /// The lowest NLML over all starts so far.
+    /// The lowest objective over all starts so far.
     pub best: f64,
     /// Evaluations so far in this start.
     pub evaluations: u64,
@@ -279,6 +288,7 @@ struct ModelObjective<'m> {
     model: &'m Model,
     space: Space,
     policy: JitterPolicy,
+    kind: ObjectiveKind,
     evals: RefCell<u64>,
 }
 
@@ -288,10 +298,10 @@ impl lbfgs::Objective for ModelObjective<'_> {
         let nat = self.space.to_natural(theta);
         nat.iter()
             .all(|v| v.is_finite())
-            .then(|| self.model.nlml_with(&nat, true, &self.policy).ok())
+            .then(|| self.model.score(&nat, true, &self.policy, self.kind).ok())
             .flatten()
-            .filter(|e| e.nlml.is_finite() && e.gradient.iter().all(|g| g.is_finite()))
-            .map(|e| (e.nlml, self.space.gradient_to_free(&nat, &e.gradient)))
+            .filter(|e| e.value.is_finite() && e.gradient.iter().all(|g| g.is_finite()))
+            .map(|e| (e.value, self.space.gradient_to_free(&nat, &e.gradient)))
     }
 }
 
@@ -332,6 +342,23 @@ pub fn fit(
             source: Box::new(e.clone()),
         });
     }
+    // Channels whose data are all zero get a noise floor and prior at the scale of their prior
+    // variance at the first start.
+    let mut first = first;
+    let mut base = base;
+    let zero_notes = model.scale_zero_channels(&mut first.1);
+    for i in 0..base.len() {
+        if let crate::space::Transform::Log { floor } = model.params[i].transform {
+            if model.is_noise(i) && !model.params[i].fixed {
+                base[i] = base[i].max(100.0 * floor);
+            }
+        }
+    }
+    let note = match (note, zero_notes.is_empty()) {
+        (n, true) => n,
+        (None, false) => Some(zero_notes.join("; ")),
+        (Some(n), false) => Some(format!("{n}; {}", zero_notes.join("; "))),
+    };
     let mut starts = vec![first.clone()];
     if first.0 == Origin::DataDriven && opts.restarts >= 1 {
         starts.push((Origin::Initial, base.clone()));
@@ -389,12 +416,14 @@ fn judge(
     let evaluations = *obj.evals.borrow();
     let Some(run) = run else {
         // Nothing free: the "fit" is the evaluation at the start.
-        let at = model.nlml_with(x0, false, &opts.jitter).ok();
+        let at = model.score(x0, false, &opts.jitter, opts.objective).ok();
         return StartReport {
             start,
             origin,
             initial_nlml: at.as_ref().map(|e| e.nlml),
             nlml: at.as_ref().map_or(f64::INFINITY, |e| e.nlml),
+            objective: at.as_ref().map_or(f64::INFINITY, |e| e.value),
+            degenerate: model.degenerate(x0),
             values: x0.to_vec(),
             names,
             iterations: 0,
@@ -435,7 +464,8 @@ fn judge(
         ),
         Stop::LineSearch(why) => {
             let decrease = 0.5
-                * crate::laplace::curvature(model, &values, &opts.jitter).decrement(&run.gradient);
+                * crate::laplace::curvature(model, &values, &opts.jitter, opts.objective)
+                    .decrement(&run.gradient);
             if decrease <= NEWTON_DECREASE {
                 (format!("converged (the line search stalled where a Newton step would lower the NLML by {decrease:.1e})"), true)
             } else {
@@ -443,14 +473,18 @@ fn judge(
             }
         }
     };
-    let jitter = model
-        .nlml_with(&values, false, &opts.jitter)
-        .map_or(f64::NAN, |e| e.jitter);
+    let at = model.nlml_with(&values, false, &opts.jitter).ok();
+    let jitter = at.as_ref().map_or(f64::NAN, |e| e.jitter);
     StartReport {
         start,
         origin,
-        initial_nlml: run.initial,
-        nlml: run.cost,
+        initial_nlml: model
+            .nlml_with(x0, false, &opts.jitter)
+            .ok()
+            .map(|e| e.nlml),
+        nlml: at.map_or(f64::INFINITY, |e| e.nlml),
+        objective: run.cost,
+        degenerate: model.degenerate(&values),
         values,
         names,
         iterations: run.iterations,
@@ -477,9 +511,13 @@ pub(crate) fn run_starts(
             model,
             space: space.clone(),
             policy: opts.jitter,
+            kind: opts.objective,
             evals: RefCell::new(0),
         };
-        let best_before = reports.iter().map(|r| r.nlml).fold(f64::INFINITY, f64::min);
+        let best_before = reports
+            .iter()
+            .map(|r| r.objective)
+            .fold(f64::INFINITY, f64::min);
         let theta0 = space.to_free(&x0);
         let mut on_iter = |it: u64, theta: &[f64], f: f64| {
             let values = space.to_natural(theta);
@@ -503,22 +541,27 @@ pub(crate) fn run_starts(
     reports
 }
 
-/// The start with the lowest NLML; among starts that reach one optimum, one that converged.
+/// The start with the lowest objective, a proper optimum before a degenerate one
+/// ([`Model::degenerate`]); among starts that reach one optimum, one that converged.
 pub(crate) fn pick_best(reports: &[StartReport]) -> Option<StartReport> {
+    let proper = reports
+        .iter()
+        .any(|s| s.objective.is_finite() && s.degenerate.is_none());
+    let eligible = |s: &StartReport| s.objective.is_finite() && (!proper || s.degenerate.is_none());
     let min = reports
         .iter()
-        .map(|s| s.nlml)
-        .filter(|v| v.is_finite())
+        .filter(|s| eligible(s))
+        .map(|s| s.objective)
         .fold(f64::INFINITY, f64::min);
-    // Starts within 1e-6 (relative) of the lowest NLML reach one optimum, as far as the
+    // Starts within 1e-6 (relative) of the lowest objective reach one optimum, as far as the
     // likelihood can tell (a ratio of likelihoods within 1e-4): prefer one that converged.
-    let same = |s: &StartReport| s.nlml.is_finite() && s.nlml - min <= 1e-6 * (1.0 + min.abs());
+    let same = |s: &StartReport| eligible(s) && s.objective - min <= 1e-6 * (1.0 + min.abs());
     reports
         .iter()
         .filter(|s| same(s))
         .min_by(|a, b| {
-            (!a.converged, a.nlml)
-                .partial_cmp(&(!b.converged, b.nlml))
+            (!a.converged, a.objective)
+                .partial_cmp(&(!b.converged, b.objective))
                 .unwrap_or(std::cmp::Ordering::Equal)
         })
         .cloned()

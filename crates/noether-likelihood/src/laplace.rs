@@ -9,6 +9,7 @@
 
 use crate::factor::JitterPolicy;
 use crate::model::Model;
+use crate::objective::ObjectiveKind;
 use crate::space::{Space, Transform};
 use crate::LikelihoodError;
 
@@ -48,14 +49,19 @@ impl Curvature {
 
 /// The Hessian of the NLML in the free space at `values` (central differences of the exact
 /// gradient, symmetrised) and its pseudo-inverse.
-pub(crate) fn curvature(model: &Model, values: &[f64], policy: &JitterPolicy) -> Curvature {
+pub(crate) fn curvature(
+    model: &Model,
+    values: &[f64],
+    policy: &JitterPolicy,
+    kind: ObjectiveKind,
+) -> Curvature {
     let space = Space::new(model, values);
     let free = space.free.clone();
     let m = free.len();
     let theta = space.to_free(values);
     let grad_at = |t: &[f64]| -> Result<Vec<f64>, LikelihoodError> {
         let v = space.to_natural(t);
-        let e = model.nlml_with(&v, true, policy)?;
+        let e = model.score(&v, true, policy, kind)?;
         Ok(space.gradient_to_free(&v, &e.gradient))
     };
     let mut h = vec![0.0; m * m];
@@ -117,13 +123,27 @@ pub fn laplace(
     values: &[f64],
     policy: &JitterPolicy,
 ) -> Result<Uncertainty, LikelihoodError> {
+    laplace_with(model, values, policy, ObjectiveKind::Likelihood)
+}
+
+/// [`laplace`] of the given objective: with [`ObjectiveKind::Posterior`], the Hessian of the
+/// negative log posterior (the priors' curvature included).
+///
+/// # Errors
+/// As [`laplace`].
+pub fn laplace_with(
+    model: &Model,
+    values: &[f64],
+    policy: &JitterPolicy,
+    kind: ObjectiveKind,
+) -> Result<Uncertainty, LikelihoodError> {
     let params = model.params();
     let Curvature {
         free,
         cov,
         flagged,
         eigenvalues,
-    } = curvature(model, values, policy);
+    } = curvature(model, values, policy, kind);
     let m = free.len();
     let mut std_errors = vec![None; params.len()];
     for (k, &i) in free.iter().enumerate() {

@@ -56,8 +56,6 @@ pub(crate) struct Settings {
 #[derive(Clone, Debug)]
 pub(crate) struct Run {
     pub(crate) theta: Vec<f64>,
-    /// The cost at θ₀, where it could be evaluated.
-    pub(crate) initial: Option<f64>,
     pub(crate) cost: f64,
     pub(crate) gradient: Vec<f64>,
     pub(crate) iterations: u64,
@@ -206,13 +204,11 @@ pub(crate) fn minimise_with<O: Objective>(
         return Run {
             gradient: vec![f64::NAN; theta0.len()],
             theta: theta0,
-            initial: None,
             cost: f64::INFINITY,
             iterations: 0,
             stop: Stop::NotEvaluable,
         };
     };
-    let initial = Some(f);
     let mut theta = theta0;
     let mut pairs: VecDeque<(Vec<f64>, Vec<f64>)> = VecDeque::with_capacity(s.memory);
     let mut iterations = 0;
@@ -265,7 +261,6 @@ pub(crate) fn minimise_with<O: Objective>(
     };
     Run {
         theta,
-        initial,
         cost: f,
         gradient: g,
         iterations,

@@ -1,11 +1,12 @@
 //! The model: latents with kernels, unknown operator coefficients, observation channels with
 //! data and noise, and the compiled covariance blocks between every pair of channels.
 
+use crate::prior::{Prior, PriorSource};
 use crate::space::{Transform, NOISE_FLOOR};
 use crate::LikelihoodError;
 use noether_kernels::apply::covariance;
 use noether_kernels::compile::Program;
-use noether_kernels::expr::{Graph, ParamId, Var};
+use noether_kernels::expr::{ExprId, Graph, ParamId, Var};
 use noether_kernels::operator::{Names, Operator};
 use noether_kernels::{Kernel, KernelSpec};
 
@@ -39,6 +40,10 @@ pub struct Param {
     pub fixed: bool,
     /// What it is.
     pub kind: ParamKind,
+    /// Its prior density ([`crate::prior`]).
+    pub prior: Prior,
+    /// Whether the prior was given or is the documented default.
+    pub prior_source: PriorSource,
 }
 
 /// One observation channel: `y = L g(x) + ε`, ε ~ N(0, σ²).
@@ -56,6 +61,59 @@ pub struct Channel {
     pub source: String,
     /// The label of each observation in its source (a CSV line, an index), for messages.
     pub rows: Vec<usize>,
+    /// The known mean of what the channel observes (its operator's latent-free part), compiled
+    /// with its parameter derivatives.
+    pub(crate) mean: Option<MeanProgram>,
+}
+
+/// A channel's known mean μ(x; φ) compiled with its derivatives by the parameters it depends on.
+#[derive(Clone, Debug)]
+pub(crate) struct MeanProgram {
+    /// Outputs: μ, then ∂μ/∂p for each of `params`.
+    pub(crate) program: Program,
+    pub(crate) params: Vec<usize>,
+}
+
+impl MeanProgram {
+    pub(crate) fn new(graph: &mut Graph, e: ExprId) -> MeanProgram {
+        let mut outputs = vec![e];
+        let mut params = Vec::new();
+        for p in 0..graph.num_params() {
+            let v = Var::Param(ParamId(p as u32));
+            if graph.depends_on(e, v) {
+                outputs.push(graph.diff(e, v));
+                params.push(p);
+            }
+        }
+        MeanProgram {
+            program: Program::compile(graph, &outputs),
+            params,
+        }
+    }
+
+    /// μ at each point (row-major, `dim` numbers each), and with `grad` its derivatives
+    /// (`grads[k][i]` by `params[k]` at point i).
+    pub(crate) fn eval(
+        &self,
+        gp: &[f64],
+        x: &[f64],
+        dim: usize,
+        grad: bool,
+    ) -> (Vec<f64>, Vec<Vec<f64>>) {
+        let bound = self.program.bind(gp);
+        let n = x.len() / dim.max(1);
+        let mut mu = Vec::with_capacity(n);
+        let mut grads = vec![Vec::with_capacity(n); if grad { self.params.len() } else { 0 }];
+        for i in 0..n {
+            let p = &x[i * dim..(i + 1) * dim];
+            let out = self.program.eval_pair(&bound, p, p);
+            mu.push(out[0]);
+            for (k, g) in grads.iter_mut().enumerate() {
+                g.push(out[k + 1]);
+            }
+        }
+        (mu, grads)
+    }
 }
 
 impl Channel {
@@ -201,6 +259,8 @@ impl Model {
                     transform: Transform::POSITIVE,
                     fixed: false,
                     kind: ParamKind::Kernel { latent: owner },
+                    prior: Prior::Flat,
+                    prior_source: PriorSource::Default,
                 });
             }
             kernels.push(k);
@@ -214,6 +274,8 @@ impl Model {
                 transform: Transform::Identity,
                 fixed: false,
                 kind: ParamKind::Coefficient,
+                prior: Prior::Flat,
+                prior_source: PriorSource::Default,
             });
         }
         Ok(Model {
@@ -237,6 +299,15 @@ impl Model {
     pub fn approximate(&mut self, z: Vec<f64>) -> Result<(), LikelihoodError> {
         if self.channels.is_empty() {
             return Err(LikelihoodError::NoData);
+        }
+        if let Some(c) = self.channels.iter().find(|c| c.mean.is_some()) {
+            return Err(LikelihoodError::Unsupported {
+                solver: "inducing points".into(),
+                what: format!(
+                    "a known mean (channel `{}` observes `{}`, which has a latent-free part); fit it with the exact likelihood",
+                    c.name, c.operator.text
+                ),
+            });
         }
         let ind = self.inducing(z)?;
         self.inducing = Some(ind);
@@ -329,6 +400,32 @@ impl Model {
         }
         let mean_square = y.iter().map(|v| v * v).sum::<f64>() / y.len() as f64;
         let operator = self.parse_operator(operator)?;
+        if self.inducing.is_some() && operator.offset.is_some() {
+            return Err(LikelihoodError::Unsupported {
+                solver: "inducing points".into(),
+                what: format!("a known mean (`{}` has a latent-free part)", operator.text),
+            });
+        }
+        let mean = operator
+            .offset
+            .map(|e| MeanProgram::new(&mut self.graph, e));
+        if let Some(mp) = &mean {
+            // A known mean that is not finite on the data cannot be fitted: say where.
+            let gp: Vec<f64> = self.params[..self.graph.num_params()]
+                .iter()
+                .map(|p| p.value)
+                .collect();
+            let (mu, _) = mp.eval(&gp, &x, d, false);
+            if let Some(i) = mu.iter().position(|v| !v.is_finite()) {
+                return Err(data(format!(
+                    "the known mean of `{}` is {} at point {} ({:?})",
+                    operator.text,
+                    mu[i],
+                    i + 1,
+                    &x[i * d..(i + 1) * d]
+                )));
+            }
+        }
         self.channels.push(Channel {
             name: name.to_string(),
             operator,
@@ -336,6 +433,7 @@ impl Model {
             source: "observation".into(),
             x,
             y,
+            mean,
         });
         // The floor keeps a learned noise variance positive (a variance of exactly 0 cannot be
         // predicted from), far below any noise a measurement has.
@@ -350,7 +448,10 @@ impl Model {
             kind: ParamKind::Noise {
                 channel: name.to_string(),
             },
+            prior: Prior::Flat,
+            prior_source: PriorSource::Default,
         });
+        self.refresh_default_priors();
         self.compile_blocks()?;
         // Inducing points compiled before this channel need its blocks too.
         if let Some(ind) = self.inducing.take() {

@@ -40,9 +40,10 @@ pub struct Evaluation {
 pub struct Factored {
     /// The Cholesky factor.
     pub factor: Factor,
-    /// α = K⁻¹ y.
+    /// α = K⁻¹ r.
     pub alpha: Vec<f64>,
-    /// The stacked observations.
+    /// The stacked residuals r = y − μ: the observations less each channel's known mean (the
+    /// observations themselves where there is none).
     pub y: Vec<f64>,
 }
 
@@ -53,6 +54,38 @@ impl Model {
             .iter()
             .flat_map(|c| c.y.iter().copied())
             .collect()
+    }
+
+    /// The stacked observations less each channel's known mean at `values`.
+    pub fn residuals(&self, values: &[f64]) -> Vec<f64> {
+        let gp = &values[..self.num_graph_params()];
+        let d = self.dim();
+        let mut r = Vec::with_capacity(self.num_observations());
+        for c in &self.channels {
+            match &c.mean {
+                None => r.extend_from_slice(&c.y),
+                Some(m) => {
+                    let (mu, _) = m.eval(gp, &c.x, d, false);
+                    r.extend(c.y.iter().zip(&mu).map(|(y, m)| y - m));
+                }
+            }
+        }
+        r
+    }
+
+    /// ∂NLML/∂p += −Σ_i α_i ∂μ_i/∂p: what the known means add to the gradient.
+    fn mean_gradient(&self, values: &[f64], alpha: &[f64], grad: &mut [f64]) {
+        let gp = &values[..self.num_graph_params()];
+        let d = self.dim();
+        let offsets = self.offsets();
+        for (c, ch) in self.channels.iter().enumerate() {
+            let Some(m) = &ch.mean else { continue };
+            let (_, dmu) = m.eval(gp, &ch.x, d, true);
+            let a = &alpha[offsets[c]..offsets[c + 1]];
+            for (k, &p) in m.params.iter().enumerate() {
+                grad[p] -= dmu[k].iter().zip(a).map(|(u, v)| u * v).sum::<f64>();
+            }
+        }
     }
 
     fn bind_all(&self, values: &[f64], grad: bool) -> Vec<Bound> {
@@ -224,7 +257,16 @@ impl Model {
             });
         }
         let factor = cholesky_with_jitter(&mut k, n, policy)?;
-        let y = self.stacked_y();
+        let y = self.residuals(values);
+        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+            let (c, j) = Self::locate(&self.offsets(), i);
+            return Err(LikelihoodError::NotEvaluable {
+                what: format!(
+                    "the known mean of {} is not finite at these parameters",
+                    self.channels[c].describe(j)
+                ),
+            });
+        }
         let ym = Mat::from_fn(n, 1, |i, _| y[i]);
         let a = factor.llt.solve(&ym);
         let alpha = (0..n).map(|i| a[(i, 0)]).collect();
@@ -282,6 +324,7 @@ impl Model {
                 }
             }
             self.accumulate_gradient(values, &w, &mut grad);
+            self.mean_gradient(values, &f.alpha, &mut grad);
         }
         Ok(Evaluation {
             nlml,

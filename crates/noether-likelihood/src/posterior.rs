@@ -56,8 +56,29 @@ pub struct MeanFunction {
     /// points and the slice of α that weights them.
     parts: Vec<(Program, noether_kernels::compile::Bound, Vec<f64>, Vec<f64>)>,
     workspaces: Vec<noether_kernels::compile::Workspace>,
+    /// The targets' known means (their latent-free parts), one output per target.
+    offsets: Option<(Program, noether_kernels::compile::Bound)>,
     targets: usize,
     dim: usize,
+}
+
+/// The known mean (latent-free part) of `op` at each point, if it has one.
+pub(crate) fn offset_values(
+    graph: &mut Graph,
+    op: &Operator,
+    gp: &[f64],
+    points: &[f64],
+    dim: usize,
+) -> Option<Vec<f64>> {
+    let e = op.offset?;
+    let prog = Program::compile(graph, &[e]);
+    let bound = prog.bind(gp);
+    Some(
+        points
+            .chunks(dim.max(1))
+            .map(|p| prog.eval_pair(&bound, p, p)[0])
+            .collect(),
+    )
 }
 
 impl MeanFunction {
@@ -79,6 +100,9 @@ impl MeanFunction {
     pub fn eval(&mut self, x: &[f64], out: &mut [f64]) {
         assert!(x.len() == self.dim && out.len() == self.targets);
         out.fill(0.0);
+        if let Some((prog, bound)) = &self.offsets {
+            out.copy_from_slice(&prog.eval_pair(bound, x, x));
+        }
         for ((prog, bound, xs, alpha), ws) in self.parts.iter().zip(self.workspaces.iter_mut()) {
             prog.visit(
                 bound,
@@ -249,9 +273,17 @@ impl Posterior<'_> {
             parts.push((prog, bound, ch.x.clone(), alpha));
         }
         let workspaces = parts.iter().map(|p| p.0.workspace()).collect();
+        let offsets = ops.iter().any(|o| o.offset.is_some()).then(|| {
+            let zero = self.graph.constant(0.0);
+            let exprs: Vec<_> = ops.iter().map(|o| o.offset.unwrap_or(zero)).collect();
+            let prog = Program::compile(&mut self.graph, &exprs);
+            let bound = prog.bind(&gp);
+            (prog, bound)
+        });
         Ok(MeanFunction {
             parts,
             workspaces,
+            offsets,
             targets: ops.len(),
             dim: self.model.dim(),
         })
@@ -277,9 +309,25 @@ impl Posterior<'_> {
             Some(op) => self.check_points(op, points)?,
             None => 0,
         };
+        let gp = self.values[..self.model.num_graph_params()].to_vec();
+        let d = self.model.dim();
+        let known: Vec<Option<Vec<f64>>> = ops
+            .iter()
+            .map(|op| offset_values(&mut self.graph, op, &gp, points, d))
+            .collect();
+        let add_known = |mean: &mut [f64]| {
+            for (t, k) in known.iter().enumerate() {
+                if let Some(k) = k {
+                    for (j, v) in k.iter().enumerate() {
+                        mean[t * m + j] += v;
+                    }
+                }
+            }
+        };
         if let (Fitted::Sparse(f), Some(ind)) = (&self.fact, &self.model.inducing) {
-            let (mean, covariance) =
+            let (mut mean, covariance) =
                 ind.predict_joint(self.model, &self.values, f, &mut self.graph, &ops, points)?;
+            add_known(&mut mean);
             return Ok(JointPrediction {
                 targets: targets.iter().map(|s| s.to_string()).collect(),
                 points: m,
@@ -288,7 +336,6 @@ impl Posterior<'_> {
                 zero: ops.iter().map(Operator::is_zero).collect(),
             });
         }
-        let gp = self.values[..self.model.num_graph_params()].to_vec();
         let n = self.exact()?.y.len();
         let mut ks = Vec::with_capacity(t);
         for op in &ops {
@@ -300,6 +347,7 @@ impl Posterior<'_> {
         for k in &ks {
             mean.extend(self.mean(k)?);
         }
+        add_known(&mut mean);
         let size = t * m;
         let mut cov = vec![0.0; size * size];
         for a in 0..t {
@@ -418,6 +466,7 @@ impl Posterior<'_> {
                 fractional: None,
                 coeff: one,
             }],
+            offset: None,
             text: self.model.latents[latent].clone(),
         };
         let m = self.check_points(&op, points)?;
@@ -443,12 +492,20 @@ impl Posterior<'_> {
                     what: "a full covariance with inducing points".into(),
                 });
             }
-            return ind.predict(self.model, &self.values, f, &mut self.graph, op, points);
+            let mut p = ind.predict(self.model, &self.values, f, &mut self.graph, op, points)?;
+            let gp = &self.values[..self.model.num_graph_params()];
+            if let Some(k) = offset_values(&mut self.graph, op, gp, points, d) {
+                p.mean.iter_mut().zip(k).for_each(|(a, b)| *a += b);
+            }
+            return Ok(p);
         }
         let gp = self.values[..self.model.num_graph_params()].to_vec();
         let n = self.exact()?.y.len();
         let ks = self.cross(op, points, m)?;
-        let mean = self.mean(&ks)?;
+        let mut mean = self.mean(&ks)?;
+        if let Some(k) = offset_values(&mut self.graph, op, &gp, points, d) {
+            mean.iter_mut().zip(k).for_each(|(a, b)| *a += b);
+        }
         let v = self.exact()?.factor.llt.solve(&ks); // K⁻¹ K*ᵀ
         let e = covariance(
             &mut self.graph,

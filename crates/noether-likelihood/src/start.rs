@@ -24,12 +24,12 @@ fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
-fn variance(v: &[f64]) -> f64 {
+pub(crate) fn variance(v: &[f64]) -> f64 {
     let m = mean(v);
     v.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / v.len().max(1) as f64
 }
 
-fn mean_square(v: &[f64]) -> f64 {
+pub(crate) fn mean_square(v: &[f64]) -> f64 {
     v.iter().map(|a| a * a).sum::<f64>() / v.len().max(1) as f64
 }
 
@@ -46,8 +46,30 @@ fn direct_channels(model: &Model, l: usize) -> Vec<usize> {
         .collect()
 }
 
+/// The channels that observe latent `l` alone through an operator without unknown coefficients
+/// or transforms (`psi_x`, `-psi_t` of a field's potential): what a latent no channel observes
+/// directly can be fitted to.
+fn own_channels(model: &Model, l: usize) -> Vec<usize> {
+    let np = model.num_graph_params();
+    (0..model.channels.len())
+        .filter(|&c| {
+            let t = &model.channels[c].operator.terms;
+            !t.is_empty()
+                && t.iter().all(|t| {
+                    t.latent == l
+                        && !t.transforms()
+                        && (0..np).all(|p| {
+                            !model
+                                .graph
+                                .depends_on(t.coeff, Var::Param(ParamId(p as u32)))
+                        })
+                })
+        })
+        .collect()
+}
+
 /// The spread of every input over the points of `channels` (1 where it does not vary).
-fn ranges(model: &Model, channels: &[usize]) -> Vec<f64> {
+pub(crate) fn ranges(model: &Model, channels: &[usize]) -> Vec<f64> {
     let d = model.dim();
     (0..d)
         .map(|k| {
@@ -68,7 +90,7 @@ fn ranges(model: &Model, channels: &[usize]) -> Vec<f64> {
 
 /// The scale a latent's values have: the variance of the data that observe it directly, else of
 /// all the data.
-fn value_scale(model: &Model, l: usize) -> f64 {
+pub(crate) fn value_scale(model: &Model, l: usize) -> f64 {
     let direct = direct_channels(model, l);
     let chans: Vec<usize> = if direct.is_empty() {
         (0..model.channels.len()).collect()
@@ -134,8 +156,14 @@ pub fn data_driven(
         ..opts.clone()
     };
     let mut fitted_latents = Vec::new();
+    let residuals = model.residuals(base);
+    let offsets = model.offsets();
     for l in 0..model.latents.len() {
-        let direct = direct_channels(model, l);
+        let mut direct = direct_channels(model, l);
+        let through_operator = direct.is_empty();
+        if through_operator {
+            direct = own_channels(model, l);
+        }
         if direct.is_empty() {
             posts.push(None);
             continue;
@@ -148,8 +176,15 @@ pub fn data_driven(
         )?;
         for &c in &direct {
             let ch = &model.channels[c];
-            let v = variance(&ch.y).max(1e-12 * mean_square(&ch.y)).max(1e-300);
-            sub.add_channel(&ch.name, name, ch.x.clone(), ch.y.clone(), 1e-2 * v)?;
+            // The data less their known mean at the user's values.
+            let y = residuals[offsets[c]..offsets[c + 1]].to_vec();
+            let v = variance(&y).max(1e-12 * mean_square(&y)).max(1e-300);
+            let op = if through_operator {
+                ch.operator.to_canonical_text(&model.graph, &model.latents)
+            } else {
+                name.clone()
+            };
+            sub.add_channel(&ch.name, &op, ch.x.clone(), y, 1e-2 * v)?;
         }
         // Shape parameters and fixed values come from the user's.
         let mut sv = sub.values();
@@ -259,6 +294,13 @@ struct Matcher {
     linear: Vec<usize>,
     /// For each of `others`, each term, each of `linear`: ∂(term coefficient)/∂φ.
     derivs: Vec<Vec<Vec<noether_kernels::expr::ExprId>>>,
+    /// For each of `others`: its known mean (offset), and ∂offset/∂φ for each of `linear`.
+    offsets: Vec<
+        Option<(
+            noether_kernels::expr::ExprId,
+            Vec<noether_kernels::expr::ExprId>,
+        )>,
+    >,
 }
 
 impl Matcher {
@@ -288,8 +330,9 @@ impl Matcher {
         let mut linear = Vec::new();
         'coef: for &k in &coefs {
             for &c in &others {
-                for t in &model.channels[c].operator.terms {
-                    let dk = g.diff(t.coeff, pid(k));
+                let op = &model.channels[c].operator;
+                for e in op.terms.iter().map(|t| t.coeff).chain(op.offset) {
+                    let dk = g.diff(e, pid(k));
                     for &m in &coefs {
                         let dkm = g.diff(dk, pid(m));
                         if g.as_const(dkm) != Some(0.0) {
@@ -311,11 +354,21 @@ impl Matcher {
                     .collect()
             })
             .collect();
+        let offsets = others
+            .iter()
+            .map(|&c| {
+                model.channels[c]
+                    .operator
+                    .offset
+                    .map(|o| (o, linear.iter().map(|&k| g.diff(o, pid(k))).collect()))
+            })
+            .collect();
         Matcher {
             g,
             others,
             linear,
             derivs,
+            offsets,
         }
     }
 
@@ -359,7 +412,14 @@ impl Matcher {
         let mut rhs = Vec::new();
         for (oi, &c) in others.iter().enumerate() {
             let ch = &model.channels[c];
-            let w = 1.0 / variance(&ch.y).max(1e-300).sqrt();
+            let y = &ch.y;
+            // A channel of zeros (a law without a source) is weighted by the scale of its
+            // terms' means instead of its data's.
+            let spread = match variance(y) {
+                v if v > 0.0 => v,
+                _ => means[oi].iter().map(|m| mean_square(m)).sum::<f64>(),
+            };
+            let w = 1.0 / spread.max(1e-300).sqrt();
             let terms = &ch.operator.terms;
             let derivs = &self.derivs[oi];
             for i in 0..ch.len() {
@@ -370,7 +430,14 @@ impl Matcher {
                     params: &at,
                 };
                 let mut row = vec![0.0; linear.len()];
-                let mut r = ch.y[i];
+                let mut r = y[i];
+                // The known mean: its part without the linear coefficients, and their factors.
+                if let Some((o, dos)) = &self.offsets[oi] {
+                    r -= g.eval(*o, &env);
+                    for (k, &e) in dos.iter().enumerate() {
+                        row[k] += g.eval(e, &env);
+                    }
+                }
                 for (j, t) in terms.iter().enumerate() {
                     let mj = means[oi][j][i];
                     r -= g.eval(t.coeff, &env) * mj;
@@ -419,6 +486,7 @@ impl Matcher {
                 continue;
             }
             let gp = &values[..np];
+            let y = &model.residuals(&values)[model.offsets()[c]..model.offsets()[c + 1]];
             let mut ss = 0.0;
             for i in 0..ch.len() {
                 let p = &ch.x[i * d..(i + 1) * d];
@@ -434,7 +502,7 @@ impl Matcher {
                     .enumerate()
                     .map(|(j, t)| g.eval(t.coeff, &env) * means[oi][j][i])
                     .sum();
-                ss += (ch.y[i] - fit).powi(2);
+                ss += (y[i] - fit).powi(2);
             }
             // The misfit includes the error of the estimated derivatives. Starting the noise at a
             // tenth of it trusts the operator: the optimiser then explains the channel through the
