@@ -38,6 +38,9 @@ pub mod tutorial {}
 #[doc = include_str!("../docs/fields.md")]
 pub mod fields_tutorial {}
 
+#[doc = include_str!("../docs/conditions.md")]
+pub mod conditions_tutorial {}
+
 #[doc = include_str!("../docs/problem_file.md")]
 pub mod problem_file {}
 

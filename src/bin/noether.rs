@@ -308,7 +308,11 @@ fn fit(
         path.display(),
         if starts == 1 { "" } else { "s" }
     ));
-    for line in problem.describe_fields() {
+    for line in problem
+        .describe_fields()
+        .into_iter()
+        .chain(problem.describe_conditions())
+    {
         voice.say(&format!("  {line}"));
     }
     let mut progress = voice.progress(&path.display().to_string());

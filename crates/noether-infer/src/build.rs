@@ -18,7 +18,28 @@ pub(crate) struct ChannelData {
     pub(crate) rows: Vec<usize>,
 }
 
+/// Check a prior given with an initial value: its own numbers, and its support against the
+/// parameter (`positive`) and the initial value.
+fn check_prior(field: &str, init: &Init, positive: bool) -> Result<(), InferError> {
+    let Some(p) = init.prior() else {
+        return Ok(());
+    };
+    p.validate(positive)
+        .map_err(|m| InferError::field(format!("{field}.prior"), m))?;
+    if !p.log_density(init.value()).0.is_finite() {
+        return Err(InferError::field(
+            format!("{field}.prior"),
+            format!(
+                "the initial value {} lies outside the support of its {p} prior",
+                init.value()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn positive(field: &str, init: &Init) -> Result<(), InferError> {
+    check_prior(field, init, true)?;
     let v = init.value();
     if !(v.is_finite() && v > 0.0) {
         return Err(InferError::field(
@@ -225,6 +246,8 @@ impl Problem {
             }
             if init.positive() {
                 positive(&f, init)?;
+            } else {
+                check_prior(&f, init, false)?;
             }
         }
         if self.channels.is_empty() {
@@ -469,6 +492,10 @@ impl Problem {
                         done = m
                             .set(&name, init.value())
                             .and_then(|_| m.fix(&name, init.fixed()))
+                            .and_then(|_| match init.prior() {
+                                Some(p) => m.set_prior(&name, p),
+                                None => Ok(()),
+                            })
                             .map_err(InferError::model(field));
                     }
                 },
@@ -481,6 +508,10 @@ impl Problem {
             if i.positive() {
                 m.make_positive(n)
                     .map_err(InferError::model(format!("parameters.{n}")))?;
+            }
+            if let Some(p) = i.prior() {
+                m.set_prior(n, p)
+                    .map_err(InferError::model(format!("parameters.{n}.prior")))?;
             }
         }
         let mut data = Vec::new();
@@ -506,6 +537,10 @@ impl Problem {
             .map_err(InferError::model(ctx))?;
             m.fix(&format!("noise.{}", c.name), c.noise.fixed())
                 .map_err(InferError::model("noise"))?;
+            if let Some(p) = c.noise.prior() {
+                m.set_prior(&format!("noise.{}", c.name), p)
+                    .map_err(InferError::model(format!("channels[{i}].noise.prior")))?;
+            }
             m.set_source(&c.name, &cd.source, cd.rows.clone())
                 .map_err(InferError::model("data"))?;
             data.push(cd);
@@ -532,11 +567,12 @@ impl Problem {
             let g = m.graph();
             let used = g.find_param(name).is_some_and(|id| {
                 m.channels().iter().any(|c| {
-                    c.operator.terms.iter().any(|t| {
-                        let v = noether_kernels::expr::Var::Param(id);
-                        g.depends_on(t.coeff, v)
-                            || t.fractional.is_some_and(|(_, o)| g.depends_on(o, v))
-                    })
+                    let v = noether_kernels::expr::Var::Param(id);
+                    c.operator.offset.is_some_and(|o| g.depends_on(o, v))
+                        || c.operator.terms.iter().any(|t| {
+                            g.depends_on(t.coeff, v)
+                                || t.fractional.is_some_and(|(_, o)| g.depends_on(o, v))
+                        })
                 })
             });
             if !used {

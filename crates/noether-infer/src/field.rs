@@ -27,8 +27,11 @@ pub struct Expansion {
     pub components: Vec<(String, Vec<(String, String)>)>,
     /// Fields whose bare name is a scalar latent of the model (a Hamiltonian's energy).
     pub scalar: Vec<String>,
-    /// Latents with a known factor: (latent, factor m), u = m·g.
+    /// Latents (or potentials) with a known mean or factor: (latent, what it stands for in an
+    /// operator, such as `((1 + M*x) + (x*(1 - x))*u)`): u = mean + m·g.
     pub factors: Vec<(String, String)>,
+    /// What each latent's declared conditions, mean and factor built, one line each.
+    pub conditions: Vec<String>,
     /// The problem's inputs.
     pub inputs: Vec<String>,
 }
@@ -258,31 +261,121 @@ impl Problem {
             ..Expansion::default()
         };
         for (name, l) in &self.latents {
-            let spec = self.latent_spec(name, l)?;
-            if let Some(m) = &l.times {
-                let field = format!("latents.{name}.times");
-                if l.field.is_some() {
-                    return Err(err(field, "a field latent cannot have a factor".into()));
+            let mut spec = self.latent_spec(name, l)?;
+            let ins = self.field_inputs(l);
+            // The potentials behind the latent: itself, or for an n-D divergence-free field the
+            // entries of its antisymmetric potential.
+            let potentials: Vec<String> = match l.field {
+                Some(FieldKind::DivergenceFree) if ins.len() > 2 => {
+                    let mut p = Vec::new();
+                    for i in 0..ins.len() {
+                        for j in i + 1..ins.len() {
+                            p.push(format!("{name}_{}_{}", ins[i], ins[j]));
+                        }
+                    }
+                    p
                 }
-                // A function of the inputs alone: it parses as a coefficient of the latent with
-                // no parameter or other latent in it.
+                _ => vec![name.clone()],
+            };
+            let built = crate::boundary::construct(name, l, &self.inputs, &ins, &potentials)?;
+            for &(i, ref map) in &built[0].maps {
+                if matches!(map, noether_kernels::InputMap::Period { .. }) && !spec.is_stationary()
+                {
+                    return Err(err(
+                        format!("latents.{name}.boundary.{}", self.inputs[i]),
+                        format!(
+                            "a period is built into a stationary kernel (se, matern32, matern52, rq, or their sums and products); `{name}` has a {} kernel",
+                            spec.name()
+                        ),
+                    ));
+                }
+                spec = KernelSpec::Mapped {
+                    spec: Box::new(spec),
+                    input: i,
+                    map: map.clone(),
+                };
+            }
+            let check = |what: &str, text: &str, allow_params: bool| -> Result<(), InferError> {
+                // A function of the inputs (and for a mean, the parameters): it parses as a
+                // coefficient of the latent.
                 let mut g = noether_kernels::expr::Graph::new(&self.inputs);
                 let names = noether_kernels::operator::Names {
                     latents: vec![name.clone()],
-                    parameters: vec![],
+                    parameters: if allow_params {
+                        self.parameters.keys().cloned().collect()
+                    } else {
+                        vec![]
+                    },
                 };
                 noether_kernels::operator::Operator::parse(
-                    &format!("({m})*{name}"),
+                    &format!("({text})*{name}"),
                     &mut g,
                     &names,
                 )
+                .map(|_| ())
                 .map_err(|e| {
                     err(
-                        field.clone(),
-                        format!("`{m}` is not a function of the inputs ({e})"),
+                        format!("latents.{name}.{what}"),
+                        format!(
+                            "`{text}` is not a function of the inputs{} ({e})",
+                            if allow_params { " and parameters" } else { "" }
+                        ),
                     )
-                })?;
-                out.factors.push((name.clone(), m.clone()));
+                })
+            };
+            if let Some(m) = &l.times {
+                check("times", m, false)?;
+            }
+            if let Some(m) = &l.mean {
+                check("mean", m, true)?;
+            }
+            for (k, pot) in potentials.iter().enumerate() {
+                let mut factor: Vec<String> = l.times.iter().map(|t| format!("({t})")).collect();
+                if let Some(b) = built[k].factor() {
+                    factor.push(b);
+                }
+                let body = if factor.is_empty() {
+                    pot.clone()
+                } else {
+                    format!("({})*{pot}", factor.join("*"))
+                };
+                // The mean belongs to the latent (the potential of a 2-D field); an n-D field's
+                // potentials share no mean.
+                let mean = l.mean.as_ref().filter(|_| potentials.len() == 1);
+                if mean.is_some() || !factor.is_empty() {
+                    let wrapped = match mean {
+                        Some(m) => format!("(({m}) + {body})"),
+                        None => format!("({body})"),
+                    };
+                    out.factors.push((pot.clone(), wrapped));
+                }
+                let mut parts = built[k].described.clone();
+                if let Some(m) = mean {
+                    parts.push(format!("mean {m}"));
+                }
+                if let Some(t) = &l.times {
+                    parts.push(format!("times {t}"));
+                }
+                if !parts.is_empty() {
+                    let of = if l.field.is_some() {
+                        format!("the potential {pot} of {name}")
+                    } else {
+                        name.clone()
+                    };
+                    let built_as = if mean.is_some() || !factor.is_empty() {
+                        format!(" → {pot} = {}", out.factors.last().expect("pushed").1)
+                    } else {
+                        String::new()
+                    };
+                    out.conditions
+                        .push(format!("{of}: {}{built_as}", parts.join("; ")));
+                }
+            }
+            if l.mean.is_some() && potentials.len() > 1 {
+                return Err(err(
+                    format!("latents.{name}.mean"),
+                    "a known mean is built for a scalar latent or a 2-D field's potential; give the mean as a latent-free term of the operators instead".into(),
+                ));
             }
             let Some(kind) = l.field else {
                 out.latents.push((name.clone(), spec));
@@ -294,24 +387,36 @@ impl Problem {
                     comps.push((q.clone(), format!("d({name}, {p})")));
                     comps.push((p.clone(), format!("-d({name}, {q})")));
                 }
+                if l.mean.is_some() || l.times.is_some() {
+                    return Err(err(
+                        format!("latents.{name}"),
+                        "a hamiltonian field takes no `mean` or `times` (its energy is the latent itself)".into(),
+                    ));
+                }
                 out.latents.push((name.clone(), spec));
                 out.components.push((name.clone(), comps));
                 out.scalar.push(name.clone());
                 continue;
             }
-            let ins = self.field_inputs(l);
             let n = ins.len();
+            let wrap = |p: &str| {
+                out.factors
+                    .iter()
+                    .find(|f| f.0 == p)
+                    .map_or(p.to_string(), |f| f.1.clone())
+            };
+            let pw = wrap(name);
             let comps: Vec<(String, String)> = match (kind, n) {
                 (FieldKind::CurlFree | FieldKind::Hamiltonian, _) => ins
                     .iter()
-                    .map(|s| (s.clone(), format!("d({name}, {s})")))
+                    .map(|s| (s.clone(), format!("d({pw}, {s})")))
                     .collect(),
                 (FieldKind::DivergenceFree, 2) => vec![
-                    (ins[0].clone(), format!("d({name}, {})", ins[1])),
-                    (ins[1].clone(), format!("-d({name}, {})", ins[0])),
+                    (ins[0].clone(), format!("d({pw}, {})", ins[1])),
+                    (ins[1].clone(), format!("-d({pw}, {})", ins[0])),
                 ],
                 (FieldKind::DivergenceFree, _) => {
-                    let pot = |i: usize, j: usize| format!("{name}_{}_{}", ins[i], ins[j]);
+                    let pot = |i: usize, j: usize| wrap(&format!("{name}_{}_{}", ins[i], ins[j]));
                     (0..n)
                         .map(|i| {
                             let mut terms = Vec::new();
@@ -357,6 +462,12 @@ impl Problem {
         Ok(out)
     }
 
+    /// One line per latent with a known mean, factor or declared conditions, saying what was
+    /// built (`noether fit` prints them).
+    pub fn describe_conditions(&self) -> Vec<String> {
+        self.expansion().map(|e| e.conditions).unwrap_or_default()
+    }
+
     /// One line per field latent saying what it was built from (`noether fit` prints them).
     pub fn describe_fields(&self) -> Vec<String> {
         let Ok(e) = self.expansion() else {
@@ -382,11 +493,9 @@ impl Problem {
     /// A field used without a component, a component that does not exist, a `[` after a name
     /// that is not a field.
     pub fn expand(&self, text: &str) -> Result<String, InferError> {
-        if self
-            .latents
-            .values()
-            .all(|l| l.field.is_none() && l.times.is_none())
-        {
+        if self.latents.values().all(|l| {
+            l.field.is_none() && l.times.is_none() && l.mean.is_none() && l.boundary.is_empty()
+        }) {
             return Ok(text.to_string());
         }
         let e = self.expansion()?;
@@ -472,7 +581,7 @@ pub(crate) fn expand_with(e: &Expansion, text: &str) -> Result<String, InferErro
             }
             (None, false) if e.factors.iter().any(|f| f.0 == word) => {
                 let m = &e.factors.iter().find(|f| f.0 == word).expect("found").1;
-                out.push_str(&format!("(({m})*{word})"));
+                out.push_str(m);
                 k = end;
             }
             (None, false)
@@ -487,12 +596,17 @@ pub(crate) fn expand_with(e: &Expansion, text: &str) -> Result<String, InferErro
                 let (u, m) = e
                     .factors
                     .iter()
-                    .find(|(u, _)| word.starts_with(&format!("{u}_")))
+                    .find(|(u, _)| {
+                        word.strip_prefix(u.as_str())
+                            .and_then(|r| r.strip_prefix('_'))
+                            .and_then(|sfx| noether_kernels::operator::split_inputs(sfx, &e.inputs))
+                            .is_some()
+                    })
                     .expect("found");
                 let sfx = &word[u.len() + 1..];
                 let orders =
                     noether_kernels::operator::split_inputs(sfx, &e.inputs).expect("splits");
-                let mut t = format!("(({m})*{u})");
+                let mut t = m.clone();
                 for (i, &o) in orders.iter().enumerate() {
                     for _ in 0..o {
                         t = format!("d({t}, {})", e.inputs[i]);

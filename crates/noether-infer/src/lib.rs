@@ -22,6 +22,7 @@
 
 #![warn(missing_docs)]
 
+pub mod boundary;
 mod build;
 pub mod data;
 mod error;
@@ -34,6 +35,7 @@ mod problem;
 mod result;
 pub mod rollout;
 
+pub use boundary::{Boundary, Condition};
 pub use error::InferError;
 pub use field::Expansion;
 pub use noether_likelihood::fit::FitOptions;

@@ -1,6 +1,7 @@
 //! The problem description: the JSON file format and, being its serde form, the Rust builder.
 
 use noether_likelihood::fit::FitOptions;
+use noether_likelihood::Prior;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -30,6 +31,9 @@ pub struct InitSpec {
     /// Constrain it to be positive (operator coefficients; kernel parameters always are).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub positive: bool,
+    /// Its prior (the default when absent: see `noether_likelihood::prior`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<Prior>,
 }
 
 impl Init {
@@ -50,6 +54,29 @@ impl Init {
         matches!(self, Init::Spec(InitSpec { positive: true, .. }))
     }
 
+    /// The prior given for it, if any.
+    pub fn prior(&self) -> Option<Prior> {
+        match self {
+            Init::Spec(InitSpec { prior, .. }) => *prior,
+            Init::Value(_) => None,
+        }
+    }
+
+    /// The same value and options with a prior.
+    pub fn with_prior(&self, prior: Prior) -> Init {
+        let mut s = match self {
+            Init::Value(v) => InitSpec {
+                value: *v,
+                fixed: false,
+                positive: false,
+                prior: None,
+            },
+            Init::Spec(s) => s.clone(),
+        };
+        s.prior = Some(prior);
+        Init::Spec(s)
+    }
+
     /// The same options with another value.
     pub fn with_value(&self, v: f64) -> Init {
         match self {
@@ -67,6 +94,7 @@ impl Init {
             value: v,
             fixed: false,
             positive: true,
+            prior: None,
         })
     }
 
@@ -76,6 +104,7 @@ impl Init {
             value: v,
             fixed: true,
             positive: false,
+            prior: None,
         })
     }
 }
@@ -343,8 +372,13 @@ pub struct Latent {
     /// Symmetries built into the kernel, applied in order.
     pub symmetry: Vec<Symmetry>,
     /// A known factor m(x) of the latent: u = m·g with g the GP, so that u vanishes exactly
-    /// where m does (`x*(1-x)` for u = 0 at x = 0 and x = 1).
+    /// where m does (`x*(1-x)` for u = 0 at x = 0 and x = 1). On a field, of its potential.
     pub times: Option<String>,
+    /// A known mean μ(x; φ), a formula of the inputs and the problem's parameters: u = μ + m·g.
+    /// Every operator applied to u applies to μ symbolically. On a field, of its potential.
+    pub mean: Option<String>,
+    /// Boundary and initial conditions by input ([`crate::boundary`]).
+    pub boundary: BTreeMap<String, crate::boundary::Boundary>,
 }
 
 impl Latent {
@@ -366,6 +400,8 @@ impl Latent {
             pairs: None,
             symmetry: Vec::new(),
             times: None,
+            mean: None,
+            boundary: BTreeMap::new(),
         }
     }
 
@@ -383,6 +419,18 @@ impl Latent {
     /// This latent times a known factor of the inputs (a boundary factor): u = m(x)·g.
     pub fn times(mut self, factor: &str) -> Latent {
         self.times = Some(factor.to_string());
+        self
+    }
+
+    /// This latent with a known mean (a formula of the inputs and parameters): u = mean + m·g.
+    pub fn mean(mut self, formula: &str) -> Latent {
+        self.mean = Some(formula.to_string());
+        self
+    }
+
+    /// This latent with the conditions of one input ([`crate::boundary::Boundary`]).
+    pub fn boundary(mut self, input: &str, b: crate::boundary::Boundary) -> Latent {
+        self.boundary.insert(input.to_string(), b);
         self
     }
 
@@ -617,6 +665,23 @@ impl TryFrom<RawKernel> for Latent {
                 return Err("times: a formula of the inputs (\"x*(1-x)\")".into());
             }
         };
+        let mean: Option<String> = match r.remove("mean") {
+            None => None,
+            Some(serde_json::Value::String(t)) if !t.trim().is_empty() => Some(t),
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            Some(_) => {
+                return Err(
+                    "mean: a formula of the inputs and parameters (\"1 + M*x\", or a number)"
+                        .into(),
+                );
+            }
+        };
+        let boundary: BTreeMap<String, crate::boundary::Boundary> = match r.remove("boundary") {
+            None => BTreeMap::new(),
+            Some(v) => serde_json::from_value(v).map_err(|e| {
+                format!("boundary: by input, {{\"at\": [lower, upper], \"conditions\": [..]}} or {{\"period\": P}} (conditions: dirichlet, neumann, cauchy, no_flux, null): {e}")
+            })?,
+        };
         let symmetry: Vec<Symmetry> = match r.remove("symmetry") {
             None => Vec::new(),
             Some(serde_json::Value::Array(v)) => v
@@ -645,6 +710,8 @@ impl TryFrom<RawKernel> for Latent {
             pairs,
             symmetry,
             times,
+            mean,
+            boundary,
         })
     }
 }
@@ -675,6 +742,15 @@ impl From<Latent> for RawKernel {
         }
         if let Some(t) = l.times {
             r.insert("times".into(), t.into());
+        }
+        if let Some(m) = l.mean {
+            r.insert("mean".into(), m.into());
+        }
+        if !l.boundary.is_empty() {
+            r.insert(
+                "boundary".into(),
+                serde_json::to_value(&l.boundary).expect("conditions serialise"),
+            );
         }
         if let Some(p) = l.pairs {
             r.insert(
@@ -928,7 +1004,7 @@ impl<'de> Deserialize<'de> for Init {
         impl<'de> Visitor<'de> for V {
             type Value = Init;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an initial value: a number or {\"value\": v, \"fixed\": bool, \"positive\": bool}")
+                f.write_str("an initial value: a number or {\"value\": v, \"fixed\": bool, \"positive\": bool, \"prior\": {...}}")
             }
             fn visit_f64<E>(self, v: f64) -> Result<Init, E> {
                 Ok(Init::Value(v))

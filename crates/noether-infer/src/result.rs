@@ -3,7 +3,8 @@
 use crate::problem::{Data, Problem};
 use crate::InferError;
 use noether_likelihood::fit::{fit, Event, FitReport, Origin, StartReport};
-use noether_likelihood::laplace::{laplace, Uncertainty};
+use noether_likelihood::laplace::{laplace_with, Uncertainty};
+use noether_likelihood::objective::ObjectiveKind;
 use noether_likelihood::posterior::{JointPrediction, Prediction};
 use noether_likelihood::{Model, ParamKind};
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,9 @@ pub struct Estimate {
     /// Kept at its value, not learned (so it has no standard error).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fixed: bool,
+    /// The prior the fit used, where it is proper (given, or the documented default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<noether_likelihood::Prior>,
 }
 
 /// One optimiser start, as reported.
@@ -32,8 +36,15 @@ pub struct StartSummary {
     pub origin: Origin,
     /// NLML at the starting point.
     pub initial_nlml: Option<f64>,
-    /// Best NLML reached.
+    /// NLML at its best point.
     pub nlml: f64,
+    /// The objective minimised at its best point (the NLML less the log prior, or the NLML).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<f64>,
+    /// Why its best point looks like a collapse, if it does (such a start never wins over a
+    /// proper one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degenerate: Option<String>,
     /// Iterations.
     pub iterations: u64,
     /// NLML evaluations.
@@ -53,6 +64,8 @@ impl From<&StartReport> for StartSummary {
             origin: s.origin,
             initial_nlml: s.initial_nlml,
             nlml: s.nlml,
+            objective: Some(s.objective),
+            degenerate: s.degenerate.clone(),
             iterations: s.iterations,
             evaluations: s.evaluations,
             converged: s.converged,
@@ -288,7 +301,7 @@ impl Problem {
         let mut model = self.model()?;
         let opts = self.fit.clone();
         let report = fit(&mut model, &opts, progress).map_err(InferError::model("fit"))?;
-        let uncertainty = laplace(&model, &report.best.values, &opts.jitter)
+        let uncertainty = laplace_with(&model, &report.best.values, &opts.jitter, opts.objective)
             .map_err(InferError::model("uncertainty"))?;
         let problem = self.with_fitted_values(&model);
         let data_sha256 = problem
@@ -591,6 +604,7 @@ impl Fitted {
             .iter()
             .enumerate()
             .map(|(i, a)| {
+                // A correlation that cannot be computed (a zero variance) is left out.
                 let row = names
                     .iter()
                     .enumerate()
@@ -601,6 +615,7 @@ impl Fitted {
                             cov[i * n + j] / (cov[i * n + i] * cov[j * n + j]).sqrt(),
                         )
                     })
+                    .filter(|(_, r)| r.is_finite())
                     .collect();
                 (a.clone(), row)
             })
@@ -666,6 +681,10 @@ impl Fitted {
                 value: p.value,
                 std_error: self.uncertainty.std_errors[i],
                 fixed: p.fixed,
+                prior: (p.prior.is_proper()
+                    && !p.fixed
+                    && self.problem.fit.objective == ObjectiveKind::Posterior)
+                    .then_some(p.prior),
             };
             match &p.kind {
                 ParamKind::Coefficient => {
@@ -710,7 +729,13 @@ impl Fitted {
             approximation: self.approximation.clone(),
             unidentifiable: self.uncertainty.unidentifiable.clone(),
             correlations: self.correlations(),
-            notes: self.correlation_notes(),
+            notes: {
+                let mut notes = self.correlation_notes();
+                if let Some(d) = &r.best.degenerate {
+                    notes.push(format!("every start reached {d}: the fit is not trustworthy; give the kernel and noise priors (or fix a noise variance)"));
+                }
+                notes
+            },
             problem: self.problem.clone(),
         }
     }
