@@ -368,3 +368,21 @@ pub fn figures(r: &Report, dir: &Path) -> Result<Vec<String>, InferError> {
     )?;
     Ok(vec![path.display().to_string()])
 }
+
+/// What each of the three examples does: seeded noisy data (u with sd 0.01, the law's channel),
+/// both models with default settings; the coefficient and the errors of u on a 120 × 120 grid,
+/// plain against declared; the figure in `figures/<case>/`.
+///
+/// # Errors
+/// A fit, prediction or file failure.
+pub fn example(case: Case) -> Result<(), Box<dyn std::error::Error>> {
+    let (n_u, n_f) = case.sizes();
+    let r = run(case, n_u, n_f, 120, 0)?;
+    print!("{}", table(&r));
+    let dir = Path::new("figures").join(case.name());
+    std::fs::create_dir_all(&dir)?;
+    for f in figures(&r, &dir)? {
+        println!("wrote {f}");
+    }
+    Ok(())
+}

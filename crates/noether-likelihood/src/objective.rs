@@ -175,13 +175,7 @@ impl Model {
             |(a, b): (f64, f64)| Prior::LogNormal(0.5 * (a + b), (0.5 * (b - a)).max(1.0));
         let mut set = Vec::new();
         for (l, k) in self.kernels.iter().enumerate() {
-            let nvar = k
-                .roles
-                .iter()
-                .filter(|r| **r == Role::Variance)
-                .count()
-                .max(1);
-            let v = crate::start::value_scale(self, l) / nvar as f64;
+            let v = crate::start::variance_share(self, l);
             for (p, role) in k.params.iter().zip(&k.roles) {
                 let prior = match role {
                     Role::Variance => Prior::LogNormal(v.ln(), 3.0),

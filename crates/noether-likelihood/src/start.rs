@@ -109,6 +109,17 @@ pub(crate) fn value_scale(model: &Model, l: usize) -> f64 {
     }
 }
 
+/// The data scale of latent `l` ([`value_scale`]) shared among its kernel's variances.
+pub(crate) fn variance_share(model: &Model, l: usize) -> f64 {
+    let nvar = model.kernels[l]
+        .roles
+        .iter()
+        .filter(|r| **r == Role::Variance)
+        .count()
+        .max(1);
+    value_scale(model, l) / nvar as f64
+}
+
 /// Initial kernel values for latent `l` in `model` at data scale: lengthscales `factor` × the
 /// inputs' spread, the variance shared among the kernel's variance parameters. Shape parameters
 /// keep `values`.
@@ -116,13 +127,7 @@ fn scaled_kernel(model: &Model, l: usize, factor: f64, values: &mut [f64]) {
     let k = &model.kernels[l];
     let all: Vec<usize> = (0..model.channels.len()).collect();
     let r = ranges(model, &all);
-    let nvar = k
-        .roles
-        .iter()
-        .filter(|r| **r == Role::Variance)
-        .count()
-        .max(1);
-    let v = value_scale(model, l) / nvar as f64;
+    let v = variance_share(model, l);
     for (p, role) in k.params.iter().zip(&k.roles) {
         let i = p.index();
         if model.params[i].fixed {
