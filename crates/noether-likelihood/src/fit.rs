@@ -344,16 +344,7 @@ pub fn fit(
     }
     // Channels whose data are all zero get a noise floor and prior at the scale of their prior
     // variance at the first start.
-    let mut first = first;
-    let mut base = base;
-    let zero_notes = model.scale_zero_channels(&mut first.1);
-    for i in 0..base.len() {
-        if let crate::space::Transform::Log { floor } = model.params[i].transform {
-            if model.is_noise(i) && !model.params[i].fixed {
-                base[i] = base[i].max(100.0 * floor);
-            }
-        }
-    }
+    let zero_notes = model.scale_zero_channels(&first.1);
     let note = match (note, zero_notes.is_empty()) {
         (n, true) => n,
         (None, false) => Some(zero_notes.join("; ")),
@@ -365,6 +356,9 @@ pub fn fit(
     }
     let extra = opts.restarts + 1 - starts.len().min(opts.restarts + 1);
     starts.extend(crate::start::restarts(model, &first.1, extra, opts));
+    for (_, v) in &mut starts {
+        model.lift_to_floors(v);
+    }
     progress(Event::Starting {
         starts: starts.len(),
     });

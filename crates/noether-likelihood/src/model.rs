@@ -76,15 +76,9 @@ pub(crate) struct MeanProgram {
 
 impl MeanProgram {
     pub(crate) fn new(graph: &mut Graph, e: ExprId) -> MeanProgram {
+        let (grads, params) = param_gradients(graph, e);
         let mut outputs = vec![e];
-        let mut params = Vec::new();
-        for p in 0..graph.num_params() {
-            let v = Var::Param(ParamId(p as u32));
-            if graph.depends_on(e, v) {
-                outputs.push(graph.diff(e, v));
-                params.push(p);
-            }
-        }
+        outputs.extend(grads);
         MeanProgram {
             program: Program::compile(graph, &outputs),
             params,
@@ -151,6 +145,21 @@ pub(crate) struct Block {
     pub(crate) params: Vec<usize>,
 }
 
+/// ∂e/∂p for every graph parameter p that `e` depends on, with those parameters' indices: what
+/// the covariance blocks and the known means compile beside their values.
+fn param_gradients(graph: &mut Graph, e: ExprId) -> (Vec<ExprId>, Vec<usize>) {
+    let mut grads = Vec::new();
+    let mut params = Vec::new();
+    for p in 0..graph.num_params() {
+        let v = Var::Param(ParamId(p as u32));
+        if graph.depends_on(e, v) {
+            grads.push(graph.diff(e, v));
+            params.push(p);
+        }
+    }
+    (grads, params)
+}
+
 /// The compiled covariance `Cov(L₁ g(x), L₂ g(x'))` of two operators: its value, and a second
 /// program whose outputs are its derivatives by each of `params`.
 #[derive(Clone, Debug)]
@@ -171,15 +180,7 @@ pub(crate) fn compile_pair(
     l2: &Operator,
 ) -> Result<PairProgram, LikelihoodError> {
     let e = covariance(graph, kernels, latents, l1, l2)?;
-    let mut params = Vec::new();
-    let mut grads = Vec::new();
-    for p in 0..graph.num_params() {
-        let v = Var::Param(ParamId(p as u32));
-        if graph.depends_on(e, v) {
-            grads.push(graph.diff(e, v));
-            params.push(p);
-        }
-    }
+    let (grads, params) = param_gradients(graph, e);
     let value = Program::compile(graph, &[e]);
     let grad = Program::compile(graph, &grads);
     Ok(PairProgram {

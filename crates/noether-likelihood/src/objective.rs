@@ -248,9 +248,9 @@ impl Model {
 
     /// Give every channel whose data are all zero a noise floor and a default noise prior scaled
     /// by its prior variance at `values` (normally the first start), so that its noise cannot
-    /// vanish together with the signal; its noise starts no lower than 100 × the floor. Returns a
-    /// note for each such channel, and moves the noise start in `values` where needed.
-    pub fn scale_zero_channels(&mut self, values: &mut [f64]) -> Vec<String> {
+    /// vanish together with the signal ([`Model::lift_to_floors`] then moves starts above it).
+    /// Returns a note for each such channel.
+    pub fn scale_zero_channels(&mut self, values: &[f64]) -> Vec<String> {
         let zero: Vec<usize> = (0..self.channels.len())
             .filter(|&c| self.is_zero_data(c))
             .collect();
@@ -270,10 +270,6 @@ impl Model {
                 continue;
             }
             p.transform = Transform::Log { floor };
-            if values[i] < 100.0 * floor {
-                values[i] = 100.0 * floor;
-                p.value = values[i];
-            }
             if p.prior_source == PriorSource::Default {
                 p.prior = Prior::HalfNormal(s0);
             }
@@ -291,6 +287,19 @@ impl Model {
             ));
         }
         notes
+    }
+
+    /// Raise the noise of every all-zero channel in a start to at least 100 × its floor, so that
+    /// no start begins where its noise is stuck at the floor.
+    pub fn lift_to_floors(&self, values: &mut [f64]) {
+        for c in (0..self.channels.len()).filter(|&c| self.is_zero_data(c)) {
+            let i = self.noise_index(c);
+            if let (Transform::Log { floor }, false) =
+                (self.params[i].transform, self.params[i].fixed)
+            {
+                values[i] = values[i].max(100.0 * floor);
+            }
+        }
     }
 
     /// Why the parameter values look like a collapse (a kernel variance driven to nothing or a

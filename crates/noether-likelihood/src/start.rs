@@ -348,26 +348,21 @@ impl Matcher {
             }
             linear.push(k);
         }
-        let derivs = others
+        // Per channel: ∂(term coefficient)/∂φ for each term, and the known mean with its ∂/∂φ.
+        let (derivs, offsets) = others
             .iter()
             .map(|&c| {
-                model.channels[c]
-                    .operator
-                    .terms
-                    .iter()
-                    .map(|t| linear.iter().map(|&k| g.diff(t.coeff, pid(k))).collect())
-                    .collect()
+                let op = &model.channels[c].operator;
+                let d = |g: &mut noether_kernels::expr::Graph, e| {
+                    linear
+                        .iter()
+                        .map(|&k| g.diff(e, pid(k)))
+                        .collect::<Vec<_>>()
+                };
+                let terms = op.terms.iter().map(|t| d(&mut g, t.coeff)).collect();
+                (terms, op.offset.map(|o| (o, d(&mut g, o))))
             })
-            .collect();
-        let offsets = others
-            .iter()
-            .map(|&c| {
-                model.channels[c]
-                    .operator
-                    .offset
-                    .map(|o| (o, linear.iter().map(|&k| g.diff(o, pid(k))).collect()))
-            })
-            .collect();
+            .unzip();
         Matcher {
             g,
             others,
@@ -484,6 +479,8 @@ impl Matcher {
             }
         }
         // The noise of every other channel: the mean square misfit of the matched operator.
+        let residuals = model.residuals(&values);
+        let offsets = model.offsets();
         for (oi, &c) in others.iter().enumerate() {
             let ch = &model.channels[c];
             let ni = model.noise_index(c);
@@ -491,7 +488,7 @@ impl Matcher {
                 continue;
             }
             let gp = &values[..np];
-            let y = &model.residuals(&values)[model.offsets()[c]..model.offsets()[c + 1]];
+            let y = &residuals[offsets[c]..offsets[c + 1]];
             let mut ss = 0.0;
             for i in 0..ch.len() {
                 let p = &ch.x[i * d..(i + 1) * d];
