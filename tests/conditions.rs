@@ -190,6 +190,23 @@ fn bad_declarations_and_priors_name_the_field() {
     both.conditions = Some(vec![Some(Dirichlet), None]);
     check(se().boundary("x", both), &["periodic", "not both"]);
     check(se().mean("1 + b*x"), &["latents.u.mean", "b"]);
+    check(
+        se().boundary("x", faces(-1e308, 1e308, [Some(Dirichlet), None])),
+        &["latents.u.boundary.x", "too large"],
+    );
+    check(
+        se().boundary("x", Boundary::periodic(1e300)),
+        &["period", "rescale"],
+    );
+    // The data lie in x ∈ [0.25, 0.75]: faces inside them contradict the declaration.
+    check(
+        se().boundary("x", faces(0.0, 0.6, [None, Some(Dirichlet)])),
+        &[
+            "latents.u.boundary.x",
+            "row 3",
+            "beyond the declared faces [free, 0.6]",
+        ],
+    );
     let mut short = faces(0.0, 1.0, [Some(Dirichlet), None]);
     short.at = Some(vec![Some(0.0)]);
     check(se().boundary("x", short), &["two faces"]);

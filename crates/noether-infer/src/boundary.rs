@@ -146,6 +146,11 @@ fn faces(
                     "the period must be a positive finite number, got {p}"
                 )));
             }
+            if !(1e-150..=1e150).contains(&p) {
+                return Err(bad(format!(
+                    "the period {p:e} is outside 1e-150 to 1e150, where the periodic kernel can be evaluated; rescale the input"
+                )));
+            }
             if b.at.is_some() || b.conditions.is_some() {
                 return Err(bad(
                     "a periodic input has no faces: give either `period` or `at` with `conditions`, not both"
@@ -179,6 +184,11 @@ fn faces(
                 (Some(v), _) if !v.is_finite() => {
                     return Err(bad(format!("face {v} is not a finite number")))
                 }
+                (Some(v), _) if v.abs() > 1e150 => {
+                    return Err(bad(format!(
+                        "face {v:e} is too large for its factor to be evaluated (at most 1e150 in magnitude); rescale the input"
+                    )))
+                }
                 (None, Some(c)) => {
                     return Err(bad(format!(
                         "the {} face is null, so it cannot have the condition `{}`",
@@ -203,6 +213,23 @@ fn faces(
         out.push((i, f, None));
     }
     Ok(out)
+}
+
+/// The declared faces of latent `name` by input index: (input, lower, upper), each face present
+/// only where it carries a condition.
+///
+/// # Errors
+/// As the declarations' checks.
+pub(crate) fn declared_faces(
+    name: &str,
+    l: &Latent,
+    inputs: &[String],
+) -> Result<Vec<(usize, Option<f64>, Option<f64>)>, InferError> {
+    Ok(faces(name, l, inputs)?
+        .into_iter()
+        .filter(|f| f.2.is_none())
+        .map(|(i, f, _)| (i, f[0].map(|x| x.0), f[1].map(|x| x.0)))
+        .collect())
 }
 
 /// The construction of scalar conditions (Dirichlet, Neumann, Cauchy) in one input.

@@ -545,6 +545,36 @@ impl Problem {
                 .map_err(InferError::model("data"))?;
             data.push(cd);
         }
+        // A declared face bounds the domain: a point beyond it contradicts the declaration (the
+        // factors change sign there, the reflections fold it back).
+        for (name, l) in &self.latents {
+            for (i, lo, hi) in crate::boundary::declared_faces(name, l, &self.inputs)? {
+                let d = self.inputs.len();
+                for (ci, cd) in data.iter().enumerate() {
+                    let tol = |f: f64| 1e-12 * f.abs().max(1.0);
+                    let beyond = (0..cd.y.len()).find(|&r| {
+                        let v = cd.x[r * d + i];
+                        lo.is_some_and(|f| v < f - tol(f)) || hi.is_some_and(|f| v > f + tol(f))
+                    });
+                    if let Some(r) = beyond {
+                        let face = |f: Option<f64>| f.map_or("free".to_string(), |f| f.to_string());
+                        return Err(InferError::field(
+                            format!("latents.{name}.boundary.{}", self.inputs[i]),
+                            format!(
+                                "row {} of {} (channel `{}`) has {} = {}, beyond the declared faces [{}, {}]: move the faces to enclose the data, or leave that row out",
+                                cd.rows[r],
+                                cd.source,
+                                self.channels[ci].name,
+                                self.inputs[i],
+                                cd.x[r * d + i],
+                                face(lo),
+                                face(hi),
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
         if let Some(a) = &self.approximation {
             let n: usize = data.iter().map(|d| d.y.len()).sum();
             if a.inducing == 0 || a.inducing > n {

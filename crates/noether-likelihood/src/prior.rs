@@ -163,7 +163,7 @@ impl std::fmt::Display for Prior {
             Prior::Flat => f.write_str("flat"),
             Prior::Normal(m, s) => write!(f, "normal({}, {})", number(m, 4), number(s, 4)),
             Prior::LogNormal(m, s) => {
-                write!(f, "lognormal(log {}, {})", number(m.exp(), 4), number(s, 3))
+                write!(f, "lognormal({}, {})", number(m, 4), number(s, 4))
             }
             Prior::HalfNormal(s) => write!(f, "half_normal({})", number(s, 4)),
             Prior::InverseGamma(a, b) => {
