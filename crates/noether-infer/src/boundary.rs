@@ -215,6 +215,9 @@ fn faces(
     Ok(out)
 }
 
+/// An input's index with its lower and upper face (None where it has no condition).
+pub(crate) type Span = (usize, Option<f64>, Option<f64>);
+
 /// The declared faces of latent `name` by input index: (input, lower, upper), each face present
 /// only where it carries a condition.
 ///
@@ -224,7 +227,7 @@ pub(crate) fn declared_faces(
     name: &str,
     l: &Latent,
     inputs: &[String],
-) -> Result<Vec<(usize, Option<f64>, Option<f64>)>, InferError> {
+) -> Result<Vec<Span>, InferError> {
     Ok(faces(name, l, inputs)?
         .into_iter()
         .filter(|f| f.2.is_none())
