@@ -293,13 +293,18 @@ pub fn table(r: &Report) -> String {
     };
     let rhs = if r.case == Case::Helmholtz { "f" } else { "0" };
     let show_fit = |o: &Outcome| {
-        o.fitted
+        let values = o
+            .fitted
             .model
             .params()
             .iter()
             .map(|p| format!("{} = {}", p.name, number(p.value, 3)))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        match &o.fitted.report.best.degenerate {
+            Some(d) => format!("{values}\n    (every start reached {d})"),
+            None => values,
+        }
     };
     [
         format!(

@@ -215,6 +215,9 @@ pub struct Model {
     pub(crate) blocks: Vec<Block>,
     /// Inducing points: when set, the NLML is the variational bound ([`crate::sparse`]).
     pub(crate) inducing: Option<crate::sparse::Inducing>,
+    /// For each channel whose data are all zero: its prior variance at the first start of the
+    /// fit ([`Model::scale_zero_channels`]), by channel index.
+    pub(crate) zero_scales: Vec<(usize, f64)>,
 }
 
 impl Model {
@@ -289,6 +292,7 @@ impl Model {
             params,
             blocks: Vec::new(),
             inducing: None,
+            zero_scales: Vec::new(),
         })
     }
 

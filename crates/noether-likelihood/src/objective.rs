@@ -261,8 +261,10 @@ impl Model {
             return vec!["channels with all-zero data could not be scaled at the first start: their noise floor stays at 1e-300".into()];
         };
         let mut notes = Vec::new();
+        self.zero_scales.clear();
         for c in zero {
             let s0 = vars[c].max(TINY);
+            self.zero_scales.push((c, s0));
             let i = self.noise_index(c);
             let floor = (ZERO_DATA_FLOOR * s0).max(TINY);
             let p = &mut self.params[i];
@@ -302,12 +304,28 @@ impl Model {
         }
     }
 
-    /// Why the parameter values look like a collapse (a kernel variance driven to nothing or a
-    /// lengthscale to infinity while a noise variance sits at its floor), if they do.
+    /// Why the parameter values look like a collapse, if they do: a kernel variance below 1e-6
+    /// of its data's scale or a lengthscale above 100 × its input's extent while the noise of a
+    /// channel with data sits within 10 × its floor; or a channel of zeros (a law without a
+    /// source) whose prior variance fell below 1e-2 of what it was at the first start, so that
+    /// the prior satisfies the law alone. (A zero channel's noise at its floor is no sign of
+    /// one: exact zeros ask for it.)
     pub fn degenerate(&self, values: &[f64]) -> Option<String> {
-        let all: Vec<usize> = (0..self.channels.len()).collect();
-        let extents = crate::start::ranges(self, &all);
+        let mut why = Vec::new();
+        if !self.zero_scales.is_empty() {
+            if let Ok(vars) = self.prior_variances(values) {
+                for &(c, s0) in &self.zero_scales {
+                    if vars[c] < 1e-2 * s0 {
+                        why.push(format!(
+                            "the prior variance of channel `{}` fell from {:.1e} to {:.1e}, so the prior satisfies its law alone",
+                            self.channels[c].name, s0, vars[c]
+                        ));
+                    }
+                }
+            }
+        }
         let at_floor: Vec<String> = (0..self.channels.len())
+            .filter(|&c| !self.is_zero_data(c))
             .filter_map(|c| {
                 let i = self.noise_index(c);
                 match self.params[i].transform {
@@ -320,42 +338,36 @@ impl Model {
                 }
             })
             .collect();
-        if at_floor.is_empty() {
-            return None;
-        }
-        let mut why = Vec::new();
-        for (l, k) in self.kernels.iter().enumerate() {
-            let scale = crate::start::value_scale(self, l);
-            for (p, role) in k.params.iter().zip(&k.roles) {
-                let i = p.index();
-                if self.params[i].fixed {
-                    continue;
-                }
-                let v = values[i];
-                match role {
-                    Role::Variance if v < 1e-6 * scale => {
-                        why.push(format!("{} = {v:.1e}", self.params[i].name))
+        if !at_floor.is_empty() {
+            let all: Vec<usize> = (0..self.channels.len()).collect();
+            let extents = crate::start::ranges(self, &all);
+            let widest = extents.iter().cloned().fold(0.0, f64::max);
+            let mut vanished = Vec::new();
+            for (l, k) in self.kernels.iter().enumerate() {
+                let scale = crate::start::value_scale(self, l);
+                for (p, role) in k.params.iter().zip(&k.roles) {
+                    let i = p.index();
+                    let v = values[i];
+                    let far = match role {
+                        Role::Variance => v < 1e-6 * scale,
+                        Role::Lengthscale(Some(d)) => v > 100.0 * extents[*d],
+                        Role::Lengthscale(None) => v > 100.0 * widest,
+                        Role::Shape => false,
+                    };
+                    if far && !self.params[i].fixed {
+                        vanished.push(format!("{} = {v:.1e}", self.params[i].name));
                     }
-                    Role::Lengthscale(Some(d)) if v > 10.0 * extents[*d] => {
-                        why.push(format!("{} = {v:.1e}", self.params[i].name))
-                    }
-                    Role::Lengthscale(None)
-                        if v > 10.0 * extents.iter().cloned().fold(0.0, f64::max) =>
-                    {
-                        why.push(format!("{} = {v:.1e}", self.params[i].name))
-                    }
-                    _ => {}
                 }
             }
+            if !vanished.is_empty() {
+                why.push(format!(
+                    "{} while {} sit at their floors (the signal vanished with the noise)",
+                    vanished.join(", "),
+                    at_floor.join(", ")
+                ));
+            }
         }
-        if why.is_empty() {
-            return None;
-        }
-        Some(format!(
-            "a degenerate optimum: {} while {} sit at their floors (the signal vanished with the noise)",
-            why.join(", "),
-            at_floor.join(", ")
-        ))
+        (!why.is_empty()).then(|| format!("a degenerate optimum: {}", why.join("; ")))
     }
 
     /// The kind of each parameter's prior, for reports: (name, prior, source).
