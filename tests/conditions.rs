@@ -235,3 +235,123 @@ fn bad_declarations_and_priors_name_the_field() {
         .to_string();
     assert!(e.contains("robin") && e.contains("boundary"), "{e}");
 }
+
+use proptest::prelude::*;
+
+fn arb_number() -> impl Strategy<Value = serde_json::Value> {
+    prop::sample::select(vec![
+        "0", "-1", "1", "0.5", "1e308", "-1e308", "1e-320", "3.14159", "null", "\"x\"", "[]",
+        "[0, 1]",
+    ])
+    .prop_map(|s| serde_json::from_str(s).unwrap())
+}
+
+fn arb_condition() -> impl Strategy<Value = serde_json::Value> {
+    prop::sample::select(vec![
+        "\"dirichlet\"",
+        "\"neumann\"",
+        "\"cauchy\"",
+        "\"no_flux\"",
+        "null",
+        "\"robin\"",
+        "1",
+        "\"\"",
+    ])
+    .prop_map(|s| serde_json::from_str(s).unwrap())
+}
+
+fn arb_boundary() -> impl Strategy<Value = serde_json::Value> {
+    (
+        prop::sample::select(vec!["x", "t", "z", ""]),
+        prop::collection::vec(arb_number(), 0..4),
+        prop::collection::vec(arb_condition(), 0..4),
+        prop::option::of(arb_number()),
+        any::<bool>(),
+    )
+        .prop_map(|(input, at, conds, period, faces)| {
+            let mut b = serde_json::Map::new();
+            if faces {
+                b.insert("at".into(), at.into());
+                b.insert("conditions".into(), conds.into());
+            }
+            if let Some(p) = period {
+                b.insert("period".into(), p);
+            }
+            serde_json::json!({ input: b })
+        })
+}
+
+fn arb_prior() -> impl Strategy<Value = serde_json::Value> {
+    (
+        prop::sample::select(vec![
+            "normal",
+            "lognormal",
+            "half_normal",
+            "inverse_gamma",
+            "flat",
+            "cauchy",
+        ]),
+        prop::collection::vec(arb_number(), 0..3),
+    )
+        .prop_map(|(kind, nums)| match (kind, nums.len()) {
+            ("flat", _) => serde_json::json!("flat"),
+            (k, 1) => serde_json::json!({ k: nums[0] }),
+            (k, _) => serde_json::json!({ k: nums }),
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Random, mostly hostile, boundaries, means and priors in a problem file: reading and
+    /// building the model never panics, and an error names where it is.
+    #[test]
+    fn hostile_declarations_never_panic(
+        boundary in arb_boundary(),
+        mean in prop::sample::select(vec!["", "1 + t", "log(x)", "exp(1000*x)", "b*x", "a*x", "u", "1/x"]),
+        prior in arb_prior(),
+        on_noise in any::<bool>(),
+    ) {
+        let mut latent = serde_json::json!({"kernel": "se", "variance": 1.0, "lengthscales": [0.5, 0.4], "boundary": boundary});
+        if !mean.is_empty() {
+            latent["mean"] = mean.into();
+        }
+        let pts: Vec<[f64; 2]> = (0..6).map(|k| [0.2 + 0.1 * k as f64, 0.3 + 0.07 * k as f64]).collect();
+        let y: Vec<f64> = (0..6).map(|k| (k as f64).sin()).collect();
+        let init = serde_json::json!({"value": 0.5, "prior": prior});
+        let mut problem = serde_json::json!({
+            "inputs": ["t", "x"],
+            "latents": {"u": latent},
+            "parameters": {"a": 0.5},
+            "channels": [
+                {"name": "obs", "operator": "u", "data": {"x": pts, "y": y}, "noise": 1e-3},
+                {"name": "law", "operator": "u_t - a*u_xx", "data": {"x": pts, "y": vec![0.0; 6]}, "noise": 1e-3}
+            ]
+        });
+        if on_noise {
+            problem["channels"][0]["noise"] = init;
+        } else {
+            problem["parameters"]["a"] = init;
+        }
+        let text = problem.to_string();
+        // Read as the command line reads it, so that errors carry their place in the file.
+        let file = std::env::temp_dir().join(format!("noether-hostile-{}.json", std::process::id()));
+        std::fs::write(&file, &text).unwrap();
+        let outcome = std::panic::catch_unwind(|| {
+            match Problem::from_file(&file) {
+                Err(e) => Err(e.to_string()),
+                Ok(p) => p.model().map(|_| ()).map_err(|e| e.to_string()),
+            }
+        });
+        prop_assert!(outcome.is_ok(), "panicked on {}", text);
+        if let Ok(Err(e)) = outcome {
+            prop_assert!(!e.is_empty() && !e.contains('\n'), "{}", e);
+            prop_assert!(
+                ["latents", "parameters", "channels", "boundary", "prior", "mean", "noise", "covariance", "operator"]
+                    .iter()
+                    .any(|w| e.contains(w)),
+                "an error that names nothing: {} for {}", e, text
+            );
+        }
+    }
+}
