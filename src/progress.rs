@@ -150,10 +150,10 @@ impl Progress {
             }
             Event::Iteration(it) => {
                 let text = format!(
-                    "({}) iteration {}, NLML {}, best {}",
+                    "({}) iteration {}, objective {}, best {}",
                     it.origin,
                     it.iteration,
-                    number(it.nlml, 7),
+                    number(it.objective, 7),
                     number(it.best, 7)
                 );
                 self.message(text.clone());
@@ -163,10 +163,10 @@ impl Progress {
                         .map(|(n, v)| format!("{n} = {}", number(v, 6)))
                         .collect();
                     self.line(&format!(
-                        "    start {} iteration {}: NLML {}; {}",
+                        "    start {} iteration {}: objective {}; {}",
                         it.start,
                         it.iteration,
-                        number(it.nlml, 7),
+                        number(it.objective, 7),
                         values.join(", ")
                     ));
                 } else if self.show == Show::Lines && self.last_line.elapsed() >= LINE_EVERY {

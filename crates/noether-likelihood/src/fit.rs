@@ -42,9 +42,9 @@ pub struct FitOptions {
     pub start: StartFrom,
     /// Iteration limit per start, at most [`FitOptions::MAX_ITERS`].
     pub max_iters: u64,
-    /// Stop when the largest |∂NLML/∂θ| in the free space is at most this.
+    /// Stop when the largest |∂objective/∂θ| in the free space is at most this.
     pub tol_grad: f64,
-    /// Stop when an iteration lowers the NLML by at most `tol_cost · max(|NLML|, 1)`.
+    /// Stop when an iteration lowers the objective by at most `tol_cost · max(|objective|, 1)`.
     pub tol_cost: f64,
     /// Standard deviation of a restart's perturbation in the free space (scaled by max(1, |θ|)
     /// for coefficients), at most 100.
@@ -227,7 +227,7 @@ pub struct IterationReport<'a> {
     /// Iterations so far in this start.
     pub iteration: u64,
     /// The objective now (the NLML less the log prior, or the NLML alone).
-    pub nlml: f64,
+    pub objective: f64,
     /// The lowest objective over all starts so far.
     pub best: f64,
     /// Evaluations so far in this start.
@@ -430,6 +430,11 @@ fn judge(
     };
     let values = space.to_natural(&run.theta);
     let gnorm = run.gradient.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    // What was minimised, as the messages name it.
+    let what = match opts.objective {
+        ObjectiveKind::Posterior => "objective",
+        ObjectiveKind::Likelihood => "NLML",
+    };
     let (termination, converged) = match &run.stop {
         Stop::Gradient => (
             format!(
@@ -440,7 +445,7 @@ fn judge(
         ),
         Stop::Cost => (
             format!(
-                "converged (an iteration lowered the NLML by at most {:.0e} relative)",
+                "converged (an iteration lowered the {what} by at most {:.0e} relative)",
                 opts.tol_cost
             ),
             true,
@@ -453,7 +458,7 @@ fn judge(
             false,
         ),
         Stop::NotEvaluable => (
-            "not converged: the NLML cannot be evaluated at the start".into(),
+            format!("not converged: the {what} cannot be evaluated at the start"),
             false,
         ),
         Stop::LineSearch(why) => {
@@ -461,9 +466,9 @@ fn judge(
                 * crate::laplace::curvature(model, &values, &opts.jitter, opts.objective)
                     .decrement(&run.gradient);
             if decrease <= NEWTON_DECREASE {
-                (format!("converged (the line search stalled where a Newton step would lower the NLML by {decrease:.1e})"), true)
+                (format!("converged (the line search stalled where a Newton step would lower the {what} by {decrease:.1e})"), true)
             } else {
-                (format!("not converged: the line search failed ({why}), and a Newton step would still lower the NLML by {decrease:.1e}"), false)
+                (format!("not converged: the line search failed ({why}), and a Newton step would still lower the {what} by {decrease:.1e}"), false)
             }
         }
     };
@@ -519,7 +524,7 @@ pub(crate) fn run_starts(
                 start: s,
                 origin,
                 iteration: it,
-                nlml: f,
+                objective: f,
                 best: best_before.min(f),
                 evaluations: *obj.evals.borrow(),
                 names: &names,

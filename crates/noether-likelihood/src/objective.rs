@@ -41,6 +41,12 @@ pub struct Scored {
     pub jitter: f64,
 }
 
+/// The least standard deviation of log ℓ in a lengthscale's default prior: wide, so that an
+/// input the data do not depend on may keep a lengthscale far beyond its extent (exact data
+/// with irrelevant inputs interpolate better so), while a lengthscale of 1e100 still costs
+/// thousands of nats.
+pub const LENGTHSCALE_SPREAD: f64 = 3.0;
+
 /// The relative floor of a zero-data channel's noise variance: this times the channel's prior
 /// variance at the first start.
 pub const ZERO_DATA_FLOOR: f64 = 1e-6;
@@ -171,14 +177,19 @@ impl Model {
             .iter()
             .map(|&e| ((e / per_side).ln(), (2.0 * e).ln()))
             .collect();
-        let lognormal =
-            |(a, b): (f64, f64)| Prior::LogNormal(0.5 * (a + b), (0.5 * (b - a)).max(1.0));
+        let lognormal = |(a, b): (f64, f64)| {
+            Prior::LogNormal(0.5 * (a + b), (0.5 * (b - a)).max(LENGTHSCALE_SPREAD))
+        };
         let mut set = Vec::new();
         for (l, k) in self.kernels.iter().enumerate() {
             let v = crate::start::variance_share(self, l);
+            // A latent seen only through operators (a potential, an energy) has a variance in
+            // other units than its data's: no scale to centre a prior on.
+            let observed = crate::start::observes_values(self, l);
             for (p, role) in k.params.iter().zip(&k.roles) {
                 let prior = match role {
-                    Role::Variance => Prior::LogNormal(v.ln(), 3.0),
+                    Role::Variance if observed => Prior::LogNormal(v.ln(), 3.0),
+                    Role::Variance => Prior::Flat,
                     Role::Lengthscale(Some(i)) => lognormal(anchors[*i]),
                     Role::Lengthscale(None) => {
                         let m = anchors.len().max(1) as f64;
@@ -305,8 +316,9 @@ impl Model {
     }
 
     /// Why the parameter values look like a collapse, if they do: a kernel variance below 1e-6
-    /// of its data's scale or a lengthscale above 100 × its input's extent while the noise of a
-    /// channel with data sits within 10 × its floor; or a channel of zeros (a law without a
+    /// of its data's scale while the noise of a channel with data sits within 10 × its floor (a
+    /// lengthscale far beyond its input's extent is no sign of one: exact data with an input
+    /// they do not depend on ask for it); or a channel of zeros (a law without a
     /// source) whose prior variance fell below 1e-2 of what it was at the first start, so that
     /// the prior satisfies the law alone. (A zero channel's noise at its floor is no sign of
     /// one: exact zeros ask for it.)
@@ -339,26 +351,30 @@ impl Model {
             })
             .collect();
         if !at_floor.is_empty() {
-            let all: Vec<usize> = (0..self.channels.len()).collect();
-            let extents = crate::start::ranges(self, &all);
-            let widest = extents.iter().cloned().fold(0.0, f64::max);
-            let mut vanished = Vec::new();
-            for (l, k) in self.kernels.iter().enumerate() {
-                let scale = crate::start::value_scale(self, l);
-                for (p, role) in k.params.iter().zip(&k.roles) {
-                    let i = p.index();
-                    let v = values[i];
-                    let far = match role {
-                        Role::Variance => v < 1e-6 * scale,
-                        Role::Lengthscale(Some(d)) => v > 100.0 * extents[*d],
-                        Role::Lengthscale(None) => v > 100.0 * widest,
-                        Role::Shape => false,
-                    };
-                    if far && !self.params[i].fixed {
-                        vanished.push(format!("{} = {v:.1e}", self.params[i].name));
-                    }
-                }
-            }
+            let vanished: Vec<String> = self
+                .kernels
+                .iter()
+                .enumerate()
+                .flat_map(|(l, k)| {
+                    let scale = crate::start::value_scale(self, l);
+                    k.params
+                        .iter()
+                        .zip(&k.roles)
+                        .filter(move |(p, role)| {
+                            **role == Role::Variance
+                                && !self.params[p.index()].fixed
+                                && values[p.index()] < 1e-6 * scale
+                        })
+                        .map(|(p, _)| {
+                            format!(
+                                "{} = {:.1e}",
+                                self.params[p.index()].name,
+                                values[p.index()]
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
             if !vanished.is_empty() {
                 why.push(format!(
                     "{} while {} sit at their floors (the signal vanished with the noise)",

@@ -9,11 +9,13 @@
 //! understood in the context of the likelihood", and the lengthscale priors of Betancourt 2017,
 //! "Robust Gaussian processes in Stan", which keep a lengthscale between the data's spacing and a
 //! few times its extent):
-//! - a lengthscale of input x: log ℓ ~ N(μ, σ²) with its ±1σ points at the typical spacing
-//!   h = E / max(1, N^(1/D) − 1) and at 2E (E the extent of x over all points, N the number of
-//!   points, D the number of inputs): μ = ½ log(2hE), σ = max(½ log(2E/h), 1);
+//! - a lengthscale of input x: log ℓ ~ N(μ, σ²) centred between the typical spacing
+//!   h = E / max(1, N^(1/D) − 1) and 2E (E the extent of x over all points, N the number of
+//!   points, D the number of inputs): μ = ½ log(2hE), σ = max(½ log(2E/h), 3), wide on purpose
+//!   (an input the data do not depend on keeps a long lengthscale);
 //! - a kernel variance: log σ² ~ N(log v, 3²), v the variance of the data that observe the
-//!   latent directly (else of all the data) shared among the kernel's variances;
+//!   latent directly, shared among the kernel's variances; flat for a latent no channel observes
+//!   directly (a potential, an energy: its variance is in other units than any data's);
 //! - a noise variance: half-normal with scale v_c, the variance of the channel's data (flat for a
 //!   small noise, so that exact data keep a small one; a noise above the data's variance is
 //!   unlikely); for a channel whose data are all zero (a law without a source, a constraint), v_c

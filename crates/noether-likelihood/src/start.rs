@@ -46,6 +46,18 @@ fn direct_channels(model: &Model, l: usize) -> Vec<usize> {
         .collect()
 }
 
+/// Whether some channel observes latent `l`'s values (times known factors, `((m) + x*(1 - x)*u)`)
+/// with no derivative, transform or unknown coefficient: its data are in the latent's units.
+pub(crate) fn observes_values(model: &Model, l: usize) -> bool {
+    own_channels(model, l).iter().any(|&c| {
+        model.channels[c]
+            .operator
+            .terms
+            .iter()
+            .all(|t| t.order() == 0)
+    })
+}
+
 /// The channels that observe latent `l` alone through an operator without unknown coefficients
 /// or transforms (`psi_x`, `-psi_t` of a field's potential): what a latent no channel observes
 /// directly can be fitted to.
