@@ -704,6 +704,11 @@ impl Fitted {
             }
         }
         let r = &self.report;
+        let floored: Vec<String> = m
+            .zero_noise_at_floor(&m.values())
+            .into_iter()
+            .map(|i| m.params()[i].name.clone())
+            .collect();
         FitResult {
             noether_version: env!("CARGO_PKG_VERSION").to_string(),
             data_sha256: self
@@ -727,10 +732,23 @@ impl Fitted {
             },
             jitter: r.best.jitter,
             approximation: self.approximation.clone(),
-            unidentifiable: self.uncertainty.unidentifiable.clone(),
+            unidentifiable: self
+                .uncertainty
+                .unidentifiable
+                .iter()
+                .filter(|n| !floored.contains(n))
+                .cloned()
+                .collect(),
             correlations: self.correlations(),
             notes: {
                 let mut notes = self.correlation_notes();
+                if !floored.is_empty() {
+                    notes.push(if floored.len() == 1 {
+                        format!("{} sits at its floor (1e-6 × its channel's prior variance): the law's zeros are met to within it, as intended, so it has no standard error", floored[0])
+                    } else {
+                        format!("{} sit at their floors (1e-6 × their channels' prior variances): the laws' zeros are met to within them, as intended, so they have no standard errors", floored.join(", "))
+                    });
+                }
                 if let Some(d) = &r.best.degenerate {
                     notes.push(format!("every start reached {d}: the fit is not trustworthy; give the kernel and noise priors (or fix a noise variance)"));
                 }

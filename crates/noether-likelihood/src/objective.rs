@@ -302,6 +302,19 @@ impl Model {
         notes
     }
 
+    /// The noise variances (by parameter index) of all-zero channels that sit within 10 × their
+    /// floor at `values`: the law's zeros are met to within the floor, which is as intended; the
+    /// Laplace step finds no curvature there.
+    pub fn zero_noise_at_floor(&self, values: &[f64]) -> Vec<usize> {
+        (0..self.channels.len())
+            .filter(|&c| self.is_zero_data(c))
+            .map(|c| self.noise_index(c))
+            .filter(|&i| {
+                matches!(self.params[i].transform, Transform::Log { floor } if values[i] <= 10.0 * floor)
+            })
+            .collect()
+    }
+
     /// Raise the noise of every all-zero channel in a start to at least 100 × its floor, so that
     /// no start begins where its noise is stuck at the floor.
     pub fn lift_to_floors(&self, values: &mut [f64]) {
