@@ -568,13 +568,10 @@ fn non_finite_covariances_and_predictions_name_the_channel_row_or_point() {
         );
         assert!(o.stdout.is_empty(), "{op}: nothing on stdout");
     }
+    // A point far from all data is the prior's (tests/hostile.rs), not a failure.
     std::fs::write(&at, "t,x\n0.5,1e160\n").unwrap();
     let o = predict(result.to_str().unwrap(), "u", at.to_str().unwrap());
-    assert!(
-        !o.status.success() && stderr(&o).contains("row 2"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(o.status.success(), "{}", stderr(&o));
     // A problem file given to predict: say what to run.
     let o = predict(&data("heat/problem.json"), "u", at.to_str().unwrap());
     assert!(

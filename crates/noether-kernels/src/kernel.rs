@@ -386,6 +386,35 @@ impl KernelSpec {
         }
     }
 
+    /// Whether k(x, x') and every derivative of it vanish as x and x' move apart in every
+    /// input (squared exponential, Matérn, rational quadratic, their sums, products with bounded
+    /// kernels, symmetrised and reflected forms): then a covariance that overflows between points
+    /// where the kernel itself has underflowed to 0 is 0 (the polynomial of a derivative never
+    /// outgrows the exponential).
+    pub fn decays(&self) -> bool {
+        let bounded = |k: &KernelSpec| {
+            k.decays() || matches!(k, KernelSpec::Constant | KernelSpec::Periodic { .. })
+        };
+        match self {
+            KernelSpec::SquaredExponential { .. }
+            | KernelSpec::Matern32 { .. }
+            | KernelSpec::Matern52 { .. }
+            | KernelSpec::RationalQuadratic { .. }
+            | KernelSpec::RotationSe { .. } => true,
+            KernelSpec::Sum(p) => p.iter().all(KernelSpec::decays),
+            KernelSpec::Product(p) => p.iter().any(KernelSpec::decays) && p.iter().all(bounded),
+            KernelSpec::Scaled(_, k)
+            | KernelSpec::Shared { spec: k, .. }
+            | KernelSpec::Symmetric { spec: k, .. }
+            | KernelSpec::Mapped {
+                spec: k,
+                map: InputMap::Reflect { .. },
+                ..
+            } => k.decays(),
+            _ => false,
+        }
+    }
+
     /// Build the kernel into `g`, naming its parameters `<prefix>.variance`,
     /// `<prefix>.lengthscale` (shared) or `<prefix>.lengthscales.<input>`, `<prefix>.alpha`,
     /// `<prefix>.period`; the parts of a sum or product get prefixes `<prefix>.0`, `<prefix>.1`.

@@ -2,6 +2,7 @@
 //! data and noise, and the compiled covariance blocks between every pair of channels.
 
 use crate::prior::{Prior, PriorSource};
+use crate::replicates::Replicates;
 use crate::space::{Transform, NOISE_FLOOR};
 use crate::LikelihoodError;
 use noether_kernels::apply::covariance;
@@ -64,6 +65,9 @@ pub struct Channel {
     /// The known mean of what the channel observes (its operator's latent-free part), compiled
     /// with its parameter derivatives.
     pub(crate) mean: Option<MeanProgram>,
+    /// Observations at one point merged into their mean ([`crate::replicates`]); `None` where
+    /// every point was distinct.
+    pub(crate) replicates: Option<Replicates>,
 }
 
 /// A channel's known mean μ(x; φ) compiled with its derivatives by the parameters it depends on.
@@ -123,7 +127,18 @@ impl Channel {
 }
 
 impl Channel {
-    /// The number of observations.
+    /// How repeated observations of one point were merged, if any were.
+    pub fn replicates(&self) -> Option<&Replicates> {
+        self.replicates.as_ref()
+    }
+
+    /// The factor on the noise variance of observation `i`: 1/n for the mean of n observations
+    /// of one point.
+    pub(crate) fn noise_weight(&self, i: usize) -> f64 {
+        self.replicates.as_ref().map_or(1.0, |r| 1.0 / r.counts[i])
+    }
+
+    /// The number of observations (distinct points, after repeated ones were merged).
     pub fn len(&self) -> usize {
         self.y.len()
     }
@@ -405,11 +420,45 @@ impl Model {
         }
         let mean_square = y.iter().map(|v| v * v).sum::<f64>() / y.len() as f64;
         let operator = self.parse_operator(operator)?;
+        let (x, y, replicates) = match crate::replicates::merge(&x, &y, d) {
+            Some((x, y, r)) => (x, y, Some(r)),
+            None => (x, y, None),
+        };
         if self.inducing.is_some() && operator.offset.is_some() {
             return Err(LikelihoodError::Unsupported {
                 solver: "inducing points".into(),
                 what: format!("a known mean (`{}` has a latent-free part)", operator.text),
             });
+        }
+        // An operator that annihilates the kernel (the derivative of a constant kernel, the
+        // second derivative of a linear one) observes 0 whatever the latent: its data could only
+        // be fitted as noise.
+        let own = covariance(
+            &mut self.graph,
+            &self.kernels,
+            &self.latents,
+            &operator,
+            &operator,
+        )?;
+        if self.graph.as_const(own) == Some(0.0) {
+            let kernels: Vec<String> = operator
+                .terms
+                .iter()
+                .map(|t| {
+                    format!(
+                        "`{}` ({})",
+                        self.latents[t.latent],
+                        self.specs[t.latent].name()
+                    )
+                })
+                .collect();
+            return Err(data(format!(
+                "`{}` is zero by construction under the kernel of {}: every sample of the prior has {} = 0, so these data could only be fitted as noise; give the latent a kernel that `{}` does not annihilate (se, matern52, or a sum with one)",
+                operator.text,
+                kernels.join(" and "),
+                operator.text,
+                operator.text
+            )));
         }
         let mean = operator
             .offset
@@ -439,6 +488,7 @@ impl Model {
             x,
             y,
             mean,
+            replicates,
         });
         // The floor keeps a learned noise variance positive (a variance of exactly 0 cannot be
         // predicted from), far below any noise a measurement has.
@@ -511,14 +561,19 @@ impl Model {
                 channel: channel.into(),
                 message: "no such channel".into(),
             })?;
-        if rows.len() != c.y.len() {
+        let given = c.replicates.as_ref().map_or(c.y.len(), |r| r.original);
+        if rows.len() != given {
             return Err(LikelihoodError::Data {
                 channel: channel.into(),
-                message: format!("{} row labels for {} observations", rows.len(), c.y.len()),
+                message: format!("{} row labels for {given} observations", rows.len()),
             });
         }
         c.source = source.into();
-        c.rows = rows;
+        // A merged point is labelled by its first observation.
+        c.rows = match &c.replicates {
+            Some(r) => r.first.iter().map(|&i| rows[i]).collect(),
+            None => rows,
+        };
         Ok(())
     }
 

@@ -12,6 +12,7 @@ use crate::LikelihoodError;
 use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::Mat;
 use noether_kernels::compile::{Batch, Bound, Program, Shape, Workspace};
+use noether_kernels::KernelSpec;
 use rayon::prelude::*;
 
 /// Every channel's covariance carries a nugget of this much times its mean prior variance, as a
@@ -155,6 +156,14 @@ impl Model {
     /// If `values` does not hold one value per parameter.
     #[track_caller]
     pub fn covariance_lower(&self, values: &[f64]) -> Vec<f64> {
+        let mut k = self.kernel_lower(values);
+        self.add_noise(&mut k, values);
+        k
+    }
+
+    /// [`Model::covariance_lower`] without noise or nugget.
+    #[track_caller]
+    fn kernel_lower(&self, values: &[f64]) -> Vec<f64> {
         assert_eq!(values.len(), self.params.len(), "one value per parameter");
         let n = self.num_observations();
         let offsets = self.offsets();
@@ -176,14 +185,19 @@ impl Model {
                 );
             },
         );
-        // Noise, and the nugget: NUGGET × the channel's mean prior variance.
-        for (c, m) in self.diagonal_means(&k).into_iter().enumerate() {
-            let add = values[self.noise_index(c)] + NUGGET * m;
-            for i in offsets[c]..offsets[c + 1] {
-                k[i * n + i] += add;
+        k
+    }
+
+    /// Add each channel's noise, and the nugget: NUGGET × the channel's mean prior variance.
+    fn add_noise(&self, k: &mut [f64], values: &[f64]) {
+        let n = self.num_observations();
+        let offsets = self.offsets();
+        for (c, m) in self.diagonal_means(k).into_iter().enumerate() {
+            let (noise, ch) = (values[self.noise_index(c)], &self.channels[c]);
+            for (j, i) in (offsets[c]..offsets[c + 1]).enumerate() {
+                k[i * n + i] += noise * ch.noise_weight(j) + NUGGET * m;
             }
         }
-        k
     }
 
     /// The mean of the kernel's diagonal over each channel's points (its mean prior variance),
@@ -225,37 +239,11 @@ impl Model {
                 gib: bytes / f64::from(1u32 << 30),
             });
         }
-        let mut k = self.covariance_lower(values);
-        if let Some(bad) = k.iter().position(|v| !v.is_finite()) {
-            let offsets = self.offsets();
-            let (c1, i1) = Self::locate(&offsets, bad / n);
-            let (c2, i2) = Self::locate(&offsets, bad % n);
-            // Parameters at the edge of the floating-point range are the usual cause.
-            let suspects: Vec<String> = self
-                .params
-                .iter()
-                .zip(values)
-                .filter(|(p, v)| {
-                    !v.is_finite()
-                        || v.abs() > 1e100
-                        || (p.transform.is_positive() && v.abs() < 1e-100)
-                })
-                .map(|(p, v)| format!("{} = {v:e}", p.name))
-                .collect();
-            return Err(LikelihoodError::NotEvaluable {
-                what: format!(
-                    "the covariance between {} and {} is {} at these parameters{}",
-                    self.channels[c1].describe(i1),
-                    self.channels[c2].describe(i2),
-                    k[bad],
-                    if suspects.is_empty() {
-                        " (a coefficient that is not finite at that point, such as 1/x at x = 0 or log of a negative number?)".to_string()
-                    } else {
-                        format!(", where {} overflowed", suspects.join(", "))
-                    }
-                ),
-            });
+        let mut k = self.kernel_lower(values);
+        if let Some(e) = self.blame_nonfinite(&k, values) {
+            return Err(e);
         }
+        self.add_noise(&mut k, values);
         let factor = cholesky_with_jitter(&mut k, n, policy)?;
         let y = self.residuals(values);
         if let Some(i) = y.iter().position(|v| !v.is_finite()) {
@@ -271,6 +259,80 @@ impl Model {
         let a = factor.llt.solve(&ym);
         let alpha = (0..n).map(|i| a[(i, 0)]).collect();
         Ok(Factored { factor, alpha, y })
+    }
+
+    /// The error for a prior covariance `k` (lower triangle, no noise) with an entry that is not
+    /// finite, naming the observation at fault: one whose own prior variance is not finite if
+    /// there is one (a pole of a factor or coefficient there, a point past a kernel's range),
+    /// else the first pair; with the parameters at the edge of the floating-point range, or
+    /// what else makes a covariance overflow.
+    fn blame_nonfinite(&self, k: &[f64], values: &[f64]) -> Option<LikelihoodError> {
+        let n = self.num_observations();
+        let offsets = self.offsets();
+        let diag = (0..n).find(|&i| !k[i * n + i].is_finite());
+        let (a, b) = match diag {
+            Some(i) => (i, i),
+            None => {
+                let bad = k.iter().position(|v| !v.is_finite())?;
+                (bad % n, bad / n)
+            }
+        };
+        let value = k[b * n + a];
+        let (c1, i1) = Self::locate(&offsets, a);
+        let (c2, i2) = Self::locate(&offsets, b);
+        let what = if a == b {
+            format!("the prior variance of {}", self.channels[c1].describe(i1))
+        } else {
+            format!(
+                "the covariance between {} and {}",
+                self.channels[c1].describe(i1),
+                self.channels[c2].describe(i2)
+            )
+        };
+        let d = self.dim();
+        let point = |c: usize, i: usize| &self.channels[c].x[i * d..(i + 1) * d];
+        // Parameters at the edge of the floating-point range are the usual cause.
+        let suspects: Vec<String> = self
+            .params
+            .iter()
+            .zip(values)
+            .filter(|(p, v)| {
+                !v.is_finite() || v.abs() > 1e100 || (p.transform.is_positive() && v.abs() < 1e-100)
+            })
+            .map(|(p, v)| format!("{} = {v:e}", p.name))
+            .collect();
+        // A rotation-invariant kernel's Bessel function overflows past r r'/ℓ² ≈ 700.
+        let mut ranges = Vec::new();
+        for (l, spec) in self.specs.iter().enumerate() {
+            if let KernelSpec::RotationSe { plane: (p, q) } = spec {
+                let name = format!("{}.lengthscale", self.latents[l]);
+                let Some(li) = self.params.iter().position(|x| x.name == name) else {
+                    continue;
+                };
+                let r = |x: &[f64]| x[*p].hypot(x[*q]);
+                let z = r(point(c1, i1)) * r(point(c2, i2)) / (values[li] * values[li]);
+                if z.is_nan() || z > 700.0 {
+                    ranges.push(format!(
+                        "the rotation-invariant kernel of `{}` is evaluated past its range there (r r'/ℓ² = {z:.3e}, above about 700): rescale the inputs `{}` and `{}` or start `{name}` longer",
+                        self.latents[l], self.graph.inputs()[*p], self.graph.inputs()[*q]
+                    ));
+                }
+            }
+        }
+        let why = if !ranges.is_empty() {
+            format!(": {}", ranges.join("; "))
+        } else if !suspects.is_empty() {
+            format!(", where {} overflowed", suspects.join(", "))
+        } else {
+            let p: Vec<String> = point(c1, i1).iter().map(|v| format!("{v}")).collect();
+            format!(
+                " (at the point ({})): a factor (`times`), a known mean or an operator coefficient that is not finite there (1/x at x = 0, log of a negative number), or inputs so large that the kernel overflows",
+                p.join(", ")
+            )
+        };
+        Some(LikelihoodError::NotEvaluable {
+            what: format!("{what} is {value} at these parameters{why}"),
+        })
     }
 
     /// The NLML at `values` (natural units, one per parameter), with its gradient if asked.
@@ -291,15 +353,45 @@ impl Model {
         gradient: bool,
         policy: &JitterPolicy,
     ) -> Result<Evaluation, LikelihoodError> {
-        if let Some(ind) = &self.inducing {
-            return ind.nlml(self, values, gradient);
+        match &self.inducing {
+            Some(ind) => ind.nlml(self, values, gradient),
+            None => self.exact_nlml(values, gradient, policy),
         }
+    }
+
+    /// The NLML's term for observations merged at one point ([`crate::replicates`]), summed over
+    /// the channels, and its derivative by each channel's noise variance. (The nugget is a
+    /// device of conditioning, added once to each distinct point's variance, not noise: were it
+    /// in this term, a large kernel variance would buy noise for nothing, and a fit on thousands
+    /// of repeats would put their scatter there.)
+    pub(crate) fn replicate_terms(&self, values: &[f64]) -> (f64, Vec<f64>) {
+        let mut total = 0.0;
+        let mut ds = vec![0.0; self.channels.len()];
+        for (c, ch) in self.channels.iter().enumerate() {
+            if let Some(r) = &ch.replicates {
+                let (t, dt) = r.term(values[self.noise_index(c)]);
+                total += t;
+                ds[c] = dt;
+            }
+        }
+        (total, ds)
+    }
+
+    /// The exact solver's NLML.
+    fn exact_nlml(
+        &self,
+        values: &[f64],
+        gradient: bool,
+        policy: &JitterPolicy,
+    ) -> Result<Evaluation, LikelihoodError> {
         let f = self.factor(values, policy)?;
         let n = f.y.len();
         let l = f.factor.llt.L();
         let half_logdet: f64 = (0..n).map(|i| l[(i, i)].ln()).sum();
         let quad: f64 = f.y.iter().zip(&f.alpha).map(|(a, b)| a * b).sum();
-        let nlml = 0.5 * quad + half_logdet + 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln();
+        let (rep, ds) = self.replicate_terms(values);
+        let nlml =
+            0.5 * quad + half_logdet + 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln() + rep;
         let mut grad = vec![0.0; self.params.len()];
         if gradient {
             let kinv = f.factor.llt.inverse();
@@ -313,11 +405,19 @@ impl Model {
             let offsets = self.offsets();
             for c in 0..self.channels.len() {
                 let r = offsets[c]..offsets[c + 1];
-                let trace: f64 = r.clone().map(|i| w[i * n + i]).sum();
-                grad[self.noise_index(c)] = 0.5 * trace;
+                // K_ii carries σ²_c·w_i, with w_i = 1/(observations merged at i), and the
+                // merged points' own term depends on σ²_c (ds[c] its derivative).
+                let ch = &self.channels[c];
+                let weighted: f64 = r
+                    .clone()
+                    .enumerate()
+                    .map(|(j, i)| w[i * n + i] * ch.noise_weight(j))
+                    .sum();
+                grad[self.noise_index(c)] = 0.5 * weighted + ds[c];
                 // The nugget NUGGET·mean(diag K_cc) moves with every kernel parameter: its share
                 // of ∂NLML/∂p is ½ NUGGET tr_c(W)/n_c Σ_i ∂K_ii/∂p, which is what adding
                 // NUGGET tr_c(W)/n_c to W's diagonal gives in the sum below.
+                let trace: f64 = r.clone().map(|i| w[i * n + i]).sum();
                 let extra = NUGGET * trace / r.len().max(1) as f64;
                 for i in r {
                     w[i * n + i] += extra;

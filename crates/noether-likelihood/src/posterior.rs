@@ -360,7 +360,11 @@ impl Posterior<'_> {
                     &ops[b],
                 )?;
                 let prog = Program::compile(&mut self.graph, &[e]);
-                let prior = prog.fill(&prog.bind(&gp), points, points);
+                let mut prior = prog.fill(&prog.bind(&gp), points, points);
+                if prior[0].iter().any(|v| !v.is_finite()) {
+                    let (la, lb) = (ops[a].clone(), ops[b].clone());
+                    self.far_apart(&la, &lb, points, points, &mut prior[0]);
+                }
                 for i in 0..m {
                     for j in 0..m {
                         let reduce: f64 = (0..n).map(|r| ks[a][(r, i)] * vs[b][(r, j)]).sum();
@@ -371,6 +375,20 @@ impl Posterior<'_> {
                     }
                 }
             }
+        }
+        if let Some(k) = cov.iter().position(|v| !v.is_finite()) {
+            let (r, q) = (k / size, k % size);
+            let (mr, mq) = (m.max(1), m.max(1));
+            return Err(LikelihoodError::NotEvaluable {
+                what: format!(
+                    "the joint covariance of `{}` at point {} and `{}` at point {} is {}",
+                    ops[r / mr].text,
+                    r % mr + 1,
+                    ops[q / mq].text,
+                    q % mq + 1,
+                    cov[k]
+                ),
+            });
         }
         for k in 0..size {
             let (tt, j) = (k / m.max(1), k % m.max(1));
@@ -414,11 +432,12 @@ impl Posterior<'_> {
         points: &[f64],
         m: usize,
     ) -> Result<Mat<f64>, LikelihoodError> {
-        let gp = &self.values[..self.model.num_graph_params()];
+        let model = self.model;
+        let gp = self.values[..model.num_graph_params()].to_vec();
         let n = self.exact()?.y.len();
         let mut ks = Mat::<f64>::zeros(n, m);
-        let offsets = self.model.offsets();
-        for (c, ch) in self.model.channels.iter().enumerate() {
+        let offsets = model.offsets();
+        for (c, ch) in model.channels.iter().enumerate() {
             let e = covariance(
                 &mut self.graph,
                 &self.model.kernels,
@@ -427,7 +446,10 @@ impl Posterior<'_> {
                 &ch.operator,
             )?;
             let prog = Program::compile(&mut self.graph, &[e]);
-            let blk = prog.fill(&prog.bind(gp), points, &ch.x);
+            let mut blk = prog.fill(&prog.bind(&gp), points, &ch.x);
+            if blk[0].iter().any(|v| !v.is_finite()) {
+                self.far_apart(op, &ch.operator, points, &ch.x, &mut blk[0]);
+            }
             for j in 0..m {
                 for i in 0..ch.len() {
                     ks[(offsets[c] + i, j)] = blk[0][j * ch.len() + i];
@@ -435,6 +457,65 @@ impl Posterior<'_> {
             }
         }
         Ok(ks)
+    }
+
+    /// Zero the entries of a cross-covariance block (`out[j·n + i]` between `points` j and
+    /// `data` i) that overflowed between points so far apart that the kernel of every latent
+    /// involved has underflowed to 0 there: for kernels that decay ([`KernelSpec::decays`]) the
+    /// covariance of any operator is 0 too (a polynomial times e^{−r²/2}), and a prediction far
+    /// from all data is the prior's. Other non-finite entries stay, to be reported.
+    fn far_apart(
+        &mut self,
+        l1: &Operator,
+        l2: &Operator,
+        points: &[f64],
+        data: &[f64],
+        out: &mut [f64],
+    ) {
+        let d = self.model.dim();
+        let gp = self.values[..self.model.num_graph_params()].to_vec();
+        let mut latents: Vec<usize> = l1.terms.iter().chain(&l2.terms).map(|t| t.latent).collect();
+        latents.sort_unstable();
+        latents.dedup();
+        if !latents.iter().all(|&l| self.model.specs[l].decays()) {
+            return;
+        }
+        let progs: Vec<Program> = latents
+            .iter()
+            .map(|&l| {
+                let id = Operator::identity(&mut self.graph, l, &self.model.latents[l]);
+                covariance(
+                    &mut self.graph,
+                    &self.model.kernels,
+                    &self.model.latents,
+                    &id,
+                    &id,
+                )
+                .map(|e| Program::compile(&mut self.graph, &[e]))
+            })
+            .collect::<Result<_, _>>()
+            .unwrap_or_default();
+        if progs.len() != latents.len() {
+            return;
+        }
+        let bound: Vec<_> = progs.iter().map(|p| p.bind(&gp)).collect();
+        let n = data.len() / d.max(1);
+        for (k, v) in out.iter_mut().enumerate() {
+            if v.is_finite() {
+                continue;
+            }
+            let (p, x) = (
+                &points[(k / n) * d..(k / n + 1) * d],
+                &data[(k % n) * d..(k % n + 1) * d],
+            );
+            if progs
+                .iter()
+                .zip(&bound)
+                .all(|(prog, b)| prog.eval_pair(b, p, x)[0] == 0.0)
+            {
+                *v = 0.0;
+            }
+        }
     }
 
     /// K*ᵀα: the posterior mean at each column of K*ᵀ.
@@ -536,7 +617,10 @@ impl Posterior<'_> {
             variance.push(var.max(0.0));
         }
         let covariance = full.then(|| {
-            let kss = prog.fill(&bound, points, points);
+            let mut kss = prog.fill(&bound, points, points);
+            if kss[0].iter().any(|v| !v.is_finite()) {
+                self.far_apart(op, op, points, points, &mut kss[0]);
+            }
             let mut c = vec![0.0; m * m];
             for a in 0..m {
                 for b in 0..m {

@@ -348,9 +348,9 @@ impl Inducing {
         for c in 0..model.channels.len() {
             let r = offsets[c]..offsets[c + 1];
             let mean = r.clone().map(|i| kdiag[i]).sum::<f64>() / r.len().max(1) as f64;
-            let add = values[model.noise_index(c)] + NUGGET * mean;
-            for i in r {
-                lambda[i] = add;
+            let (noise, ch) = (values[model.noise_index(c)], &model.channels[c]);
+            for (j, i) in r.enumerate() {
+                lambda[i] = noise * ch.noise_weight(j) + NUGGET * mean;
             }
         }
         // B = I + (VΛ^{-1/2})(VΛ^{-1/2})ᵀ.
@@ -410,10 +410,12 @@ impl Inducing {
             .map(|i| f.v.col(i).iter().map(|x| x * x).sum())
             .collect();
         let trace: f64 = (0..n).map(|i| (f.kdiag[i] - qdiag[i]) / f.lambda[i]).sum();
+        let rep = model.replicate_terms(values).0;
         let nlml = 0.5 * (resid + bb)
             + 0.5 * (logdet_b + logdet_l)
             + 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln()
-            + 0.5 * trace;
+            + 0.5 * trace
+            + rep;
         let mut grad = vec![0.0; model.params.len()];
         if gradient {
             self.gradient(model, values, &f, &y, &qdiag, &mut grad);
@@ -619,11 +621,19 @@ impl Inducing {
             })
             .collect();
         let offsets = model.offsets();
+        let ds = model.replicate_terms(values).1;
         let mut dkdiag: Vec<f64> = (0..n).map(|i| 0.5 / lam[i]).collect();
         for c in 0..model.channels.len() {
             let r = offsets[c]..offsets[c + 1];
+            // λ_i = σ²_c·w_i + ν_c; the merged points' own term moves with σ²_c (ds[c]).
+            let ch = &model.channels[c];
             let total: f64 = r.clone().map(|i| dlam[i]).sum();
-            grad[model.noise_index(c)] += total;
+            grad[model.noise_index(c)] += r
+                .clone()
+                .enumerate()
+                .map(|(j, i)| dlam[i] * ch.noise_weight(j))
+                .sum::<f64>()
+                + ds[c];
             // The nugget NUGGET·mean(K_ii over c) moves with the kernel parameters.
             let extra = NUGGET * total / r.len().max(1) as f64;
             for i in r {

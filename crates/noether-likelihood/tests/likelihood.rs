@@ -326,17 +326,30 @@ fn noise_free_duplicates_factor_thanks_to_the_nugget() {
         .unwrap();
     let e = m.nlml(&m.values(), true).unwrap();
     assert!(e.jitter == 0.0 && e.nlml.is_finite(), "{e:?}");
-    // σ² = ℓ = 1: K = R + (1e-300 + NUGGET) I, R_ij = exp(−(x_i − x_j)²/2).
-    let x = [0.1, 0.1, 0.7];
-    let kk = nalgebra::DMatrix::from_fn(3, 3, |i, j| {
-        (-(x[i] - x[j]) * (x[i] - x[j]) / 2.0f64).exp() + if i == j { 1e-300 + NUGGET } else { 0.0 }
+    // The repeated point is merged (noether_likelihood::replicates): σ² = ℓ = 1, two distinct
+    // points with y = (1, 2), K = R + diag(1e-300/2, 1e-300) + NUGGET I with
+    // R_ij = exp(−(x_i − x_j)²/2), plus the merged pair's term ½ log(2π·1e-300) + ½ log 2 (their
+    // scatter is 0).
+    assert_eq!(m.channels()[0].len(), 2);
+    let x = [0.1, 0.7];
+    let kk = nalgebra::DMatrix::from_fn(2, 2, |i, j| {
+        (-(x[i] - x[j]) * (x[i] - x[j]) / 2.0f64).exp()
+            + if i == j {
+                1e-300 / [2.0, 1.0][i] + NUGGET
+            } else {
+                0.0
+            }
     });
-    let yv = nalgebra::DVector::from_vec(vec![1.0, 1.0, 2.0]);
+    let yv = nalgebra::DVector::from_vec(vec![1.0, 2.0]);
     let ch = nalgebra::Cholesky::new(kk).unwrap();
     let logdet: f64 = 2.0 * ch.l().diagonal().iter().map(|v| v.ln()).sum::<f64>();
-    let exact =
-        0.5 * yv.dot(&ch.solve(&yv)) + 0.5 * logdet + 1.5 * (2.0 * std::f64::consts::PI).ln();
-    // K's condition number is about 3e8: agreement to 1e-6 relative.
+    let l2p = (2.0 * std::f64::consts::PI).ln();
+    let exact = 0.5 * yv.dot(&ch.solve(&yv))
+        + 0.5 * logdet
+        + l2p
+        + 0.5 * (l2p + 1e-300f64.ln())
+        + 0.5 * 2f64.ln();
+    // K's condition number is about 1e8: agreement to 1e-6 relative.
     assert!(
         (e.nlml - exact).abs() < 1e-6 * exact.abs(),
         "{} vs {exact}",
