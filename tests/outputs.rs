@@ -3,7 +3,7 @@
 //! line naming the option, and no file changes.
 
 mod common;
-use common::{noether, scratch, stderr};
+use common::{noether, refused, scratch, stderr};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -28,34 +28,6 @@ fn setup(name: &str) -> PathBuf {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     dir
-}
-
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| {
-            let p = e.unwrap().path();
-            p.is_file()
-                .then(|| (p.display().to_string(), std::fs::read(&p).unwrap()))
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-/// Run `args` in `dir`: it must fail with one line naming `option` and leave every file as it was.
-fn refused(dir: &Path, args: &[&str], option: &str, why: &str) {
-    let before = snapshot(dir);
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_noether"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    let e = stderr(&o);
-    assert!(!o.status.success(), "{args:?} succeeded");
-    assert_eq!(e.lines().count(), 1, "{args:?}: {e}");
-    assert!(e.contains(option) && e.contains(why), "{args:?}: {e}");
-    assert!(snapshot(dir) == before, "{args:?} changed a file");
 }
 
 #[test]

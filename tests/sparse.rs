@@ -68,15 +68,22 @@ fn bad_approximations_are_one_line() {
         e.contains("unknown variant `hexagonal`, expected `kmeans` or `grid`"),
         "{e}"
     );
-    // A grid places ⌊M^(1/d)⌋ values per input over the data's box.
+    // A grid over the data's box never has more points than asked or than observations: 10
+    // asked of 3 observations in a 1 × 2 box is three along the long side, at the short one's
+    // middle.
     let grid = Approximation {
         inducing: 10,
         placement: Placement::Grid,
         seed: 0,
     };
     let z = grid.place(&[0.0, 0.0, 1.0, 2.0, 0.5, 1.0], 2);
-    assert_eq!(z.len(), 9 * 2);
-    assert_eq!(&z[16..], &[1.0, 2.0]);
+    assert_eq!(z, vec![0.5, 0.0, 0.5, 1.0, 0.5, 2.0]);
+    let many: Vec<f64> = (0..12)
+        .flat_map(|k| [(k % 4) as f64 / 3.0, 2.0 * (k / 4) as f64 / 2.0])
+        .collect();
+    let z = grid.place(&many, 2);
+    assert!(z.len() / 2 <= 10, "{z:?}");
+    assert_eq!(&z[z.len() - 2..], &[1.0, 2.0]);
     // With inducing points, joint predictions agree with single ones on their diagonal.
     let q = p.approximate(Approximation::kmeans(6));
     let at = [0.3, 0.4, 0.7, 0.2];

@@ -312,6 +312,12 @@ fn fit(
         .describe_fields()
         .into_iter()
         .chain(problem.describe_conditions())
+        .chain(
+            problem
+                .condition_warnings()
+                .into_iter()
+                .map(|w| format!("warning: {w}")),
+        )
     {
         voice.say(&format!("  {line}"));
     }
@@ -609,8 +615,13 @@ fn predict(
             ));
         }
     }
-    // One unnamed scalar quantity keeps the plain `mean,std` columns.
-    let plain = columns.len() == 1 && named[0].0.is_none();
+    // One unnamed scalar quantity keeps the plain `mean,std` columns, unless an input has one
+    // of their names: then they are `QUANTITY.mean`, `QUANTITY.std` as for several quantities.
+    let plain = columns.len() == 1
+        && named[0].0.is_none()
+        && !inputs
+            .iter()
+            .any(|i| i == "mean" || i == "std" || i.starts_with("sample"));
     let mut heads: Vec<String> = inputs.clone();
     for col in &columns {
         if plain {
@@ -628,6 +639,11 @@ fn predict(
             });
         }
     }
+    unique_columns(
+        &heads,
+        "--channel",
+        "each --channel once, and name one that clashes (--channel NAME=EXPR)",
+    )?;
     let heads: Vec<String> = heads.iter().map(|h| csv_field(h)).collect();
     let mut csv = heads.join(",") + "\n";
     for (j, pt) in points.chunks(d).enumerate() {
@@ -644,6 +660,37 @@ fn predict(
         csv += &(row.join(",") + "\n");
     }
     emit(out, &csv)
+}
+
+/// The first of `candidates` that is not `taken`, or the last one with `_` appended until it
+/// is free.
+fn fresh(candidates: &[&str], taken: &[String]) -> String {
+    let free = |c: &str| !taken.iter().any(|t| t == c);
+    if let Some(c) = candidates.iter().find(|c| free(c)) {
+        return (*c).to_string();
+    }
+    let mut c = candidates.last().map_or("column", |c| c).to_string();
+    while !free(&c) {
+        c.push('_');
+    }
+    c
+}
+
+/// Refuse a CSV whose header names a column twice: the first repeated name, and `fix`.
+fn unique_columns(heads: &[String], field: &str, fix: &str) -> Result<(), InferError> {
+    for (k, h) in heads.iter().enumerate() {
+        if let Some(j) = heads[..k].iter().position(|g| g == h) {
+            return Err(InferError::Field {
+                field: field.into(),
+                message: format!(
+                    "the output would have two columns named `{h}` (columns {} and {}): {fix}",
+                    j + 1,
+                    k + 1
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A channel's points (row-major) and observations.
@@ -793,6 +840,30 @@ fn plot(
     let exact: Option<Vec<f64>> = truth
         .as_ref()
         .map(|f| pts.chunks(d).map(|x| f.eval(x)).collect());
+    if let Some(e) = &exact {
+        // A truth that is not finite is missing where it is so, never drawn as a value: none
+        // at all is nothing to compare with.
+        let bad: Vec<usize> = (0..e.len()).filter(|&k| !e[k].is_finite()).collect();
+        if let Some(&k) = bad.first() {
+            let what = format!(
+                "`{}` is {} at the {}",
+                truth_text.unwrap_or(""),
+                e[k],
+                place(k).replace("plot grid, point", "grid point")
+            );
+            if bad.len() == e.len() {
+                return Err(InferError::Field {
+                    field: "--truth".into(),
+                    message: format!("{what} and is not finite at any point of the grid: there is nothing to compare with"),
+                });
+            }
+            voice.say(&format!(
+                "note: --truth: {what} and at {} of the {} grid points in all: drawn as missing there",
+                bad.len(),
+                e.len()
+            ));
+        }
+    }
     // Data on the slice: points whose fixed inputs are within 1 % of that input's data range.
     let fixed: Vec<(usize, f64)> = (0..d)
         .filter(|i| !free.contains(i))
@@ -956,11 +1027,21 @@ fn rollout(
         velocities,
     })?;
     let d = t.inputs.len();
-    let mut heads = vec!["step".to_string(), "t".to_string()];
+    // The step and elapsed-time columns take names no input or energy has: `t`, else `time`,
+    // else `elapsed` (a rollout over an input named `t`).
+    let mut taken: Vec<String> = t.inputs.clone();
+    if let Some((name, _)) = &t.energy {
+        taken.push(name.clone());
+    }
+    let step = fresh(&["step", "step_index", "rollout_step"], &taken);
+    taken.push(step.clone());
+    let time = fresh(&["t", "time", "elapsed", "rollout_time"], &taken);
+    let mut heads = vec![step, time];
     heads.extend(t.inputs.iter().cloned());
     if let Some((name, _)) = &t.energy {
         heads.push(name.clone());
     }
+    unique_columns(&heads, "rollout", "rename the energy or the input")?;
     let mut csv = heads.join(",") + "\n";
     for (k, x) in t.states.chunks(d).enumerate() {
         let mut row = vec![k.to_string(), (k as f64 * dt).to_string()];

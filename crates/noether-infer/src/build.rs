@@ -388,6 +388,51 @@ impl Problem {
         Ok((d.x, d.y))
     }
 
+    /// A warning for each declared face that no observation lies beside (within 5 % of the
+    /// input's extent): the condition there is assumed, and no data check it. Empty where every
+    /// face has data near it, or the data cannot be read (the fit will say why).
+    pub fn condition_warnings(&self) -> Vec<String> {
+        let d = self.inputs.len();
+        let data: Vec<ChannelData> = match (0..self.channels.len())
+            .map(|i| self.load_channel(i))
+            .collect::<Result<_, _>>()
+        {
+            Ok(v) => v,
+            Err(_) => return vec![],
+        };
+        let mut out = Vec::new();
+        for (name, l) in &self.latents {
+            let Ok(faces) = crate::boundary::declared_faces(name, l, &self.inputs) else {
+                continue;
+            };
+            for (i, lo, hi) in faces {
+                let values = data
+                    .iter()
+                    .flat_map(|cd| cd.x.chunks(d.max(1)).map(move |p| p[i]));
+                let (mut a, mut b) = (f64::INFINITY, f64::NEG_INFINITY);
+                for v in values.clone() {
+                    (a, b) = (a.min(v), b.max(v));
+                }
+                let (a, b) = (lo.unwrap_or(a).min(a), hi.unwrap_or(b).max(b));
+                let reach = 0.05 * (b - a);
+                for f in [lo, hi].into_iter().flatten() {
+                    let nearest = values
+                        .clone()
+                        .map(|v| (v - f).abs())
+                        .fold(f64::INFINITY, f64::min);
+                    if nearest > reach * (1.0 + 1e-9) {
+                        out.push(format!(
+                            "latents.{name}.boundary.{x}: no observation lies beside the face {x} = {f} (the nearest is {} away, more than 5 % of the extent of {x}): the condition there is assumed, and no data check it",
+                            crate::format::tick(nearest),
+                            x = self.inputs[i],
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     pub(crate) fn load_channel(&self, i: usize) -> Result<ChannelData, InferError> {
         let c = &self.channels[i];
         let d = self.inputs.len();

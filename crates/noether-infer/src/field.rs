@@ -110,6 +110,24 @@ impl Problem {
         let mut spec = self.kernel_spec(name, &l.kernel)?;
         for (k, s) in l.symmetry.iter().enumerate() {
             let field = format!("latents.{name}.symmetry[{k}]");
+            // A function both even and odd in one input is 0: the kernel would be the zero one.
+            let opposite = match s {
+                Symmetry::Even(x) | Symmetry::Odd(x) => l.symmetry[..k]
+                    .iter()
+                    .position(|t| match (s, t) {
+                        (Symmetry::Even(_), Symmetry::Odd(b))
+                        | (Symmetry::Odd(_), Symmetry::Even(b)) => b == x,
+                        _ => false,
+                    })
+                    .map(|j| (x, j)),
+                _ => None,
+            };
+            if let Some((x, j)) = opposite {
+                return Err(err(
+                    field,
+                    format!("`even` and `odd` in `{x}` (with symmetry[{j}]) together make the zero kernel: a function both even and odd in `{x}` is 0; keep one of them"),
+                ));
+            }
             let index = |n: &str| {
                 self.inputs.iter().position(|i| i == n).ok_or_else(|| {
                     err(
@@ -559,6 +577,20 @@ pub(crate) fn expand_with(e: &Expansion, text: &str) -> Result<String, InferErro
                         listed(word, comps)
                     )));
                 };
+                // A suffix after the bracket (`v[x]_x`) would read as a derivative of the
+                // rewritten operator, which the user never wrote: name the form that works.
+                if let Some(&(_, c)) = chars.get(close + 1) {
+                    if is_ident(c) {
+                        let rest: String = chars[close + 1..]
+                            .iter()
+                            .map(|c| c.1)
+                            .take_while(|&c| is_ident(c))
+                            .collect();
+                        return Err(bad(format!(
+                            "`{word}[{inner}]{rest}`: a field component takes no derivative suffix; write its derivatives with d(): d({word}[{inner}], INPUT), d({word}[{inner}], INPUT, 2) or d({word}[{inner}], x, 1, y, 1)"
+                        )));
+                    }
+                }
                 out.push('(');
                 out.push_str(op);
                 out.push(')');

@@ -374,7 +374,13 @@ fn draw_field<DB: DrawingBackend>(
         .build_cartesian_2d(px.0..px.1, py.0..py.1)
         .map_err(|e| e.to_string())?;
     mesh(&mut chart, labels, false)?;
-    let colour = |v: f64| viridis((v - lo) / span);
+    let colour = |v: f64| {
+        if v.is_finite() {
+            viridis((v - lo) / span)
+        } else {
+            MISSING
+        }
+    };
     match f.at {
         None => {
             // Cells centred on the grid points, clipped to the frame.
@@ -598,14 +604,17 @@ fn draw_band<DB: DrawingBackend>(
         .label("posterior mean")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLUE.stroke_width(2)));
     if let Some(ex) = b.exact {
-        chart
-            .draw_series(LineSeries::new(
-                b.x.iter().copied().zip(ex.iter().copied()),
-                BLACK.stroke_width(1),
-            ))
-            .map_err(e)?
-            .label("exact")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK));
+        // Where the exact curve is not finite it is missing: the line breaks there.
+        let runs = finite_runs(b.x, ex);
+        for (k, run) in runs.iter().enumerate() {
+            let s = chart
+                .draw_series(LineSeries::new(run.iter().copied(), BLACK.stroke_width(1)))
+                .map_err(e)?;
+            if k == 0 {
+                s.label("exact")
+                    .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK));
+            }
+        }
     }
     for (k, m) in b.marks.iter().enumerate() {
         let c = COLOURS[k % COLOURS.len()];
@@ -613,6 +622,30 @@ fn draw_band<DB: DrawingBackend>(
     }
     legend(&mut chart)
 }
+
+/// The points `(x, y)` split into runs of finite ones: a curve is drawn missing, not at some
+/// value, where it is not finite.
+fn finite_runs(x: &[f64], y: &[f64]) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = vec![];
+    let mut open = false;
+    for (&a, &b) in x.iter().zip(y) {
+        if a.is_finite() && b.is_finite() {
+            if !open {
+                runs.push(vec![]);
+                open = true;
+            }
+            if let Some(r) = runs.last_mut() {
+                r.push((a, b));
+            }
+        } else {
+            open = false;
+        }
+    }
+    runs
+}
+
+/// The colour of a cell whose value is not finite: drawn as missing, never as a value.
+const MISSING: RGBColor = RGBColor(225, 225, 225);
 
 /// Curves with ± 2 standard-deviation bands, one panel each, written as one PNG (or SVG, by the
 /// extension).

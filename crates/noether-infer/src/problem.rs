@@ -936,7 +936,9 @@ pub enum Placement {
     /// follow the data's density.
     #[default]
     Kmeans,
-    /// A regular grid over the data's bounding box, ⌊M^(1/d)⌋ values per input.
+    /// A regular grid over the data's bounding box with at most M points (and at most one per
+    /// observation): values are added to the input whose spacing is widest while the product
+    /// stays within M, so a square box gets about M^(1/d) values per input.
     Grid,
 }
 
@@ -971,7 +973,6 @@ impl Approximation {
                 noether_likelihood::sparse::kmeans(points, dim, self.inducing, self.seed)
             }
             Placement::Grid => {
-                let k = ((self.inducing as f64).powf(1.0 / dim as f64).floor() as usize).max(2);
                 let mut lo = vec![f64::INFINITY; dim];
                 let mut hi = vec![f64::NEG_INFINITY; dim];
                 for p in points.chunks(dim) {
@@ -980,18 +981,44 @@ impl Approximation {
                         hi[i] = hi[i].max(*v);
                     }
                 }
-                let total = k.pow(dim as u32);
+                let counts = grid_counts(&lo, &hi, self.inducing.min(points.len() / dim.max(1)));
+                let total: usize = counts.iter().product();
                 let mut out = Vec::with_capacity(total * dim);
                 for mut idx in 0..total {
                     let mut p = vec![0.0; dim];
                     for i in (0..dim).rev() {
-                        p[i] = lo[i] + (hi[i] - lo[i]) * (idx % k) as f64 / (k - 1) as f64;
+                        let k = counts[i];
+                        p[i] = if k == 1 {
+                            0.5 * (lo[i] + hi[i])
+                        } else {
+                            lo[i] + (hi[i] - lo[i]) * (idx % k) as f64 / (k - 1) as f64
+                        };
                         idx /= k;
                     }
                     out.extend(p);
                 }
                 out
             }
+        }
+    }
+}
+
+/// Grid values per input for at most `m` points in all: one each to begin with, then one more
+/// at a time to the input whose spacing is widest, while the product stays within `m` (an input
+/// the data do not spread over keeps one value, its midpoint).
+fn grid_counts(lo: &[f64], hi: &[f64], m: usize) -> Vec<usize> {
+    let mut counts = vec![1usize; lo.len()];
+    loop {
+        let total: usize = counts.iter().product();
+        let next = (0..lo.len())
+            .filter(|&i| hi[i] > lo[i] && total / counts[i] * (counts[i] + 1) <= m)
+            .max_by(|&a, &b| {
+                let gap = |i: usize| (hi[i] - lo[i]) / counts[i] as f64;
+                gap(a).total_cmp(&gap(b))
+            });
+        match next {
+            Some(i) => counts[i] += 1,
+            None => return counts,
         }
     }
 }
@@ -1088,5 +1115,40 @@ impl<'de> Deserialize<'de> for Data {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_placement_never_exceeds_what_was_asked() {
+        // A square: about √M a side.
+        assert_eq!(grid_counts(&[0.0, 0.0], &[1.0, 1.0], 100), vec![10, 10]);
+        assert_eq!(
+            grid_counts(&[0.0, 0.0], &[1.0, 1.0], 3)
+                .iter()
+                .product::<usize>(),
+            3
+        );
+        // A flat input keeps one value; a long box gets more along its length.
+        assert_eq!(grid_counts(&[0.0, 5.0], &[1.0, 5.0], 7), vec![7, 1]);
+        assert_eq!(grid_counts(&[0.0, 0.0], &[4.0, 1.0], 8), vec![4, 2]);
+        for m in 1..60 {
+            for d in 1..4 {
+                let c = grid_counts(&vec![0.0; d], &vec![1.0; d], m);
+                assert!(c.iter().product::<usize>() <= m, "{m} in {d}-D: {c:?}");
+            }
+        }
+        // Never more than the observations: 5 points, 50 asked.
+        let a = Approximation {
+            inducing: 50,
+            placement: Placement::Grid,
+            seed: 0,
+        };
+        let pts = [0.0, 0.0, 1.0, 1.0, 0.5, 0.2, 0.3, 0.9, 0.1, 0.4];
+        let z = a.place(&pts, 2);
+        assert!(z.len() / 2 <= 5 && !z.is_empty(), "{}", z.len() / 2);
     }
 }

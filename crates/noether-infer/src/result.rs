@@ -742,6 +742,15 @@ impl Fitted {
             correlations: self.correlations(),
             notes: {
                 let mut notes = self.correlation_notes();
+                notes.extend(self.problem.condition_warnings());
+                for c in m.channels() {
+                    if let Some(rep) = c.replicates() {
+                        notes.push(format!(
+                            "channel `{}` ({}): {} observations at {} distinct points, merged into one mean each with noise variance / count (the likelihood is unchanged; the scatter about each mean informs noise.{})",
+                            c.name, c.source, rep.original, rep.counts.len(), c.name
+                        ));
+                    }
+                }
                 if !floored.is_empty() {
                     notes.push(if floored.len() == 1 {
                         format!("{} sits at its floor (1e-6 × its channel's prior variance): the law's zeros are met to within it, as intended, so it has no standard error", floored[0])
