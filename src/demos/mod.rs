@@ -14,6 +14,7 @@ pub mod integro_differential;
 pub mod laplacian_4d;
 pub mod magnetic_field;
 pub mod magnetic_field_full;
+pub mod mass_conservation;
 pub mod poisson_dirichlet;
 pub mod sparse_heat;
 pub mod symmetric;
