@@ -743,6 +743,20 @@ impl Fitted {
             notes: {
                 let mut notes = self.correlation_notes();
                 notes.extend(self.problem.condition_warnings());
+                if m.constraint_rows().is_some() {
+                    let names: Vec<String> = m
+                        .channels()
+                        .iter()
+                        .filter(|c| c.is_constraint())
+                        .map(|c| format!("`{}`", c.name))
+                        .collect();
+                    notes.push(format!(
+                        "{} observe{} exact zeros: the fit is conditioned on {} (the objective is −log p(data | zeros), so a prior is not rewarded for making the law trivially true; \"fit\": {{\"zeros\": \"observe\"}} observes them instead)",
+                        names.join(", "),
+                        if names.len() == 1 { "s" } else { "" },
+                        if names.len() == 1 { "it" } else { "them" }
+                    ));
+                }
                 for c in m.channels() {
                     if let Some(rep) = c.replicates() {
                         notes.push(format!(

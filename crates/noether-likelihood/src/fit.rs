@@ -55,6 +55,20 @@ pub struct FitOptions {
     pub jitter: JitterPolicy,
     /// What is maximised: the posterior (the default) or the likelihood alone.
     pub objective: ObjectiveKind,
+    /// Whether channels of exact zeros (a law without a source, a constraint) are conditioned
+    /// on (the default) or observed ([`Model::constraint_rows`]).
+    pub zeros: Zeros,
+}
+
+/// How a fit treats channels of exact zeros with no known mean.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Zeros {
+    /// Condition on them: the objective is −log p(data | L u = 0) (the default).
+    #[default]
+    Condition,
+    /// Observe them: −log p(data, 0), as for any channel.
+    Observe,
 }
 
 impl Default for FitOptions {
@@ -70,6 +84,7 @@ impl Default for FitOptions {
             memory: 10,
             jitter: JitterPolicy::default(),
             objective: ObjectiveKind::Posterior,
+            zeros: Zeros::Condition,
         }
     }
 }
@@ -317,6 +332,7 @@ pub fn fit(
     progress: &mut dyn FnMut(Event),
 ) -> Result<FitReport, LikelihoodError> {
     opts.validate()?;
+    model.set_condition_on_zeros(opts.zeros == Zeros::Condition);
     let base = model.values();
     let at_initial = model.nlml_with(&base, false, &opts.jitter).err();
     let (first, note) = match opts.start {

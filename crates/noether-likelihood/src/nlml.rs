@@ -46,6 +46,10 @@ pub struct Factored {
     /// The stacked residuals r = y − μ: the observations less each channel's known mean (the
     /// observations themselves where there is none).
     pub y: Vec<f64>,
+    /// The observations of the constraint channels ([`Model::constraint_rows`]) and their own
+    /// covariance block (noise included, lower triangle, column-major), where the NLML is
+    /// conditioned on them.
+    pub(crate) constraint: Option<(Vec<usize>, Vec<f64>)>,
 }
 
 impl Model {
@@ -244,6 +248,16 @@ impl Model {
             return Err(e);
         }
         self.add_noise(&mut k, values);
+        let constraint = self.constraint_rows().map(|rows| {
+            let m = rows.len();
+            let mut b = vec![0.0; m * m];
+            for (cj, &j) in rows.iter().enumerate() {
+                for (ci, &i) in rows.iter().enumerate().skip(cj) {
+                    b[cj * m + ci] = k[j * n + i];
+                }
+            }
+            (rows, b)
+        });
         let factor = cholesky_with_jitter(&mut k, n, policy)?;
         let y = self.residuals(values);
         if let Some(i) = y.iter().position(|v| !v.is_finite()) {
@@ -258,7 +272,12 @@ impl Model {
         let ym = Mat::from_fn(n, 1, |i, _| y[i]);
         let a = factor.llt.solve(&ym);
         let alpha = (0..n).map(|i| a[(i, 0)]).collect();
-        Ok(Factored { factor, alpha, y })
+        Ok(Factored {
+            factor,
+            alpha,
+            y,
+            constraint,
+        })
     }
 
     /// The error for a prior covariance `k` (lower triangle, no noise) with an entry that is not
@@ -377,6 +396,39 @@ impl Model {
         (total, ds)
     }
 
+    /// The observations (stacked indices) of the channels conditioned on rather than observed:
+    /// channels of exact zeros with no known mean (a law without a source, a constraint), when
+    /// some other channel has data. `None` when there are none, or conditioning is off.
+    ///
+    /// Observed, zeros of L u are evidence for any prior under which L u is small: the joint
+    /// likelihood p(y, 0) grows without bound as the prior variance of L u shrinks (a lengthscale
+    /// running to infinity, a coefficient to 0). Conditioned on, they are not evidence at all:
+    /// the objective is −log p(y | L u = 0) = −log p(y, 0) + log p(0), which judges each prior
+    /// by how well, once made to satisfy the law, it explains the data. The posterior is the
+    /// same either way.
+    pub fn constraint_rows(&self) -> Option<Vec<usize>> {
+        if !self.condition_on_zeros || self.inducing.is_some() {
+            return None;
+        }
+        let offsets = self.offsets();
+        let is_constraint = |c: &crate::Channel| c.is_constraint();
+        let rows: Vec<usize> = self
+            .channels
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| is_constraint(c))
+            .flat_map(|(c, _)| offsets[c]..offsets[c + 1])
+            .collect();
+        let others = self.channels.iter().any(|c| !is_constraint(c));
+        (!rows.is_empty() && others).then_some(rows)
+    }
+
+    /// Condition on or observe the constraint channels ([`Model::constraint_rows`]); on by
+    /// default.
+    pub fn set_condition_on_zeros(&mut self, on: bool) {
+        self.condition_on_zeros = on;
+    }
+
     /// The exact solver's NLML.
     fn exact_nlml(
         &self,
@@ -389,9 +441,37 @@ impl Model {
         let l = f.factor.llt.L();
         let half_logdet: f64 = (0..n).map(|i| l[(i, i)].ln()).sum();
         let quad: f64 = f.y.iter().zip(&f.alpha).map(|(a, b)| a * b).sum();
-        let (rep, ds) = self.replicate_terms(values);
-        let nlml =
-            0.5 * quad + half_logdet + 0.5 * n as f64 * (2.0 * std::f64::consts::PI).ln() + rep;
+        let (mut rep, mut ds) = self.replicate_terms(values);
+        if f.constraint.is_some() {
+            // The constraints' merged zeros are conditioned on with them: their term goes too.
+            for (c, ch) in self.channels.iter().enumerate() {
+                if let (Some(r), true) = (&ch.replicates, ch.is_constraint()) {
+                    rep -= r.term(values[self.noise_index(c)]).0;
+                    ds[c] = 0.0;
+                }
+            }
+        }
+        let l2p = (2.0 * std::f64::consts::PI).ln();
+        let mut nlml = 0.5 * quad + half_logdet + 0.5 * n as f64 * l2p + rep;
+        // Conditioned on the constraints: less their own NLML, −log p(0) (with the same jitter
+        // policy; their residuals are exact zeros, so only the determinant remains).
+        let cond = match &f.constraint {
+            Some((rows, b)) => {
+                let m = rows.len();
+                let mut b = b.clone();
+                let fz = cholesky_with_jitter(&mut b, m, policy)?;
+                let lz = fz.llt.L();
+                let half: f64 = (0..m).map(|i| lz[(i, i)].ln()).sum();
+                // Their residuals: 0 less a known mean, where the law has one.
+                let rz = Mat::from_fn(m, 1, |i, _| f.y[rows[i]]);
+                let az = fz.llt.solve(&rz);
+                let az: Vec<f64> = (0..m).map(|i| az[(i, 0)]).collect();
+                let quad_z: f64 = (0..m).map(|i| az[i] * rz[(i, 0)]).sum();
+                nlml -= 0.5 * quad_z + half + 0.5 * m as f64 * l2p;
+                Some((rows, fz, az))
+            }
+            None => None,
+        };
         let mut grad = vec![0.0; self.params.len()];
         if gradient {
             let kinv = f.factor.llt.inverse();
@@ -402,6 +482,15 @@ impl Model {
                     col[r] = kinv[(r, c)] - f.alpha[r] * f.alpha[c];
                 }
             });
+            // Less the constraints' own W_z = K_zz⁻¹ − α_z α_zᵀ.
+            if let Some((rows, fz, az)) = &cond {
+                let zinv = fz.llt.inverse();
+                for (cj, &j) in rows.iter().enumerate() {
+                    for (ci, &i) in rows.iter().enumerate().skip(cj) {
+                        w[j * n + i] -= zinv[(ci, cj)] - az[ci] * az[cj];
+                    }
+                }
+            }
             let offsets = self.offsets();
             for c in 0..self.channels.len() {
                 let r = offsets[c]..offsets[c + 1];
@@ -424,7 +513,14 @@ impl Model {
                 }
             }
             self.accumulate_gradient(values, &w, &mut grad);
-            self.mean_gradient(values, &f.alpha, &mut grad);
+            // The mean's share, −αᵀ∂μ/∂p, less the constraints' own −α_zᵀ∂μ_z/∂p.
+            let mut alpha = f.alpha.clone();
+            if let Some((rows, _, az)) = &cond {
+                for (k, &i) in rows.iter().enumerate() {
+                    alpha[i] -= az[k];
+                }
+            }
+            self.mean_gradient(values, &alpha, &mut grad);
         }
         Ok(Evaluation {
             nlml,

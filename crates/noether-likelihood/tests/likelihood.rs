@@ -473,3 +473,46 @@ fn a_model_too_large_for_memory_is_refused_before_allocating() {
     let e = m.nlml(&m.values(), true).unwrap_err().to_string();
     assert!(e.contains("35000 observations need 27 GiB"), "{e}");
 }
+
+/// A channel of exact zeros is conditioned on, not observed: the NLML is the joint one less the
+/// zeros' own, −log p(y | L u = 0) = −log p(y, 0) + log p(0), and its gradient (the zeros' own
+/// W subtracted, their merged repeats' term with them) matches finite differences.
+#[test]
+fn zeros_of_a_law_are_conditioned_on() {
+    let build = |with_u: bool| {
+        let mut m = Model::new(
+            &["t", "x"],
+            &[("u", KernelSpec::SquaredExponential { ard: true })],
+            &[("a", 0.7)],
+        )
+        .unwrap();
+        if with_u {
+            let x: Vec<f64> = (0..6)
+                .flat_map(|k| [0.15 * k as f64, 0.9 - 0.13 * k as f64])
+                .collect();
+            let y: Vec<f64> = x.chunks(2).map(|p| (-p[0]).exp() * p[1].sin()).collect();
+            m.add_channel("u", "u", x, y, 1e-3).unwrap();
+        }
+        // Six zeros, one point given twice (merged).
+        let z = vec![0.1, 0.2, 0.5, 0.7, 0.8, 0.1, 0.3, 0.9, 0.1, 0.2, 0.6, 0.4];
+        m.add_channel("f", "u_t - a*u_xx", z, vec![0.0; 6], 1e-3)
+            .unwrap();
+        m.set("u.lengthscales.t", 0.8).unwrap();
+        m.set("u.lengthscales.x", 0.6).unwrap();
+        m
+    };
+    let mut full = build(true);
+    let zeros = build(false);
+    assert!(full.constraint_rows().is_some() && zeros.constraint_rows().is_none());
+    let v = full.values();
+    let cond = full.nlml(&v, false).unwrap().nlml;
+    check_gradient(&full, &v);
+    full.set_condition_on_zeros(false);
+    let joint = full.nlml(&v, false).unwrap().nlml;
+    let own = zeros.nlml(&zeros.values(), false).unwrap().nlml;
+    assert!(
+        (cond - (joint - own)).abs() < 1e-9 * joint.abs().max(1.0),
+        "{cond} vs {joint} − {own}"
+    );
+    check_gradient(&full, &v);
+}
