@@ -13,6 +13,7 @@ mod error;
 pub mod factor;
 pub mod fit;
 pub mod format;
+pub mod hilbert;
 pub mod laplace;
 mod lbfgs;
 mod model;
