@@ -72,9 +72,8 @@ fn bad_approximations_are_one_line() {
     // asked of 3 observations in a 1 × 2 box is three along the long side, at the short one's
     // middle.
     let grid = Approximation {
-        inducing: 10,
         placement: Placement::Grid,
-        seed: 0,
+        ..Approximation::kmeans(10)
     };
     let z = grid.place(&[0.0, 0.0, 1.0, 2.0, 0.5, 1.0], 2);
     assert_eq!(z, vec![0.5, 0.0, 0.5, 1.0, 0.5, 2.0]);

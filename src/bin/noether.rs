@@ -217,7 +217,18 @@ fn summary(r: &FitResult) -> Vec<String> {
         number(r.nlml, 8),
         number(r.jitter, 2)
     ));
-    if let Some(a) = &r.approximation {
+    if let Some((per, c)) = r.approximation.as_ref().and_then(|a| a.basis.as_ref()) {
+        out.push(format!(
+            "  approximation: the Hilbert-space basis, {} functions ({} per input) on the box {} × the data's half-range{}",
+            per.iter().product::<usize>(),
+            per.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" × "),
+            c.iter().map(|v| number(*v, 3)).collect::<Vec<_>>().join(" × "),
+            r.approximation.as_ref().and_then(|a| a.exact_nlml).map_or(String::new(), |e| format!(
+                "; the exact NLML at these values is {}",
+                number(e, 8)
+            ))
+        ));
+    } else if let Some(a) = &r.approximation {
         out.push(format!(
             "  approximation: {} inducing values; the NLML above is the variational bound{}",
             a.inducing_values,

@@ -9,6 +9,7 @@ pub mod fractional;
 pub mod gap_genes;
 pub mod hamiltonian;
 pub mod heat;
+pub mod hilbert_heat;
 pub mod ibvp;
 pub mod integro_differential;
 pub mod laplacian_4d;

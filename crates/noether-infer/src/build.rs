@@ -433,6 +433,78 @@ impl Problem {
         out
     }
 
+    /// The basis functions per input and the box's factors of a Hilbert-space approximation,
+    /// from what `a` gives and, for the rest, the documented defaults: M split over the inputs
+    /// by the data's extents (the widest spacing gets the next function), and per input
+    /// c = max(1.2, 3.2 ℓ/S) with ℓ the longest initial lengthscale of that input and S the
+    /// data's half-range (Riutort-Mayol et al. 2023), at most 20.
+    fn basis_shape(
+        &self,
+        a: &crate::Approximation,
+        points: &[f64],
+    ) -> Result<(Vec<usize>, Vec<f64>), InferError> {
+        let d = self.inputs.len();
+        let mut lo = vec![f64::INFINITY; d];
+        let mut hi = vec![f64::NEG_INFINITY; d];
+        for p in points.chunks(d.max(1)) {
+            for k in 0..d {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
+        let per = match (&a.per_input, a.basis) {
+            (Some(p), b) => {
+                if p.len() != d || p.contains(&0) {
+                    return Err(InferError::field(
+                        "approximation.per_input",
+                        format!(
+                            "one positive count per input ({}), got {p:?}",
+                            self.inputs.join(", ")
+                        ),
+                    ));
+                }
+                let total: usize = p.iter().product();
+                if b.is_some_and(|b| b != total) {
+                    return Err(InferError::field(
+                        "approximation.basis",
+                        format!(
+                            "{} functions, but per_input {p:?} makes {total}",
+                            b.unwrap_or(0)
+                        ),
+                    ));
+                }
+                p.clone()
+            }
+            (None, Some(0)) | (None, None) => {
+                return Err(InferError::field(
+                    "approximation.basis",
+                    "at least 1 function per input: a basis of 0 functions has no prior",
+                ))
+            }
+            (None, Some(b)) => crate::problem::basis_counts(&lo, &hi, b),
+        };
+        let c = match &a.boundary_factor {
+            Some(crate::PerInput::One(c)) => vec![*c; d],
+            Some(crate::PerInput::Each(c)) => c.clone(),
+            None => (0..d)
+                .map(|k| {
+                    let half = 0.5 * (hi[k] - lo[k]);
+                    let l = self
+                        .latents
+                        .values()
+                        .filter_map(|l| l.kernel.initial_lengthscale(k))
+                        .fold(0.0, f64::max);
+                    if half > 0.0 && l > 0.0 {
+                        (3.2 * l / half).clamp(1.2, 20.0)
+                    } else {
+                        1.5
+                    }
+                })
+                .collect(),
+        };
+        Ok((per, c))
+    }
+
     pub(crate) fn load_channel(&self, i: usize) -> Result<ChannelData, InferError> {
         let c = &self.channels[i];
         let d = self.inputs.len();
@@ -620,7 +692,22 @@ impl Problem {
                 }
             }
         }
-        if let Some(a) = &self.approximation {
+        if let Some(a) = self
+            .approximation
+            .as_ref()
+            .filter(|a| a.basis.is_some() || a.per_input.is_some())
+        {
+            if a.inducing > 0 {
+                return Err(InferError::field(
+                    "approximation",
+                    "give inducing points or a basis, not both",
+                ));
+            }
+            let points: Vec<f64> = data.iter().flat_map(|d| d.x.iter().copied()).collect();
+            let (per, c) = self.basis_shape(a, &points)?;
+            m.use_basis(&per, &c)
+                .map_err(InferError::model("approximation"))?;
+        } else if let Some(a) = &self.approximation {
             let n: usize = data.iter().map(|d| d.y.len()).sum();
             if a.inducing == 0 || a.inducing > n {
                 return Err(InferError::field(

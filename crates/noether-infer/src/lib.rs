@@ -43,7 +43,7 @@ pub use noether_likelihood::format;
 pub use noether_likelihood::posterior::{JointPrediction, Prediction};
 pub use problem::{
     Approximation, BaseKernel, ChannelSpec, Data, FieldKind, Init, InitSpec, Kernel, KernelName,
-    Latent, Lengthscales, Placement, Problem, Symmetry,
+    Latent, Lengthscales, PerInput, Placement, Problem, Symmetry,
 };
 pub use result::{
     ApproximationReport, Estimate, FitResult, Fitted, NlmlReport, OptimizerReport, StartSummary,

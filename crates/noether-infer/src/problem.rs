@@ -224,6 +224,22 @@ pub enum Kernel {
 }
 
 impl Kernel {
+    /// The longest initial lengthscale of input `k` among the kernel's terms, if it has one.
+    pub fn initial_lengthscale(&self, k: usize) -> Option<f64> {
+        match self {
+            Kernel::Base(b) => match &b.lengthscales {
+                Some(Lengthscales::PerInput(v)) => v.get(k).map(Init::value),
+                Some(Lengthscales::Shared(i)) => Some(i.value()),
+                None => None,
+            },
+            Kernel::Sum(parts) | Kernel::Product(parts) => parts
+                .iter()
+                .filter_map(|p| p.initial_lengthscale(k))
+                .reduce(f64::max),
+            Kernel::SameAs(_) => None,
+        }
+    }
+
     /// A base kernel with a variance and lengthscales (none for `constant` and `linear`).
     pub fn base(
         name: KernelName,
@@ -942,11 +958,24 @@ pub enum Placement {
     Grid,
 }
 
-/// Variational inducing points (Titsias' collapsed bound): `inducing` points on every latent.
+/// One number for every input, or one each.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PerInput {
+    /// The same for every input.
+    One(f64),
+    /// One per input, in input order.
+    Each(Vec<f64>),
+}
+
+/// An approximation of the likelihood: variational inducing points (Titsias' collapsed bound,
+/// `inducing` points on every latent), or the Hilbert-space basis (`basis` functions per latent;
+/// [`noether_likelihood::hilbert`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Approximation {
-    /// Inducing points per latent.
+    /// Inducing points per latent (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub inducing: usize,
     /// How they are placed.
     #[serde(default)]
@@ -954,6 +983,19 @@ pub struct Approximation {
     /// Seed of the k-means start.
     #[serde(default)]
     pub seed: u64,
+    /// Basis functions per latent, in all inputs together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<usize>,
+    /// Basis functions per input (their product is the basis size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_input: Option<Vec<usize>>,
+    /// The box's size relative to the data's half-range: one number or one per input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boundary_factor: Option<PerInput>,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 impl Approximation {
@@ -963,6 +1005,22 @@ impl Approximation {
             inducing: m,
             placement: Placement::Kmeans,
             seed: 0,
+            basis: None,
+            per_input: None,
+            boundary_factor: None,
+        }
+    }
+
+    /// The Hilbert-space basis of `per_input[d]` functions in input d, on the box
+    /// `boundary_factor` times the data's half-range (one number, or one per input).
+    pub fn basis(per_input: &[usize], boundary_factor: PerInput) -> Approximation {
+        Approximation {
+            inducing: 0,
+            placement: Placement::Kmeans,
+            seed: 0,
+            basis: Some(per_input.iter().product()),
+            per_input: Some(per_input.to_vec()),
+            boundary_factor: Some(boundary_factor),
         }
     }
 
@@ -1001,6 +1059,11 @@ impl Approximation {
             }
         }
     }
+}
+
+/// Basis functions per input for `m` in all: as [`grid_counts`], at least one per input.
+pub(crate) fn basis_counts(lo: &[f64], hi: &[f64], m: usize) -> Vec<usize> {
+    grid_counts(lo, hi, m.max(1))
 }
 
 /// Grid values per input for at most `m` points in all: one each to begin with, then one more
@@ -1145,7 +1208,7 @@ mod tests {
         let a = Approximation {
             inducing: 50,
             placement: Placement::Grid,
-            seed: 0,
+            ..Approximation::kmeans(50)
         };
         let pts = [0.0, 0.0, 1.0, 1.0, 0.5, 0.2, 0.3, 0.9, 0.1, 0.4];
         let z = a.place(&pts, 2);

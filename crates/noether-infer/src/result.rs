@@ -100,8 +100,12 @@ pub struct OptimizerReport {
 /// What the inducing-point approximation did, in a result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApproximationReport {
-    /// Inducing values (points × latents).
+    /// Inducing values (points × latents); 0 for a basis.
+    #[serde(default)]
     pub inducing_values: usize,
+    /// The Hilbert-space basis: functions per input and the box's factor per input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<(Vec<usize>, Vec<f64>)>,
     /// The bound's NLML at the optimum (the result's `nlml`).
     pub bound: f64,
     /// The exact NLML at the same values, where the data are small enough to compute it
@@ -316,9 +320,24 @@ impl Problem {
                 .flatten();
             ApproximationReport {
                 inducing_values: ind.size(&model),
+                basis: None,
                 bound: report.best.nlml,
                 exact_nlml,
             }
+        });
+        let approximation = approximation.or_else(|| {
+            model.basis().map(|h| {
+                let values = model.values();
+                let exact_nlml = (model.num_observations() <= EXACT_COMPARISON_MAX)
+                    .then(|| model.exact().nlml(&values, false).ok().map(|e| e.nlml))
+                    .flatten();
+                ApproximationReport {
+                    inducing_values: 0,
+                    basis: Some((h.per_input.clone(), h.boundary_factor.clone())),
+                    bound: report.best.nlml,
+                    exact_nlml,
+                }
+            })
         });
         Ok(Fitted {
             problem,
@@ -743,6 +762,23 @@ impl Fitted {
             notes: {
                 let mut notes = self.correlation_notes();
                 notes.extend(self.problem.condition_warnings());
+                if let Some(h) = m.basis() {
+                    let inputs = m.inputs();
+                    for p in m.params() {
+                        for (d, input) in inputs.iter().enumerate() {
+                            let own = p.name.ends_with(&format!(".lengthscales.{input}"))
+                                || p.name.ends_with(".lengthscale");
+                            if let Some(why) = own.then(|| h.lengthscale_note(d, p.value)).flatten()
+                            {
+                                notes.push(format!(
+                                    "{} = {} (in `{input}`) is {why}",
+                                    p.name,
+                                    noether_likelihood::format::number(p.value, 4)
+                                ));
+                            }
+                        }
+                    }
+                }
                 if m.constraint_rows().is_some() {
                     let names: Vec<String> = m
                         .channels()

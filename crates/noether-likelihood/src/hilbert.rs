@@ -68,19 +68,18 @@ impl Density {
         let log_prod: f64 = ls.iter().map(|l| l.ln()).sum();
         match self.family {
             Family::Se => {
-                let s = v.ln()
-                    + 0.5 * d * (2.0 * std::f64::consts::PI).ln()
-                    + log_prod
-                    - 0.5 * q;
-                let dl = ls.iter().zip(omega).map(|(l, w)| 1.0 / l - l * w * w).collect();
+                let s = v.ln() + 0.5 * d * (2.0 * std::f64::consts::PI).ln() + log_prod - 0.5 * q;
+                let dl = ls
+                    .iter()
+                    .zip(omega)
+                    .map(|(l, w)| 1.0 / l - l * w * w)
+                    .collect();
                 (s, dl)
             }
             Family::Matern(nu) => {
                 use crate::prior::ln_gamma;
                 let p = nu + 0.5 * d;
-                let c = d * 2f64.ln()
-                    + 0.5 * d * std::f64::consts::PI.ln()
-                    + ln_gamma(p)
+                let c = d * 2f64.ln() + 0.5 * d * std::f64::consts::PI.ln() + ln_gamma(p)
                     - ln_gamma(nu)
                     + nu * (2.0 * nu).ln();
                 let s = v.ln() + c + log_prod - p * (2.0 * nu + q).ln();
@@ -114,9 +113,40 @@ struct ChannelSums {
     coeffs: Vec<(Program, Vec<usize>)>,
 }
 
+/// One channel's share of the system: A_c and b_c (before 1/σ²), and their derivatives by each
+/// coefficient parameter.
+struct Parts {
+    ac: Mat<f64>,
+    bc: Vec<f64>,
+    dac: Vec<(usize, Mat<f64>, Vec<f64>)>,
+}
+
+/// The linear system of one evaluation.
+struct System {
+    s: Vec<f64>,
+    dlog: Vec<Vec<(usize, f64)>>,
+    a: Mat<f64>,
+    b: Vec<f64>,
+    explicit: f64,
+    parts: Vec<Option<Parts>>,
+}
+
+/// The posterior of the basis weights: mean D Z⁻¹ b̃ and covariance D Z⁻¹ D.
+#[derive(Clone, Debug)]
+pub struct HilbertFactor {
+    /// The weights' posterior mean.
+    pub mean: Vec<f64>,
+    /// Their posterior covariance (every latent's functions, in order).
+    pub cov: Mat<f64>,
+}
+
 /// A model's data reduced to the Hilbert-space sums.
 #[derive(Clone, Debug)]
 pub struct Hilbert {
+    /// The functions per input.
+    pub per_input: Vec<usize>,
+    /// The box's size relative to the data's half-range, per input.
+    pub boundary_factor: Vec<f64>,
     centre: Vec<f64>,
     half: Vec<f64>,
     /// The frequency vector ω_j of every basis function, and its multi-index.
@@ -156,8 +186,11 @@ fn features(
 
 impl Hilbert {
     /// Reduce `model`'s data to the sums of a basis of `per_input[d]` functions in input d
-    /// (M = Π_d per_input[d] in all) on the box `boundary_factor` times the data's half-range
-    /// about its centre.
+    /// (M = Π_d per_input[d] in all) on the box `boundary_factor` (one number, or one per input)
+    /// times the data's half-range about its centre. Riutort-Mayol et al. (2023) give, for the
+    /// squared exponential with lengthscale ℓ over a half-range S, c ≥ max(1.2, 3.2 ℓ/S) and
+    /// M_d ≥ 1.75 c S/ℓ (Matérn 5/2: 4.1 and 2.65; 3/2: 4.5 and 3.42); derivative channels
+    /// weight high frequencies by ω², so they need more.
     ///
     /// # Errors
     /// [`LikelihoodError::Unsupported`] for a kernel without a spectral density here, a term
@@ -167,7 +200,7 @@ impl Hilbert {
     pub fn new(
         model: &Model,
         per_input: &[usize],
-        boundary_factor: f64,
+        boundary_factor: &[f64],
     ) -> Result<Hilbert, LikelihoodError> {
         let d = model.dim();
         let unsupported = |what: String| LikelihoodError::Unsupported {
@@ -183,9 +216,18 @@ impl Hilbert {
                 "the basis needs one positive count per input ({d}), got {per_input:?}"
             )));
         }
-        if !(boundary_factor > 1.0 && boundary_factor.is_finite()) {
+        let factors: Vec<f64> = match boundary_factor.len() {
+            1 => vec![boundary_factor[0]; d],
+            n if n == d => boundary_factor.to_vec(),
+            n => {
+                return Err(bad(format!(
+                    "the boundary factor is one number or one per input ({d}), got {n}"
+                )))
+            }
+        };
+        if let Some(c) = factors.iter().find(|c| !(**c > 1.0 && c.is_finite())) {
             return Err(bad(format!(
-                "the boundary factor must exceed 1 (the box must enclose the data with room), got {boundary_factor}"
+                "the boundary factor must exceed 1 (the box must enclose the data with room), got {c}"
             )));
         }
         let total: f64 = per_input.iter().map(|&m| m as f64).product();
@@ -221,7 +263,7 @@ impl Hilbert {
                     model.inputs()[k]
                 )));
             }
-            half.push(boundary_factor * h);
+            half.push(factors[k] * h);
         }
         // Multi-indices j ∈ Π_d {1, …, M_d}, the last input fastest.
         let m = total as usize;
@@ -272,6 +314,8 @@ impl Hilbert {
             channels.push(reduce(ch, &terms, coeffs, &centre, &half, &index, m, d));
         }
         Ok(Hilbert {
+            per_input: per_input.to_vec(),
+            boundary_factor: factors,
             centre,
             half,
             freqs,
@@ -279,6 +323,34 @@ impl Hilbert {
             densities,
             channels,
         })
+    }
+
+    /// The half-widths L_d of the box, per input.
+    pub fn half_widths(&self) -> &[f64] {
+        &self.half
+    }
+
+    /// For a lengthscale `l` of input `d`, what is wrong with the basis, if anything: shorter
+    /// than it resolves (ℓ < 1.75 L_d / M_d) or too long for its box (ℓ > L_d / 3.2, where the
+    /// walls change the kernel), after Riutort-Mayol et al. (2023).
+    pub fn lengthscale_note(&self, d: usize, l: f64) -> Option<String> {
+        let (half, m) = (self.half[d], self.per_input[d] as f64);
+        if l < 1.75 * half / m {
+            Some(format!(
+                "below what {} functions resolve on a box of half-width {} (1.75 L/M = {}): give more functions in this input (per_input) or a smaller boundary_factor",
+                self.per_input[d],
+                crate::format::number(half, 3),
+                crate::format::number(1.75 * half / m, 3)
+            ))
+        } else if l > half / 3.2 {
+            Some(format!(
+                "too long for the box of half-width {} (L/3.2 = {}: its walls change the kernel): give a larger boundary_factor in this input",
+                crate::format::number(half, 3),
+                crate::format::number(half / 3.2, 3)
+            ))
+        } else {
+            None
+        }
     }
 
     /// The number of basis functions per latent.
@@ -336,14 +408,10 @@ impl Hilbert {
         Ok(e)
     }
 
-    /// The NLML of the channels marked in `include` alone.
-    fn evaluate(
-        &self,
-        model: &Model,
-        values: &[f64],
-        gradient: bool,
-        include: &[bool],
-    ) -> Result<crate::Evaluation, LikelihoodError> {
+    /// The system of the channels marked in `include`: s = √S and ∂ log S by the kernel
+    /// parameters, A and b, the explicit terms, and per channel A_c, b_c and (with `gradient`)
+    /// their derivatives by the coefficient parameters.
+    fn system(&self, model: &Model, values: &[f64], gradient: bool, include: &[bool]) -> System {
         let nl = self.densities.len();
         let m = self.size();
         let mt = nl * m;
@@ -366,16 +434,9 @@ impl Hilbert {
             }
         }
         let gp = &values[..model.num_graph_params()];
-        // Per channel: its coefficients, A_c and b_c (without the 1/σ²), and their derivatives
-        // by each coefficient parameter.
         let mut a = Mat::<f64>::zeros(mt, mt);
         let mut b = vec![0.0; mt];
         let mut explicit = 0.0;
-        struct Parts {
-            ac: Mat<f64>,
-            bc: Vec<f64>,
-            dac: Vec<(usize, Mat<f64>, Vec<f64>)>,
-        }
         let mut parts = Vec::with_capacity(self.channels.len());
         for (c, ch) in self.channels.iter().enumerate() {
             if !include[c] {
@@ -412,17 +473,85 @@ impl Hilbert {
                 ch.count * (2.0 * std::f64::consts::PI * s2).ln() - ch.log_weights + ch.yy / s2;
             parts.push(Some(Parts { ac, bc, dac }));
         }
+        System {
+            s,
+            dlog,
+            a,
+            b,
+            explicit,
+            parts,
+        }
+    }
+
+    /// The posterior of the weights at `values`.
+    ///
+    /// # Errors
+    /// As [`Hilbert::nlml`].
+    pub fn factor(&self, model: &Model, values: &[f64]) -> Result<HilbertFactor, LikelihoodError> {
+        let all = vec![true; self.channels.len()];
+        let sys = self.system(model, values, false, &all);
+        let (llt, beta) = solve_z(&sys)?;
+        let mt = sys.s.len();
+        let zinv = llt.inverse();
+        Ok(HilbertFactor {
+            mean: (0..mt).map(|i| sys.s[i] * beta[(i, 0)]).collect(),
+            cov: Mat::from_fn(mt, mt, |i, j| sys.s[i] * zinv[(i, j)] * sys.s[j]),
+        })
+    }
+
+    /// The feature row (every latent's functions) of the operator `op` at point `x`, with the
+    /// coefficients at the model's parameters `gp`.
+    ///
+    /// # Errors
+    /// A term this basis does not build.
+    pub fn row(
+        &self,
+        graph: &mut noether_kernels::expr::Graph,
+        op: &noether_kernels::operator::Operator,
+        gp: &[f64],
+        x: &[f64],
+    ) -> Result<Vec<f64>, LikelihoodError> {
+        let m = self.size();
+        let mut out = vec![0.0; self.densities.len() * m];
+        let mut f = vec![0.0; m];
+        for t in &op.terms {
+            if t.integrals.iter().any(|&i| i > 0) || t.fractional.is_some() {
+                return Err(LikelihoodError::Unsupported {
+                    solver: "the Hilbert-space basis".into(),
+                    what: format!("an integral or fractional term (in `{}`)", op.text),
+                });
+            }
+            let prog = Program::compile(graph, &[t.coeff]);
+            let c = prog.eval_pair(&prog.bind(gp), x, x)[0];
+            features(&self.centre, &self.half, &self.index, &t.orders, x, &mut f);
+            for j in 0..m {
+                out[t.latent * m + j] += c * f[j];
+            }
+        }
+        Ok(out)
+    }
+
+    /// The NLML of the channels marked in `include` alone.
+    fn evaluate(
+        &self,
+        model: &Model,
+        values: &[f64],
+        gradient: bool,
+        include: &[bool],
+    ) -> Result<crate::Evaluation, LikelihoodError> {
+        let mt = self.densities.len() * self.size();
         // Z = I + D A D, b̃ = D b.
-        let z = Mat::from_fn(mt, mt, |i, j| {
-            s[i] * a[(i, j)] * s[j] + if i == j { 1.0 } else { 0.0 }
-        });
-        let llt = z.llt(Side::Lower).map_err(|_| LikelihoodError::NotPositiveDefinite {
-            pivot: 0,
-            n: mt,
-            jitter: 0.0,
-        })?;
+        let sys = self.system(model, values, gradient, include);
+        let (llt, beta) = solve_z(&sys)?;
+        let System {
+            s,
+            dlog,
+            a,
+            b,
+            explicit,
+            parts,
+        } = sys;
         let bt = Mat::from_fn(mt, 1, |i, _| s[i] * b[i]);
-        let beta = llt.solve(&bt);
         let l = llt.L();
         let logdet: f64 = 2.0 * (0..mt).map(|i| l[(i, i)].ln()).sum::<f64>();
         let btb: f64 = (0..mt).map(|i| bt[(i, 0)] * beta[(i, 0)]).sum();
@@ -465,7 +594,8 @@ impl Hilbert {
                 // σ²: A_c/σ² and b_c/σ² move by −A_c/σ⁴, −b_c/σ⁴; the explicit terms by
                 // n/σ² − yᵀy/σ⁴.
                 let vb: f64 = v.iter().zip(&pt.bc).map(|(x, y)| x * y).sum();
-                grad[ni] += -0.5 * inner(&pt.ac) / (s2 * s2) + vb / (s2 * s2)
+                grad[ni] += -0.5 * inner(&pt.ac) / (s2 * s2)
+                    + vb / (s2 * s2)
                     + 0.5 * (ch.count / s2 - ch.yy / (s2 * s2))
                     + ds[c];
                 for (pi, da, db) in &pt.dac {
@@ -482,6 +612,25 @@ impl Hilbert {
     }
 }
 
+/// Z = I + D A D factored, and β = Z⁻¹ D b.
+fn solve_z(sys: &System) -> Result<(faer::linalg::solvers::Llt<f64>, Mat<f64>), LikelihoodError> {
+    let (s, a) = (&sys.s, &sys.a);
+    let mt = s.len();
+    let z = Mat::from_fn(mt, mt, |i, j| {
+        s[i] * a[(i, j)] * s[j] + if i == j { 1.0 } else { 0.0 }
+    });
+    let llt = z
+        .llt(Side::Lower)
+        .map_err(|_| LikelihoodError::NotPositiveDefinite {
+            pivot: 0,
+            n: mt,
+            jitter: 0.0,
+        })?;
+    let bt = Mat::from_fn(mt, 1, |i, _| s[i] * sys.b[i]);
+    let beta = llt.solve(&bt);
+    Ok((llt, beta))
+}
+
 /// A latent's spectral density, or what it lacks.
 fn density(model: &Model, l: usize) -> Result<Density, String> {
     let (prefix, spec) = match &model.specs[l] {
@@ -492,13 +641,11 @@ fn density(model: &Model, l: usize) -> Result<Density, String> {
         KernelSpec::SquaredExponential { ard } => (Family::Se, *ard),
         KernelSpec::Matern32 { ard } => (Family::Matern(1.5), *ard),
         KernelSpec::Matern52 { ard } => (Family::Matern(2.5), *ard),
-        other => {
-            return Err(format!(
-                "the {} kernel of `{}` (it has no spectral density here: use se, matern32 or matern52)",
-                other.name(),
-                model.latents[l]
-            ))
-        }
+        other => return Err(format!(
+            "the {} kernel of `{}` (it has no spectral density here: use se, matern32 or matern52)",
+            other.name(),
+            model.latents[l]
+        )),
     };
     let find = |name: String| {
         model
@@ -554,7 +701,13 @@ fn coefficient_values(
     for (prog, params) in &ch.coeffs {
         let out = prog.eval_pair(&prog.bind(gp), &x, &x);
         cv.push(out[0]);
-        dc.push(params.iter().enumerate().map(|(k, &p)| (p, out[k + 1])).collect());
+        dc.push(
+            params
+                .iter()
+                .enumerate()
+                .map(|(k, &p)| (p, out[k + 1]))
+                .collect(),
+        );
     }
     (cv, dc)
 }
@@ -574,28 +727,38 @@ fn reduce(
     let t = terms.len();
     let mut gram = vec![vec![vec![0.0; m * m]; t]; t];
     let mut proj = vec![vec![0.0; m]; t];
-    let mut f = vec![vec![0.0; m]; t];
     let (mut yy, mut count, mut log_weights) = (0.0, 0.0, 0.0);
-    for i in 0..ch.len() {
-        let x = &ch.x[i * d..(i + 1) * d];
-        let w = 1.0 / ch.noise_weight(i);
-        for (k, (_, orders)) in terms.iter().enumerate() {
-            features(centre, half, index, orders, x, &mut f[k]);
-        }
-        let y = ch.y[i];
-        yy += w * y * y;
-        count += w;
-        log_weights += w.ln();
-        for k in 0..t {
-            for (j, pj) in proj[k].iter_mut().enumerate() {
-                *pj += w * f[k][j] * y;
+    // The data stream through in chunks of rows: each term's features F_k (rows × M), scaled by
+    // √w, and G_kl += F_kᵀ F_l by matrix products; memory O(T M² + chunk · T M).
+    const CHUNK: usize = 512;
+    let n = ch.len();
+    let mut f = vec![0.0; m];
+    for lo in (0..n).step_by(CHUNK) {
+        let hi = (lo + CHUNK).min(n);
+        let rows = hi - lo;
+        let mut fs: Vec<Mat<f64>> = (0..t).map(|_| Mat::zeros(rows, m)).collect();
+        for i in lo..hi {
+            let x = &ch.x[i * d..(i + 1) * d];
+            let w = 1.0 / ch.noise_weight(i);
+            let (y, sw) = (ch.y[i], w.sqrt());
+            yy += w * y * y;
+            count += w;
+            log_weights += w.ln();
+            for (k, (_, orders)) in terms.iter().enumerate() {
+                features(centre, half, index, orders, x, &mut f);
+                for j in 0..m {
+                    fs[k][(i - lo, j)] = sw * f[j];
+                    proj[k][j] += w * f[j] * y;
+                }
             }
+        }
+        for k in 0..t {
             for l in k..t {
-                let g = &mut gram[k][l];
+                let g = fs[k].transpose() * &fs[l];
+                let dst = &mut gram[k][l];
                 for c in 0..m {
-                    let wc = w * f[l][c];
                     for r in 0..m {
-                        g[c * m + r] += f[k][r] * wc;
+                        dst[c * m + r] += g[(r, c)];
                     }
                 }
             }
@@ -691,7 +854,9 @@ mod tests {
         let mut m = Model::new(&["t", "x"], &[("u", spec)], &[("a", 0.8)]).unwrap();
         let mut s = 5u64;
         let mut r = || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (s >> 11) as f64 / (1u64 << 53) as f64
         };
         let mut pts = |n: usize| -> Vec<f64> { (0..2 * n).map(|_| r()).collect() };
@@ -710,7 +875,11 @@ mod tests {
             .collect();
         m.add_channel("u", "u", xu, yu, 1e-2).unwrap();
         m.add_channel("f", law, xf, yf, 3e-2).unwrap();
-        for (n, v) in [("u.lengthscales.t", 0.7), ("u.lengthscales.x", 0.4), ("u.variance", 1.3)] {
+        for (n, v) in [
+            ("u.lengthscales.t", 0.7),
+            ("u.lengthscales.x", 0.4),
+            ("u.variance", 1.3),
+        ] {
             m.set(n, v).unwrap();
         }
         m
@@ -736,7 +905,11 @@ mod tests {
             }
             total *= h * h * 8.0 / (2.0 * std::f64::consts::PI).powi(2);
             // The Matérn 3/2 tail (ω^{-5} in 2-D) is cut at |ω| = 80: about 1e-3 of the mass.
-            let tol = if family == Family::Matern(1.5) { 3e-3 } else { 1e-4 };
+            let tol = if family == Family::Matern(1.5) {
+                3e-3
+            } else {
+                1e-4
+            };
             assert!((total - 1.7).abs() < tol * 1.7, "{family:?}: {total}");
             // Its derivatives by ℓ_d against finite differences.
             let w = [1.3, -0.7];
@@ -745,7 +918,11 @@ mod tests {
                 let mut up = values;
                 up[k + 1] += 1e-6;
                 let fd = (den.log_s(&up, &w).0 - den.log_s(&values, &w).0) / 1e-6;
-                assert!((fd - dl[k]).abs() < 1e-5, "{family:?} ℓ{k}: {fd} vs {}", dl[k]);
+                assert!(
+                    (fd - dl[k]).abs() < 1e-5,
+                    "{family:?} ℓ{k}: {fd} vs {}",
+                    dl[k]
+                );
             }
         }
     }
@@ -756,7 +933,11 @@ mod tests {
         // (Riutort-Mayol et al. 2023: c ≥ 3.2 ℓ/S = 4.5 for the longer lengthscale; nearer walls
         // make the basis converge to the kernel conditioned to vanish on them): the error of k
         // and of ∂_x∂_x' k at points inside falls fast with M per input.
-        let m = model(KernelSpec::SquaredExponential { ard: true }, "u_t - a*u_xx", false);
+        let m = model(
+            KernelSpec::SquaredExponential { ard: true },
+            "u_t - a*u_xx",
+            false,
+        );
         let v = m.values();
         let exact = |x: [f64; 2], y: [f64; 2], dxx: bool| {
             let (lt, lx) = (0.7f64, 0.4f64);
@@ -768,10 +949,14 @@ mod tests {
                 k
             }
         };
-        let pairs = [([0.3, 0.4], [0.5, 0.45]), ([0.2, 0.8], [0.25, 0.7]), ([0.6, 0.6], [0.6, 0.6])];
+        let pairs = [
+            ([0.3, 0.4], [0.5, 0.45]),
+            ([0.2, 0.8], [0.25, 0.7]),
+            ([0.6, 0.6], [0.6, 0.6]),
+        ];
         let mut last = f64::INFINITY;
         for per in [8, 16, 24, 32] {
-            let h = Hilbert::new(&m, &[per, per], 5.0).unwrap();
+            let h = Hilbert::new(&m, &[per, per], &[5.0]).unwrap();
             let mut worst: f64 = 0.0;
             for (x, y) in pairs {
                 let a = h.kernel(&v, 0, &[0, 0], &x, 0, &[0, 0], &y);
@@ -781,7 +966,10 @@ mod tests {
                     .max((b - exact(x, y, true)).abs() / (1.3 / 0.16));
             }
             eprintln!("M = {per}²: worst relative error {worst:.3e}");
-            assert!(worst < last || worst < 1e-8, "M = {per}²: {worst} after {last}");
+            assert!(
+                worst < last || worst < 1e-8,
+                "M = {per}²: {worst} after {last}"
+            );
             last = worst;
         }
         // At 32 per input the truncation and the box's walls are both below 1e-4 relative.
@@ -791,8 +979,16 @@ mod tests {
     #[test]
     fn the_nlml_and_its_gradient_match_the_exact_ones_and_finite_differences() {
         for (spec, law, zeros) in [
-            (KernelSpec::SquaredExponential { ard: true }, "u_t - a*u_xx", false),
-            (KernelSpec::SquaredExponential { ard: true }, "u_t - a*u_xx", true),
+            (
+                KernelSpec::SquaredExponential { ard: true },
+                "u_t - a*u_xx",
+                false,
+            ),
+            (
+                KernelSpec::SquaredExponential { ard: true },
+                "u_t - a*u_xx",
+                true,
+            ),
             // Matérn 5/2 with first derivatives: its spectrum (ω^{-7} in 2-D) times ω² converges
             // as the basis grows; with second derivatives only as 1/M.
             (KernelSpec::Matern52 { ard: true }, "u_t - a*u_x", false),
@@ -805,12 +1001,19 @@ mod tests {
                 m.set("noise.f", 0.3).unwrap();
             }
             let v = m.values();
-            let h = Hilbert::new(&m, &[32, 32], 5.0).unwrap();
+            let h = Hilbert::new(&m, &[32, 32], &[5.0]).unwrap();
             let approx = h.nlml(&m, &v, true).unwrap();
             let exact = m.nlml(&v, true).unwrap();
-            eprintln!("{spec:?} {law} zeros {zeros}: NLML {} vs exact {}", approx.nlml, exact.nlml);
+            eprintln!(
+                "{spec:?} {law} zeros {zeros}: NLML {} vs exact {}",
+                approx.nlml, exact.nlml
+            );
             let scale = exact.nlml.abs().max(10.0);
-            let tol = if matches!(spec, KernelSpec::Matern52 { .. }) { 2e-2 } else { 1e-4 };
+            let tol = if matches!(spec, KernelSpec::Matern52 { .. }) {
+                2e-2
+            } else {
+                1e-4
+            };
             assert!(
                 (approx.nlml - exact.nlml).abs() < tol * scale,
                 "{spec:?}, zeros {zeros}: {} vs {}",
@@ -829,14 +1032,15 @@ mod tests {
             }
             // The gradient against finite differences of the approximation itself (any basis):
             // exact to rounding.
-            let h = Hilbert::new(&m, &[9, 7], 2.0).unwrap();
+            let h = Hilbert::new(&m, &[9, 7], &[2.0, 3.0]).unwrap();
             let approx = h.nlml(&m, &v, true).unwrap();
             for i in 0..v.len() {
                 let step = 1e-6 * v[i].abs().max(1e-3);
                 let (mut up, mut dn) = (v.clone(), v.clone());
                 up[i] += step;
                 dn[i] -= step;
-                let fd = (h.nlml(&m, &up, false).unwrap().nlml - h.nlml(&m, &dn, false).unwrap().nlml)
+                let fd = (h.nlml(&m, &up, false).unwrap().nlml
+                    - h.nlml(&m, &dn, false).unwrap().nlml)
                     / (2.0 * step);
                 assert!(
                     (fd - approx.gradient[i]).abs() < 1e-5 * fd.abs().max(1.0),
@@ -850,21 +1054,90 @@ mod tests {
 
     #[test]
     fn what_the_basis_cannot_do_is_named() {
-        let m = model(KernelSpec::RationalQuadratic { ard: true }, "u_t - a*u_xx", false);
-        let e = Hilbert::new(&m, &[8, 8], BOUNDARY_FACTOR).unwrap_err().to_string();
-        assert!(e.contains("rational quadratic") && e.contains("se, matern32 or matern52"), "{e}");
-        let m = model(KernelSpec::SquaredExponential { ard: true }, "u_t - x*u_xx", false);
-        let e = Hilbert::new(&m, &[8, 8], BOUNDARY_FACTOR).unwrap_err().to_string();
+        let m = model(
+            KernelSpec::RationalQuadratic { ard: true },
+            "u_t - a*u_xx",
+            false,
+        );
+        let e = Hilbert::new(&m, &[8, 8], &[BOUNDARY_FACTOR])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("rational quadratic") && e.contains("se, matern32 or matern52"),
+            "{e}"
+        );
+        let m = model(
+            KernelSpec::SquaredExponential { ard: true },
+            "u_t - x*u_xx",
+            false,
+        );
+        let e = Hilbert::new(&m, &[8, 8], &[BOUNDARY_FACTOR])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("varies with the inputs"), "{e}");
-        let m = model(KernelSpec::SquaredExponential { ard: true }, "u_t - a*u_xx", false);
+        let m = model(
+            KernelSpec::SquaredExponential { ard: true },
+            "u_t - a*u_xx",
+            false,
+        );
         for (per, c, want) in [
-            (vec![8], 1.5, "one positive count per input"),
-            (vec![8, 0], 1.5, "one positive count per input"),
-            (vec![8, 8], 1.0, "must exceed 1"),
-            (vec![100_000, 100_000], 1.5, "use fewer"),
+            (vec![8], vec![1.5], "one positive count per input"),
+            (vec![8, 0], vec![1.5], "one positive count per input"),
+            (vec![8, 8], vec![1.0], "must exceed 1"),
+            (vec![8, 8], vec![1.5, f64::NAN], "must exceed 1"),
+            (vec![8, 8], vec![1.5, 2.0, 3.0], "one per input"),
+            (vec![100_000, 100_000], vec![1.5], "use fewer"),
         ] {
-            let e = Hilbert::new(&m, &per, c).unwrap_err().to_string();
-            assert!(e.contains(want), "{per:?} {c}: {e}");
+            let e = Hilbert::new(&m, &per, &c).unwrap_err().to_string();
+            assert!(e.contains(want), "{per:?} {c:?}: {e}");
         }
+    }
+
+    #[test]
+    fn predictions_through_the_basis_match_the_exact_posterior() {
+        let m = model(
+            KernelSpec::SquaredExponential { ard: true },
+            "u_t - a*u_xx",
+            false,
+        );
+        let v = m.values();
+        let mut b = m.clone();
+        b.use_basis(&[32, 32], &[5.0]).unwrap();
+        assert!(b.basis().is_some() && b.exact().basis().is_none());
+        let at = [0.3, 0.4, 0.55, 0.7, 0.9, 0.15];
+        for target in ["u", "u_x", "u_t - a*u_xx"] {
+            let e = m.posterior(&v).unwrap().predict(target, &at, true).unwrap();
+            let h = b.posterior(&v).unwrap().predict(target, &at, true).unwrap();
+            for j in 0..3 {
+                let scale = e.variance[j].sqrt().max(1e-3);
+                assert!(
+                    (e.mean[j] - h.mean[j]).abs() < 1e-3 * scale.max(1.0),
+                    "{target} at {j}: mean {} vs {}",
+                    h.mean[j],
+                    e.mean[j]
+                );
+                assert!(
+                    (e.variance[j].sqrt() - h.variance[j].sqrt()).abs() < 1e-2 * scale,
+                    "{target} at {j}: std {} vs {}",
+                    h.variance[j].sqrt(),
+                    e.variance[j].sqrt()
+                );
+            }
+            let (ec, hc) = (e.covariance.unwrap(), h.covariance.unwrap());
+            assert!(
+                (ec[1] - hc[1]).abs() < 1e-2 * ec[0].abs().max(1e-6),
+                "{target}: {} vs {}",
+                hc[1],
+                ec[1]
+            );
+        }
+        // Joint predictions and samples go through the weights too; term means need the exact
+        // likelihood and say so.
+        let mut post = b.posterior(&v).unwrap();
+        let j = post.predict_joint(&["u", "u_x"], &at).unwrap();
+        assert_eq!(j.mean.len(), 6);
+        assert_eq!(j.samples(2, 0).unwrap().len(), 2);
+        let e = post.mean_function(&["u"]).unwrap_err().to_string();
+        assert!(e.contains("Hilbert-space basis"), "{e}");
     }
 }

@@ -239,6 +239,8 @@ pub struct Model {
     pub(crate) blocks: Vec<Block>,
     /// Inducing points: when set, the NLML is the variational bound ([`crate::sparse`]).
     pub(crate) inducing: Option<crate::sparse::Inducing>,
+    /// A Hilbert-space basis: when set, the NLML is its reduced-rank one ([`crate::hilbert`]).
+    pub(crate) basis: Option<crate::hilbert::Hilbert>,
     /// For each channel whose data are all zero: its prior variance at the first start of the
     /// fit ([`Model::scale_zero_channels`]), by channel index.
     pub(crate) zero_scales: Vec<(usize, f64)>,
@@ -319,6 +321,7 @@ impl Model {
             params,
             blocks: Vec::new(),
             inducing: None,
+            basis: None,
             zero_scales: Vec::new(),
             condition_on_zeros: true,
         })
@@ -347,10 +350,43 @@ impl Model {
         Ok(())
     }
 
+    /// Use the Hilbert-space basis of `per_input[d]` functions in each input on the box
+    /// `boundary_factor` times the data's half-range ([`crate::hilbert`]): from now on the NLML,
+    /// its gradient and the posterior are the reduced-rank ones. Call it after the channels are
+    /// added (the data enter the basis's sums once, here).
+    ///
+    /// # Errors
+    /// As [`crate::hilbert::Hilbert::new`]; [`LikelihoodError::Unsupported`] with inducing
+    /// points.
+    pub fn use_basis(
+        &mut self,
+        per_input: &[usize],
+        boundary_factor: &[f64],
+    ) -> Result<(), LikelihoodError> {
+        if self.inducing.is_some() {
+            return Err(LikelihoodError::Unsupported {
+                solver: "the Hilbert-space basis".into(),
+                what: "inducing points as well".into(),
+            });
+        }
+        self.basis = Some(crate::hilbert::Hilbert::new(
+            self,
+            per_input,
+            boundary_factor,
+        )?);
+        Ok(())
+    }
+
+    /// The Hilbert-space basis in use, if any.
+    pub fn basis(&self) -> Option<&crate::hilbert::Hilbert> {
+        self.basis.as_ref()
+    }
+
     /// This model without its inducing points: the exact likelihood, for comparison.
     pub fn exact(&self) -> Model {
         let mut m = self.clone();
         m.inducing = None;
+        m.basis = None;
         m
     }
 
@@ -524,6 +560,10 @@ impl Model {
         // Inducing points compiled before this channel need its blocks too.
         if let Some(ind) = self.inducing.take() {
             self.inducing = Some(self.inducing(ind.z)?);
+        }
+        // A basis's sums built before this channel need its data too.
+        if let Some(h) = self.basis.take() {
+            self.use_basis(&h.per_input, &h.boundary_factor)?;
         }
         Ok(())
     }

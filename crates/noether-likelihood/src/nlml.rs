@@ -372,9 +372,11 @@ impl Model {
         gradient: bool,
         policy: &JitterPolicy,
     ) -> Result<Evaluation, LikelihoodError> {
-        match &self.inducing {
-            Some(ind) => ind.nlml(self, values, gradient),
-            None => self.exact_nlml(values, gradient, policy),
+        // The one place the NLML's solver is chosen.
+        match (&self.inducing, &self.basis) {
+            (Some(ind), _) => ind.nlml(self, values, gradient),
+            (None, Some(h)) => h.nlml(self, values, gradient),
+            (None, None) => self.exact_nlml(values, gradient, policy),
         }
     }
 

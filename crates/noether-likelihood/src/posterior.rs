@@ -32,6 +32,7 @@ pub struct Posterior<'m> {
 enum Fitted {
     Exact(Factored),
     Sparse(crate::sparse::SparseFactor),
+    Basis(crate::hilbert::HilbertFactor),
 }
 
 /// A prediction at m points.
@@ -193,9 +194,10 @@ impl Model {
     /// # Errors
     /// As [`Model::factor`].
     pub fn posterior(&self, values: &[f64]) -> Result<Posterior<'_>, LikelihoodError> {
-        let fact = match &self.inducing {
-            Some(ind) => Fitted::Sparse(ind.factor(self, values)?),
-            None => Fitted::Exact(self.factor(values, &JitterPolicy::default())?),
+        let fact = match (&self.inducing, &self.basis) {
+            (Some(ind), _) => Fitted::Sparse(ind.factor(self, values)?),
+            (None, Some(h)) => Fitted::Basis(h.factor(self, values)?),
+            (None, None) => Fitted::Exact(self.factor(values, &JitterPolicy::default())?),
         };
         Ok(Posterior {
             model: self,
@@ -212,6 +214,7 @@ impl Posterior<'_> {
         match &self.fact {
             Fitted::Exact(f) => f.factor.jitter,
             Fitted::Sparse(f) => f.jitter,
+            Fitted::Basis(_) => 0.0,
         }
     }
 
@@ -221,6 +224,10 @@ impl Posterior<'_> {
             Fitted::Exact(f) => Ok(f),
             Fitted::Sparse(_) => Err(LikelihoodError::NotEvaluable {
                 what: "this with inducing points (they give means, variances and joint covariances; rollouts and term means need the exact likelihood)".into(),
+            }),
+            Fitted::Basis(_) => Err(LikelihoodError::Unsupported {
+                solver: "the Hilbert-space basis".into(),
+                what: "this (it gives means, variances and joint covariances; rollouts and term means need the exact likelihood)".into(),
             }),
         }
     }
@@ -336,6 +343,17 @@ impl Posterior<'_> {
                 zero: ops.iter().map(Operator::is_zero).collect(),
             });
         }
+        if let Fitted::Basis(_) = &self.fact {
+            let (mut mean, covariance) = self.basis_joint(&ops, points)?;
+            add_known(&mut mean);
+            return Ok(JointPrediction {
+                targets: targets.iter().map(|s| s.to_string()).collect(),
+                points: m,
+                mean,
+                covariance,
+                zero: ops.iter().map(Operator::is_zero).collect(),
+            });
+        }
         let n = self.exact()?.y.len();
         let mut ks = Vec::with_capacity(t);
         for op in &ops {
@@ -423,6 +441,47 @@ impl Posterior<'_> {
             });
         }
         Ok(points.len() / d.max(1))
+    }
+
+    /// Under a Hilbert-space basis: the means (targets × points, target-major) and their joint
+    /// covariance, from the weights' posterior: F μ_w and F Σ_w Fᵀ with F the feature rows.
+    fn basis_joint(
+        &mut self,
+        ops: &[Operator],
+        points: &[f64],
+    ) -> Result<(Vec<f64>, Vec<f64>), LikelihoodError> {
+        let (Fitted::Basis(f), Some(h)) = (&self.fact, &self.model.basis) else {
+            return Err(LikelihoodError::NotEvaluable {
+                what: "a basis prediction without a basis".into(),
+            });
+        };
+        let d = self.model.dim();
+        let gp = self.values[..self.model.num_graph_params()].to_vec();
+        let mut rows = Vec::new();
+        for op in ops {
+            for x in points.chunks(d.max(1)) {
+                rows.push(h.row(&mut self.graph, op, &gp, x)?);
+            }
+        }
+        let (r, mt) = (rows.len(), f.mean.len());
+        let fm = Mat::from_fn(r, mt, |i, j| rows[i][j]);
+        let mean: Vec<f64> = rows
+            .iter()
+            .map(|row| row.iter().zip(&f.mean).map(|(a, b)| a * b).sum())
+            .collect();
+        let fs = &fm * &f.cov;
+        let c = &fs * fm.transpose();
+        let cov: Vec<f64> = (0..r * r).map(|k| c[(k / r, k % r)]).collect();
+        if let Some(k) = (0..r).find(|&k| !(mean[k].is_finite() && cov[k * r + k].is_finite())) {
+            let m = r / ops.len().max(1);
+            return Err(LikelihoodError::NonFinitePrediction {
+                target: ops[k / m.max(1)].text.clone(),
+                point: k % m.max(1),
+                mean: mean[k],
+                variance: cov[k * r + k],
+            });
+        }
+        Ok((mean, cov))
     }
 
     /// K*ᵀ: the covariance between every observation and the operator at each point (n × m).
@@ -579,6 +638,16 @@ impl Posterior<'_> {
                 p.mean.iter_mut().zip(k).for_each(|(a, b)| *a += b);
             }
             return Ok(p);
+        }
+        if let Fitted::Basis(_) = &self.fact {
+            let (mean, cov) = self.basis_joint(std::slice::from_ref(op), points)?;
+            let variance = (0..m).map(|j| cov[j * m + j].max(0.0)).collect();
+            return Ok(Prediction {
+                mean,
+                variance,
+                covariance: full.then_some(cov),
+                zero: op.is_zero(),
+            });
         }
         let gp = self.values[..self.model.num_graph_params()].to_vec();
         let n = self.exact()?.y.len();

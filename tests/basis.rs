@@ -1,0 +1,130 @@
+//! The Hilbert-space basis from the problem file: a fit of the README's heat problem through
+//! `"approximation": {"basis": …}`, its result read back by `predict`, and the bad inputs.
+
+mod common;
+use common::{refused, run_in, scratch, stderr};
+use std::path::{Path, PathBuf};
+
+fn heat(name: &str, approximation: serde_json::Value) -> PathBuf {
+    let dir = scratch("basis", name);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/heat");
+    for f in ["u.csv", "all.csv"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    let mut p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(src.join("problem.json")).unwrap()).unwrap();
+    p["approximation"] = approximation;
+    std::fs::write(dir.join("p.json"), p.to_string()).unwrap();
+    dir
+}
+
+#[test]
+fn a_basis_fits_the_heat_problem_and_predicts() {
+    // E4's 20 + 20 points: ℓ_t ≈ 1.4, ℓ_x ≈ 0.25 over half-ranges of 0.5; c = 10 in t and 3 in x
+    // and 12 × 24 functions resolve both (the default c from the initial ℓ = 1 is 6.4 in both).
+    let dir = heat(
+        "fit",
+        serde_json::json!({"per_input": [12, 24], "boundary_factor": [10, 3]}),
+    );
+    let o = run_in(&dir, &["fit", "p.json", "--out", "r.json"]);
+    let e = stderr(&o);
+    assert!(
+        e.contains("approximation: the Hilbert-space basis, 288 functions (12 × 24 per input)"),
+        "{e}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("r.json")).unwrap()).unwrap();
+    let a = r["parameters"]["a"]["value"].as_f64().unwrap();
+    // The exact fit of these data: a = 0.99968 ± 1.0e-3.
+    assert!((a - 0.99968).abs() < 1e-3, "a = {a}");
+    assert!(r["approximation"]["basis"].is_array());
+    let o = run_in(
+        &dir,
+        &[
+            "predict",
+            "r.json",
+            "--channel",
+            "u",
+            "--grid",
+            "t=0.5,x=0.25",
+        ],
+    );
+    let line = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let mean: f64 = line.split(',').nth(2).unwrap().parse().unwrap();
+    // u = e^{−t} sin 2πx.
+    assert!((mean - (-0.5f64).exp()).abs() < 1e-2, "{line}");
+    // The default box from a basis size alone notes the lengthscales it does not fit.
+    let dir = heat("notes", serde_json::json!({"basis": 100}));
+    let o = run_in(&dir, &["fit", "p.json", "--out", "r.json"]);
+    assert!(
+        stderr(&o).contains("note: u.lengthscales."),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn bad_bases_are_one_line_and_write_nothing() {
+    for (approx, field, why) in [
+        (
+            serde_json::json!({"basis": 0}),
+            "approximation.basis",
+            "at least 1 function",
+        ),
+        (
+            serde_json::json!({"per_input": [4]}),
+            "approximation.per_input",
+            "one positive count per input",
+        ),
+        (
+            serde_json::json!({"basis": 10, "per_input": [4, 4]}),
+            "approximation.basis",
+            "makes 16",
+        ),
+        (
+            serde_json::json!({"basis": 16, "boundary_factor": 1}),
+            "approximation",
+            "must exceed 1",
+        ),
+        (
+            serde_json::json!({"basis": 16, "boundary_factor": [2, 2, 2]}),
+            "approximation",
+            "one per input",
+        ),
+        (
+            serde_json::json!({"basis": 16, "inducing": 4}),
+            "approximation",
+            "not both",
+        ),
+        (
+            serde_json::json!({"basis": 4_000_000_000u64}),
+            "approximation",
+            "use fewer",
+        ),
+    ] {
+        let dir = heat("bad", approx.clone());
+        refused(
+            &dir,
+            &["fit", "p.json", "--out", "r.json", "--quiet"],
+            field,
+            why,
+        );
+    }
+    // A kernel without a spectral density names itself and what works.
+    let dir = heat("rq", serde_json::json!({"basis": 16}));
+    let mut p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("p.json")).unwrap()).unwrap();
+    p["latents"]["u"]["kernel"] = "rq".into();
+    p["latents"]["u"]["alpha"] = 1.0.into();
+    std::fs::write(dir.join("p.json"), p.to_string()).unwrap();
+    refused(
+        &dir,
+        &["fit", "p.json", "--out", "r.json", "--quiet"],
+        "rational quadratic kernel of `u`",
+        "use se, matern32 or matern52",
+    );
+}
