@@ -339,9 +339,9 @@ pub fn fit(
         StartFrom::Initial => ((Origin::Initial, base.clone()), None),
         // The data-driven start fits exact sub-models of every latent's direct data: not at the
         // sizes inducing points are for.
-        StartFrom::Data if model.approximation().is_some() => (
+        StartFrom::Data if model.approximation().is_some() || model.basis().is_some() => (
             (Origin::Initial, base.clone()),
-            Some("no data-driven start with inducing points (it would fit exact sub-models); the first start is the initial values".into()),
+            Some("no data-driven start with inducing points or a basis (it would fit exact sub-models); the first start is the initial values".into()),
         ),
         StartFrom::Data => match estimate(model, &base, opts, progress) {
             Ok((v, note)) => ((Origin::DataDriven, v), Some(note)),

@@ -152,8 +152,44 @@ pub struct Hilbert {
     /// The frequency vector ω_j of every basis function, and its multi-index.
     freqs: Vec<Vec<f64>>,
     index: Vec<Vec<usize>>,
-    densities: Vec<Density>,
+    /// Each latent's spectral part (none for a kernel of explicit terms only) and explicit
+    /// columns (linear and constant terms of a sum).
+    latents: Vec<(Option<Density>, Vec<Extra>)>,
+    /// Columns per latent: the M functions, then as many explicit columns as the latent with
+    /// the most has (a latent with fewer has weight 0 on the rest).
+    width: usize,
     channels: Vec<ChannelSums>,
+}
+
+/// An explicit column of a latent: a linear term's x_d, or a constant (a linear term's offset,
+/// a constant kernel), with the index of its variance parameter.
+#[derive(Clone, Debug, PartialEq)]
+enum Extra {
+    /// x_d, weight √σ².
+    Linear(usize, usize),
+    /// 1, weight √σ².
+    Constant(usize),
+}
+
+impl Extra {
+    /// The column's derivative of order `orders` at `x`.
+    fn value(&self, orders: &[u8], x: &[f64]) -> f64 {
+        let total: u32 = orders.iter().map(|&o| u32::from(o)).sum();
+        match *self {
+            Extra::Constant(_) => f64::from(u8::from(total == 0)),
+            Extra::Linear(d, _) => match total {
+                0 => x[d],
+                1 if orders[d] == 1 => 1.0,
+                _ => 0.0,
+            },
+        }
+    }
+
+    fn variance(&self) -> usize {
+        match *self {
+            Extra::Linear(_, v) | Extra::Constant(v) => v,
+        }
+    }
 }
 
 /// The value at `x` of every basis function's derivative of order `orders` (per input).
@@ -238,7 +274,7 @@ impl Hilbert {
                 bytes / f64::from(1u32 << 30)
             )));
         }
-        let densities = (0..model.latents.len())
+        let latents = (0..model.latents.len())
             .map(|l| density(model, l))
             .collect::<Result<Vec<_>, _>>()
             .map_err(unsupported)?;
@@ -284,6 +320,7 @@ impl Hilbert {
                     .collect()
             })
             .collect();
+        let width = m + latents.iter().map(|l| l.1.len()).max().unwrap_or(0);
         let mut graph = model.graph.clone();
         let mut channels = Vec::with_capacity(model.channels.len());
         for ch in &model.channels {
@@ -311,7 +348,18 @@ impl Hilbert {
                 terms.push((t.latent, t.orders.clone()));
                 coeffs.push(coefficient_program(&mut graph, t.coeff));
             }
-            channels.push(reduce(ch, &terms, coeffs, &centre, &half, &index, m, d));
+            channels.push(reduce(
+                ch,
+                &terms,
+                coeffs,
+                &Columns {
+                    centre: &centre,
+                    half: &half,
+                    index: &index,
+                    latents: &latents,
+                    width,
+                },
+            ));
         }
         Ok(Hilbert {
             per_input: per_input.to_vec(),
@@ -320,7 +368,8 @@ impl Hilbert {
             half,
             freqs,
             index,
-            densities,
+            latents,
+            width,
             channels,
         })
     }
@@ -360,6 +409,7 @@ impl Hilbert {
 
     /// The approximate covariance of the operators ∂^{a} of latent `la` at `x` and ∂^{b} of
     /// latent `lb` at `y`: Σ_j S_j (∂^a φ_j)(x)(∂^b φ_j)(y) for one latent, 0 between two.
+    #[allow(clippy::too_many_arguments)]
     pub fn kernel(
         &self,
         values: &[f64],
@@ -373,13 +423,53 @@ impl Hilbert {
         if la != lb {
             return 0.0;
         }
-        let m = self.size();
-        let (mut fx, mut fy) = (vec![0.0; m], vec![0.0; m]);
-        features(&self.centre, &self.half, &self.index, a, x, &mut fx);
-        features(&self.centre, &self.half, &self.index, b, y, &mut fy);
-        (0..m)
-            .map(|j| self.densities[la].log_s(values, &self.freqs[j]).0.exp() * fx[j] * fy[j])
-            .sum()
+        let w = self.width;
+        let (s, _) = self.spectral(values);
+        let (mut fx, mut fy) = (vec![0.0; w], vec![0.0; w]);
+        self.columns().block(la, a, x, &mut fx);
+        self.columns().block(lb, b, y, &mut fy);
+        (0..w).map(|j| s[la * w + j].powi(2) * fx[j] * fy[j]).sum()
+    }
+
+    fn columns(&self) -> Columns<'_> {
+        Columns {
+            centre: &self.centre,
+            half: &self.half,
+            index: &self.index,
+            latents: &self.latents,
+            width: self.width,
+        }
+    }
+
+    /// s = √S for every column of every latent, and ∂ log S_j by each of its parameters.
+    fn spectral(&self, values: &[f64]) -> (Vec<f64>, Vec<Vec<(usize, f64)>>) {
+        let (m, w) = (self.size(), self.width);
+        let mt = self.latents.len() * w;
+        let mut s = vec![0.0; mt];
+        let mut dlog: Vec<Vec<(usize, f64)>> = vec![Vec::new(); mt];
+        for (l, (den, extras)) in self.latents.iter().enumerate() {
+            if let Some(den) = den {
+                for j in 0..m {
+                    let (ls, dl) = den.log_s(values, &self.freqs[j]);
+                    s[l * w + j] = (0.5 * ls).exp();
+                    let mut g = vec![(den.variance, 1.0 / values[den.variance])];
+                    for (k, &p) in den.lengthscales.iter().enumerate() {
+                        // A shared lengthscale collects every input's share.
+                        match g.iter_mut().find(|e| e.0 == p) {
+                            Some(e) => e.1 += dl[k],
+                            None => g.push((p, dl[k])),
+                        }
+                    }
+                    dlog[l * w + j] = g;
+                }
+            }
+            for (e, extra) in extras.iter().enumerate() {
+                let v = extra.variance();
+                s[l * w + m + e] = values[v].sqrt();
+                dlog[l * w + m + e] = vec![(v, 1.0 / values[v])];
+            }
+        }
+        (s, dlog)
     }
 
     /// The approximate NLML of `model` at `values`, with its gradient if asked.
@@ -412,27 +502,8 @@ impl Hilbert {
     /// parameters, A and b, the explicit terms, and per channel A_c, b_c and (with `gradient`)
     /// their derivatives by the coefficient parameters.
     fn system(&self, model: &Model, values: &[f64], gradient: bool, include: &[bool]) -> System {
-        let nl = self.densities.len();
-        let m = self.size();
-        let mt = nl * m;
-        // s = √S for every latent's functions, and ∂ log S by each of its parameters.
-        let mut s = vec![0.0; mt];
-        let mut dlog: Vec<Vec<(usize, f64)>> = vec![Vec::new(); mt];
-        for (l, den) in self.densities.iter().enumerate() {
-            for j in 0..m {
-                let (ls, dl) = den.log_s(values, &self.freqs[j]);
-                s[l * m + j] = (0.5 * ls).exp();
-                let mut g = vec![(den.variance, 1.0 / values[den.variance])];
-                for (k, &p) in den.lengthscales.iter().enumerate() {
-                    // A shared lengthscale collects every input's share.
-                    match g.iter_mut().find(|e| e.0 == p) {
-                        Some(e) => e.1 += dl[k],
-                        None => g.push((p, dl[k])),
-                    }
-                }
-                dlog[l * m + j] = g;
-            }
-        }
+        let (w, mt) = (self.width, self.latents.len() * self.width);
+        let (s, dlog) = self.spectral(values);
         let gp = &values[..model.num_graph_params()];
         let mut a = Mat::<f64>::zeros(mt, mt);
         let mut b = vec![0.0; mt];
@@ -445,7 +516,7 @@ impl Hilbert {
             }
             let s2 = values[model.noise_index(c)];
             let (cv, dc) = coefficient_values(ch, gp, model.dim());
-            let (ac, bc) = assemble(ch, &cv, m, mt);
+            let (ac, bc) = assemble(ch, &cv, w, mt);
             let mut dac = Vec::new();
             if gradient {
                 let mut ps: Vec<usize> = dc.iter().flat_map(|d| d.iter().map(|e| e.0)).collect();
@@ -457,7 +528,7 @@ impl Hilbert {
                         .iter()
                         .map(|d| d.iter().find(|e| e.0 == p).map_or(0.0, |e| e.1))
                         .collect();
-                    let (da, db) = assemble_derivative(ch, &cv, &dk, m, mt);
+                    let (da, db) = assemble_derivative(ch, &cv, &dk, w, mt);
                     dac.push((p, da, db));
                 }
             }
@@ -511,9 +582,9 @@ impl Hilbert {
         gp: &[f64],
         x: &[f64],
     ) -> Result<Vec<f64>, LikelihoodError> {
-        let m = self.size();
-        let mut out = vec![0.0; self.densities.len() * m];
-        let mut f = vec![0.0; m];
+        let w = self.width;
+        let mut out = vec![0.0; self.latents.len() * w];
+        let mut f = vec![0.0; w];
         for t in &op.terms {
             if t.integrals.iter().any(|&i| i > 0) || t.fractional.is_some() {
                 return Err(LikelihoodError::Unsupported {
@@ -523,9 +594,9 @@ impl Hilbert {
             }
             let prog = Program::compile(graph, &[t.coeff]);
             let c = prog.eval_pair(&prog.bind(gp), x, x)[0];
-            features(&self.centre, &self.half, &self.index, &t.orders, x, &mut f);
-            for j in 0..m {
-                out[t.latent * m + j] += c * f[j];
+            self.columns().block(t.latent, &t.orders, x, &mut f);
+            for j in 0..w {
+                out[t.latent * w + j] += c * f[j];
             }
         }
         Ok(out)
@@ -539,7 +610,7 @@ impl Hilbert {
         gradient: bool,
         include: &[bool],
     ) -> Result<crate::Evaluation, LikelihoodError> {
-        let mt = self.densities.len() * self.size();
+        let mt = self.latents.len() * self.width;
         // Z = I + D A D, b̃ = D b.
         let sys = self.system(model, values, gradient, include);
         let (llt, beta) = solve_z(&sys)?;
@@ -631,21 +702,20 @@ fn solve_z(sys: &System) -> Result<(faer::linalg::solvers::Llt<f64>, Mat<f64>), 
     Ok((llt, beta))
 }
 
-/// A latent's spectral density, or what it lacks.
-fn density(model: &Model, l: usize) -> Result<Density, String> {
+/// A latent's spectral part and explicit columns, or what it lacks: a squared exponential or
+/// Matérn kernel, or a sum of at most one of them with linear and constant terms.
+fn density(model: &Model, l: usize) -> Result<(Option<Density>, Vec<Extra>), String> {
     let (prefix, spec) = match &model.specs[l] {
         KernelSpec::Shared { prefix, spec } => (prefix.clone(), spec.as_ref()),
         s => (model.latents[l].clone(), s),
     };
-    let (family, ard) = match spec {
-        KernelSpec::SquaredExponential { ard } => (Family::Se, *ard),
-        KernelSpec::Matern32 { ard } => (Family::Matern(1.5), *ard),
-        KernelSpec::Matern52 { ard } => (Family::Matern(2.5), *ard),
-        other => return Err(format!(
-            "the {} kernel of `{}` (it has no spectral density here: use se, matern32 or matern52)",
-            other.name(),
-            model.latents[l]
-        )),
+    let parts: Vec<(String, &KernelSpec)> = match spec {
+        KernelSpec::Sum(p) => p
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (format!("{prefix}.{i}"), k))
+            .collect(),
+        k => vec![(prefix.clone(), k)],
     };
     let find = |name: String| {
         model
@@ -654,21 +724,56 @@ fn density(model: &Model, l: usize) -> Result<Density, String> {
             .position(|p| p.name == name)
             .ok_or_else(|| format!("no parameter `{name}`"))
     };
-    let variance = find(format!("{prefix}.variance"))?;
-    let lengthscales = if ard {
-        model
-            .inputs()
-            .iter()
-            .map(|i| find(format!("{prefix}.lengthscales.{i}")))
-            .collect::<Result<_, _>>()?
-    } else {
-        vec![find(format!("{prefix}.lengthscale"))?; model.dim()]
-    };
-    Ok(Density {
-        family,
-        variance,
-        lengthscales,
-    })
+    let mut spectral = None;
+    let mut extras = Vec::new();
+    for (pre, k) in parts {
+        let (family, ard) = match k {
+            KernelSpec::SquaredExponential { ard } => (Family::Se, *ard),
+            KernelSpec::Matern32 { ard } => (Family::Matern(1.5), *ard),
+            KernelSpec::Matern52 { ard } => (Family::Matern(2.5), *ard),
+            KernelSpec::Linear { offset } => {
+                let v = find(format!("{pre}.variance"))?;
+                extras.extend((0..model.dim()).map(|d| Extra::Linear(d, v)));
+                if *offset {
+                    extras.push(Extra::Constant(find(format!("{pre}.offset"))?));
+                }
+                continue;
+            }
+            KernelSpec::Constant => {
+                extras.push(Extra::Constant(find(format!("{pre}.variance"))?));
+                continue;
+            }
+            other => {
+                return Err(format!(
+                    "the {} kernel of `{}` (it has no spectral density here: use se, matern32 or matern52, alone or in a sum with linear and constant terms)",
+                    other.name(),
+                    model.latents[l]
+                ))
+            }
+        };
+        if spectral.is_some() {
+            return Err(format!(
+                "the kernel of `{}`, a sum of two stationary kernels (one of se, matern32, matern52 per latent, with linear and constant terms)",
+                model.latents[l]
+            ));
+        }
+        let variance = find(format!("{pre}.variance"))?;
+        let lengthscales = if ard {
+            model
+                .inputs()
+                .iter()
+                .map(|i| find(format!("{pre}.lengthscales.{i}")))
+                .collect::<Result<_, _>>()?
+        } else {
+            vec![find(format!("{pre}.lengthscale"))?; model.dim()]
+        };
+        spectral = Some(Density {
+            family,
+            variance,
+            lengthscales,
+        });
+    }
+    Ok((spectral, extras))
 }
 
 /// A term coefficient compiled with its parameter derivatives.
@@ -712,18 +817,39 @@ fn coefficient_values(
     (cv, dc)
 }
 
+/// What a latent's columns are made of: the box and the sine basis, and each latent's spectral
+/// part and explicit columns.
+struct Columns<'a> {
+    centre: &'a [f64],
+    half: &'a [f64],
+    index: &'a [Vec<usize>],
+    latents: &'a [(Option<Density>, Vec<Extra>)],
+    width: usize,
+}
+
+impl Columns<'_> {
+    /// Every column of latent `l`'s block (`width` values): the sine functions' derivatives of
+    /// order `orders` at `x`, then its explicit columns' (0 beyond them).
+    fn block(&self, l: usize, orders: &[u8], x: &[f64], out: &mut [f64]) {
+        let m = self.index.len();
+        features(self.centre, self.half, self.index, orders, x, &mut out[..m]);
+        for v in &mut out[m..] {
+            *v = 0.0;
+        }
+        for (e, extra) in self.latents[l].1.iter().enumerate() {
+            out[m + e] = extra.value(orders, x);
+        }
+    }
+}
+
 /// The channel's sums over its data: G_kl and g_k for every pair of its terms.
-#[allow(clippy::too_many_arguments)]
 fn reduce(
     ch: &crate::Channel,
     terms: &[(usize, Vec<u8>)],
     coeffs: Vec<(Program, Vec<usize>)>,
-    centre: &[f64],
-    half: &[f64],
-    index: &[Vec<usize>],
-    m: usize,
-    d: usize,
+    cols: &Columns,
 ) -> ChannelSums {
+    let (m, d) = (cols.width, cols.centre.len());
     let t = terms.len();
     let mut gram = vec![vec![vec![0.0; m * m]; t]; t];
     let mut proj = vec![vec![0.0; m]; t];
@@ -744,8 +870,8 @@ fn reduce(
             yy += w * y * y;
             count += w;
             log_weights += w.ln();
-            for (k, (_, orders)) in terms.iter().enumerate() {
-                features(centre, half, index, orders, x, &mut f);
+            for (k, (l, orders)) in terms.iter().enumerate() {
+                cols.block(*l, orders, x, &mut f);
                 for j in 0..m {
                     fs[k][(i - lo, j)] = sw * f[j];
                     proj[k][j] += w * f[j] * y;
@@ -1139,5 +1265,57 @@ mod tests {
         assert_eq!(j.samples(2, 0).unwrap().len(), 2);
         let e = post.mean_function(&["u"]).unwrap_err().to_string();
         assert!(e.contains("Hilbert-space basis"), "{e}");
+    }
+
+    #[test]
+    fn sums_with_linear_and_constant_terms_are_explicit_columns() {
+        // A curl-free-like use: a squared exponential plus a linear term (a constant gradient)
+        // plus a constant, observed through first derivatives and directly.
+        let spec = KernelSpec::Sum(vec![
+            KernelSpec::SquaredExponential { ard: true },
+            KernelSpec::Linear { offset: true },
+            KernelSpec::Constant,
+        ]);
+        let mut m = Model::new(&["t", "x"], &[("u", spec)], &[]).unwrap();
+        let x: Vec<f64> = (0..24)
+            .flat_map(|k| [0.1 + 0.035 * k as f64, 0.9 - 0.03 * k as f64])
+            .collect();
+        let y: Vec<f64> = x
+            .chunks(2)
+            .map(|p| 0.5 + 2.0 * p[0] + (3.0 * p[1]).sin())
+            .collect();
+        let gx: Vec<f64> = x.chunks(2).map(|p| 3.0 * (3.0 * p[1]).cos()).collect();
+        m.add_channel("u", "u", x.clone(), y, 1e-2).unwrap();
+        m.add_channel("g", "u_x", x, gx, 1e-2).unwrap();
+        for (n, v) in [
+            ("u.0.lengthscales.t", 0.7),
+            ("u.0.lengthscales.x", 0.4),
+            ("u.1.variance", 0.8),
+            ("u.1.offset", 0.3),
+            ("u.2.variance", 0.2),
+        ] {
+            m.set(n, v).unwrap();
+        }
+        let v = m.values();
+        let exact = m.nlml(&v, true).unwrap();
+        let mut b = m.clone();
+        b.use_basis(&[32, 32], &[5.0]).unwrap();
+        let approx = b.nlml(&v, true).unwrap();
+        assert!(
+            (approx.nlml - exact.nlml).abs() < 1e-4 * exact.nlml.abs().max(10.0),
+            "{} vs {}",
+            approx.nlml,
+            exact.nlml
+        );
+        for i in 0..v.len() {
+            assert!(
+                (approx.gradient[i] - exact.gradient[i]).abs()
+                    < 1e-3 * exact.gradient[i].abs().max(1.0),
+                "{}: {} vs {}",
+                m.param_names()[i],
+                approx.gradient[i],
+                exact.gradient[i]
+            );
+        }
     }
 }
