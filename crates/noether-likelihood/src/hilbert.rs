@@ -31,8 +31,9 @@
 
 use crate::model::Model;
 use crate::LikelihoodError;
+use faer::linalg::matmul::triangular::BlockStructure;
 use faer::linalg::solvers::{DenseSolveCore, Solve};
-use faer::{Mat, Side};
+use faer::{Accum, Mat, Side};
 use noether_kernels::compile::Program;
 use noether_kernels::expr::{ExprId, ParamId, Var};
 use noether_kernels::KernelSpec;
@@ -201,20 +202,36 @@ fn features(
     x: &[f64],
     out: &mut [f64],
 ) {
+    // One table per input of the one-dimensional factors L^{-1/2} ω^o sin^{(o)}(ω u) for
+    // j = 1 … max j in that input (a few trigonometric calls per input, not one per function),
+    // then each function is a product of table entries.
+    let d = x.len();
+    let mut tables: Vec<Vec<f64>> = Vec::with_capacity(d);
+    for k in 0..d {
+        let top = index.iter().map(|idx| idx[k]).max().unwrap_or(0);
+        let o = orders[k] as i32;
+        let u0 = x[k] - centre[k] + half[k];
+        let norm = 1.0 / half[k].sqrt();
+        let table = (0..=top)
+            .map(|jk| {
+                let w = std::f64::consts::PI * jk as f64 / (2.0 * half[k]);
+                let u = w * u0;
+                // The o-th derivative of sin: sin, cos, −sin, −cos.
+                let f = match o % 4 {
+                    0 => u.sin(),
+                    1 => u.cos(),
+                    2 => -u.sin(),
+                    _ => -u.cos(),
+                };
+                f * w.powi(o) * norm
+            })
+            .collect();
+        tables.push(table);
+    }
     for (j, idx) in index.iter().enumerate() {
         let mut v = 1.0;
-        for d in 0..x.len() {
-            let w = std::f64::consts::PI * idx[d] as f64 / (2.0 * half[d]);
-            let u = w * (x[d] - centre[d] + half[d]);
-            // The o-th derivative of sin: sin, cos, −sin, −cos.
-            let o = orders[d] as i32;
-            let f = match o % 4 {
-                0 => u.sin(),
-                1 => u.cos(),
-                2 => -u.sin(),
-                _ => -u.cos(),
-            };
-            v *= f * w.powi(o) / half[d].sqrt();
+        for (k, t) in tables.iter().enumerate() {
+            v *= t[idx[k]];
         }
         out[j] = v;
     }
@@ -570,21 +587,20 @@ impl Hilbert {
         })
     }
 
-    /// The feature row (every latent's functions) of the operator `op` at point `x`, with the
-    /// coefficients at the model's parameters `gp`.
+    /// The feature rows (every latent's columns) of the operator `op` at each of `points`
+    /// (row-major), with the coefficients at the model's parameters `gp`.
     ///
     /// # Errors
     /// A term this basis does not build.
-    pub fn row(
+    pub fn rows(
         &self,
         graph: &mut noether_kernels::expr::Graph,
         op: &noether_kernels::operator::Operator,
         gp: &[f64],
-        x: &[f64],
-    ) -> Result<Vec<f64>, LikelihoodError> {
-        let w = self.width;
-        let mut out = vec![0.0; self.latents.len() * w];
-        let mut f = vec![0.0; w];
+        points: &[f64],
+    ) -> Result<Vec<Vec<f64>>, LikelihoodError> {
+        let (w, d) = (self.width, self.centre.len());
+        let mut coeffs = Vec::with_capacity(op.terms.len());
         for t in &op.terms {
             if t.integrals.iter().any(|&i| i > 0) || t.fractional.is_some() {
                 return Err(LikelihoodError::Unsupported {
@@ -593,13 +609,25 @@ impl Hilbert {
                 });
             }
             let prog = Program::compile(graph, &[t.coeff]);
-            let c = prog.eval_pair(&prog.bind(gp), x, x)[0];
-            self.columns().block(t.latent, &t.orders, x, &mut f);
-            for j in 0..w {
-                out[t.latent * w + j] += c * f[j];
-            }
+            let bound = prog.bind(gp);
+            coeffs.push((prog, bound));
         }
-        Ok(out)
+        let cols = self.columns();
+        let mut f = vec![0.0; w];
+        Ok(points
+            .chunks(d.max(1))
+            .map(|x| {
+                let mut out = vec![0.0; self.latents.len() * w];
+                for (t, (prog, bound)) in op.terms.iter().zip(&coeffs) {
+                    let c = prog.eval_pair(bound, x, x)[0];
+                    cols.block(t.latent, &t.orders, x, &mut f);
+                    for j in 0..w {
+                        out[t.latent * w + j] += c * f[j];
+                    }
+                }
+                out
+            })
+            .collect())
     }
 
     /// The NLML of the channels marked in `include` alone.
@@ -642,9 +670,10 @@ impl Hilbert {
             let q = Mat::from_fn(mt, mt, |i, j| s[i] * p[(i, j)] * s[j]);
             let v: Vec<f64> = (0..mt).map(|i| s[i] * beta[(i, 0)]).collect();
             // Parameters of S: Σ_j ∂s_j [(A D P)_jj − β_j b_j], ∂s_j = ½ s_j ∂ log S_j.
-            let adp = &a * Mat::from_fn(mt, mt, |i, j| s[i] * p[(i, j)]);
+            // Only the diagonal of A D P is needed: O(M²), not a product.
             for j in 0..mt {
-                let w = adp[(j, j)] - beta[(j, 0)] * b[j];
+                let adp: f64 = (0..mt).map(|k| a[(j, k)] * s[k] * p[(k, j)]).sum();
+                let w = adp - beta[(j, 0)] * b[j];
                 for &(pi, dl) in &dlog[j] {
                     grad[pi] += 0.5 * s[j] * dl * w;
                 }
@@ -851,7 +880,9 @@ fn reduce(
 ) -> ChannelSums {
     let (m, d) = (cols.width, cols.centre.len());
     let t = terms.len();
-    let mut gram = vec![vec![vec![0.0; m * m]; t]; t];
+    let mut acc: Vec<Vec<Mat<f64>>> = (0..t)
+        .map(|_| (0..t).map(|_| Mat::zeros(m, m)).collect())
+        .collect();
     let mut proj = vec![vec![0.0; m]; t];
     let (mut yy, mut count, mut log_weights) = (0.0, 0.0, 0.0);
     // The data stream through in chunks of rows: each term's features F_k (rows × M), scaled by
@@ -878,16 +909,51 @@ fn reduce(
                 }
             }
         }
+        let par = faer::get_global_parallelism();
         for k in 0..t {
             for l in k..t {
-                let g = fs[k].transpose() * &fs[l];
-                let dst = &mut gram[k][l];
-                for c in 0..m {
-                    for r in 0..m {
-                        dst[c * m + r] += g[(r, c)];
-                    }
+                let lhs = fs[k].transpose();
+                if k == l {
+                    // Symmetric: the lower half only, half the work.
+                    faer::linalg::matmul::triangular::matmul(
+                        acc[k][l].as_mut(),
+                        BlockStructure::TriangularLower,
+                        Accum::Add,
+                        lhs,
+                        BlockStructure::Rectangular,
+                        fs[l].as_ref(),
+                        BlockStructure::Rectangular,
+                        1.0,
+                        par,
+                    );
+                } else {
+                    faer::linalg::matmul::matmul(
+                        acc[k][l].as_mut(),
+                        Accum::Add,
+                        lhs,
+                        fs[l].as_ref(),
+                        1.0,
+                        par,
+                    );
                 }
             }
+        }
+    }
+    // Column-major, the diagonal blocks mirrored from their lower halves.
+    let mut gram = vec![vec![Vec::new(); t]; t];
+    for k in 0..t {
+        for l in k..t {
+            let a = &acc[k][l];
+            gram[k][l] = (0..m * m)
+                .map(|i| {
+                    let (r, c) = (i % m, i / m);
+                    if k == l && r < c {
+                        a[(c, r)]
+                    } else {
+                        a[(r, c)]
+                    }
+                })
+                .collect();
         }
     }
     // The within-point scatter of merged repeats is the replicate term's, not these sums'.

@@ -344,7 +344,8 @@ impl Posterior<'_> {
             });
         }
         if let Fitted::Basis(_) = &self.fact {
-            let (mut mean, covariance) = self.basis_joint(&ops, points)?;
+            let (mut mean, _, covariance) = self.basis_joint(&ops, points, true)?;
+            let covariance = covariance.unwrap_or_default();
             add_known(&mut mean);
             return Ok(JointPrediction {
                 targets: targets.iter().map(|s| s.to_string()).collect(),
@@ -443,25 +444,25 @@ impl Posterior<'_> {
         Ok(points.len() / d.max(1))
     }
 
-    /// Under a Hilbert-space basis: the means (targets × points, target-major) and their joint
-    /// covariance, from the weights' posterior: F μ_w and F Σ_w Fᵀ with F the feature rows.
+    /// Under a Hilbert-space basis: the means (targets × points, target-major), their variances
+    /// and, with `full`, their joint covariance, from the weights' posterior: F μ_w and
+    /// F Σ_w Fᵀ with F the feature rows (only its diagonal without `full`).
+    #[allow(clippy::type_complexity)]
     fn basis_joint(
         &mut self,
         ops: &[Operator],
         points: &[f64],
-    ) -> Result<(Vec<f64>, Vec<f64>), LikelihoodError> {
+        full: bool,
+    ) -> Result<(Vec<f64>, Vec<f64>, Option<Vec<f64>>), LikelihoodError> {
         let (Fitted::Basis(f), Some(h)) = (&self.fact, &self.model.basis) else {
             return Err(LikelihoodError::NotEvaluable {
                 what: "a basis prediction without a basis".into(),
             });
         };
-        let d = self.model.dim();
         let gp = self.values[..self.model.num_graph_params()].to_vec();
         let mut rows = Vec::new();
         for op in ops {
-            for x in points.chunks(d.max(1)) {
-                rows.push(h.row(&mut self.graph, op, &gp, x)?);
-            }
+            rows.extend(h.rows(&mut self.graph, op, &gp, points)?);
         }
         let (r, mt) = (rows.len(), f.mean.len());
         let fm = Mat::from_fn(r, mt, |i, j| rows[i][j]);
@@ -470,18 +471,23 @@ impl Posterior<'_> {
             .map(|row| row.iter().zip(&f.mean).map(|(a, b)| a * b).sum())
             .collect();
         let fs = &fm * &f.cov;
-        let c = &fs * fm.transpose();
-        let cov: Vec<f64> = (0..r * r).map(|k| c[(k / r, k % r)]).collect();
-        if let Some(k) = (0..r).find(|&k| !(mean[k].is_finite() && cov[k * r + k].is_finite())) {
+        let var: Vec<f64> = (0..r)
+            .map(|i| (0..mt).map(|j| fs[(i, j)] * fm[(i, j)]).sum())
+            .collect();
+        let cov = full.then(|| {
+            let c = &fs * fm.transpose();
+            (0..r * r).map(|k| c[(k / r, k % r)]).collect::<Vec<f64>>()
+        });
+        if let Some(k) = (0..r).find(|&k| !(mean[k].is_finite() && var[k].is_finite())) {
             let m = r / ops.len().max(1);
             return Err(LikelihoodError::NonFinitePrediction {
                 target: ops[k / m.max(1)].text.clone(),
                 point: k % m.max(1),
                 mean: mean[k],
-                variance: cov[k * r + k],
+                variance: var[k],
             });
         }
-        Ok((mean, cov))
+        Ok((mean, var, cov))
     }
 
     /// K*ᵀ: the covariance between every observation and the operator at each point (n × m).
@@ -640,12 +646,11 @@ impl Posterior<'_> {
             return Ok(p);
         }
         if let Fitted::Basis(_) = &self.fact {
-            let (mean, cov) = self.basis_joint(std::slice::from_ref(op), points)?;
-            let variance = (0..m).map(|j| cov[j * m + j].max(0.0)).collect();
+            let (mean, variance, cov) = self.basis_joint(std::slice::from_ref(op), points, full)?;
             return Ok(Prediction {
                 mean,
-                variance,
-                covariance: full.then_some(cov),
+                variance: variance.into_iter().map(|v| v.max(0.0)).collect(),
+                covariance: cov,
                 zero: op.is_zero(),
             });
         }
