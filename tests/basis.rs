@@ -2,7 +2,7 @@
 //! `"approximation": {"basis": …}`, its result read back by `predict`, and the bad inputs.
 
 mod common;
-use common::{refused, run_in, scratch, stderr};
+use common::{predict_grid, refused, run_in, scratch, stderr};
 use std::path::{Path, PathBuf};
 
 fn heat(name: &str, approximation: serde_json::Value) -> PathBuf {
@@ -38,17 +38,7 @@ fn a_basis_fits_the_heat_problem_and_predicts() {
     // The exact fit of these data: a = 0.99968 ± 1.0e-3.
     assert!((a - 0.99968).abs() < 1e-3, "a = {a}");
     assert!(r["approximation"]["basis"].is_array());
-    let o = run_in(
-        &dir,
-        &[
-            "predict",
-            "r.json",
-            "--channel",
-            "u",
-            "--grid",
-            "t=0.5,x=0.25",
-        ],
-    );
+    let o = predict_grid(&dir, "r.json", "u", "t=0.5,x=0.25");
     let line = String::from_utf8_lossy(&o.stdout)
         .lines()
         .nth(1)

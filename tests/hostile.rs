@@ -3,7 +3,7 @@
 //! culprit's words in the message and that no file changed where the command is refused.
 
 mod common;
-use common::{refused, run_in, scratch, stderr, stdout};
+use common::{predict_grid, refused, run_in, scratch, stderr, stdout};
 use std::f64::consts::PI;
 use std::path::{Path, PathBuf};
 
@@ -103,17 +103,7 @@ fn identical_points_are_merged_and_the_coefficient_is_right() {
         "{e}"
     );
     // The result reads back.
-    run_in(
-        &dir,
-        &[
-            "predict",
-            "r.json",
-            "--channel",
-            "u",
-            "--grid",
-            "t=0.5,x=0.3",
-        ],
-    );
+    predict_grid(&dir, "r.json", "u", "t=0.5,x=0.3");
 }
 
 #[test]
@@ -136,10 +126,7 @@ fn thousands_of_identical_points_are_one_observation() {
         "{}",
         stderr(&o)
     );
-    let p = run_in(
-        &dir,
-        &["predict", "r.json", "--channel", "u", "--grid", "x=0.25"],
-    );
+    let p = predict_grid(&dir, "r.json", "u", "x=0.25");
     let line = stdout(&p).lines().nth(1).unwrap().to_string();
     let mean: f64 = line.split(',').nth(1).unwrap().parse().unwrap();
     assert!((mean - 0.5).abs() < 1e-3, "{line}");
@@ -315,17 +302,7 @@ fn repeated_columns_are_refused_and_inputs_named_mean_get_labelled_columns() {
         ],
     );
     run_in(&dir, &["fit", "p.json", "--out", "r.json", "--quiet"]);
-    let o = run_in(
-        &dir,
-        &[
-            "predict",
-            "r.json",
-            "--channel",
-            "u",
-            "--grid",
-            "mean=0.5,std=0.5",
-        ],
-    );
+    let o = predict_grid(&dir, "r.json", "u", "mean=0.5,std=0.5");
     assert_eq!(stdout(&o).lines().next().unwrap(), "mean,std,u.mean,u.std");
 }
 

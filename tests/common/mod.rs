@@ -70,3 +70,11 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
     assert!(o.status.success(), "{args:?}: {}", stderr(&o));
     o
 }
+
+/// `noether predict RESULT --channel CHANNEL --grid GRID` in `dir`: it must succeed.
+pub fn predict_grid(dir: &Path, result: &str, channel: &str, grid: &str) -> Output {
+    run_in(
+        dir,
+        &["predict", result, "--channel", channel, "--grid", grid],
+    )
+}

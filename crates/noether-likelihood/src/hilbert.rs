@@ -35,7 +35,7 @@ use faer::linalg::matmul::triangular::BlockStructure;
 use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::{Accum, Mat, Side};
 use noether_kernels::compile::Program;
-use noether_kernels::expr::{ExprId, ParamId, Var};
+use noether_kernels::expr::{ExprId, Var};
 use noether_kernels::KernelSpec;
 
 /// The default boundary factor c: the box is c times the data's half-range about its centre.
@@ -810,15 +810,9 @@ fn coefficient_program(
     graph: &mut noether_kernels::expr::Graph,
     e: ExprId,
 ) -> (Program, Vec<usize>) {
+    let (grads, params) = crate::model::param_gradients(graph, e);
     let mut outputs = vec![e];
-    let mut params = Vec::new();
-    for p in 0..graph.num_params() {
-        let v = Var::Param(ParamId(p as u32));
-        if graph.depends_on(e, v) {
-            outputs.push(graph.diff(e, v));
-            params.push(p);
-        }
-    }
+    outputs.extend(grads);
     (Program::compile(graph, &outputs), params)
 }
 
@@ -973,38 +967,26 @@ fn reduce(
 
 /// A_c = Σ_kl c_k c_l G_kl placed in the blocks of the terms' latents, and b_c = Σ_k c_k g_k.
 fn assemble(ch: &ChannelSums, c: &[f64], m: usize, mt: usize) -> (Mat<f64>, Vec<f64>) {
-    let mut a = Mat::<f64>::zeros(mt, mt);
-    let mut b = vec![0.0; mt];
-    let t = ch.terms.len();
-    for k in 0..t {
-        let lk = ch.terms[k].0;
-        for (j, g) in ch.proj[k].iter().enumerate() {
-            b[lk * m + j] += c[k] * g;
-        }
-        for l in k..t {
-            let ll = ch.terms[l].0;
-            let w = c[k] * c[l];
-            let g = &ch.gram[k][l];
-            for col in 0..m {
-                for row in 0..m {
-                    let v = w * g[col * m + row];
-                    // G_kl (rows of term k, columns of term l) and its transpose for (l, k).
-                    a[(lk * m + row, ll * m + col)] += v;
-                    if k != l {
-                        a[(ll * m + col, lk * m + row)] += v;
-                    }
-                }
-            }
-        }
-    }
-    (a, b)
+    combine(ch, c, |k, l| c[k] * c[l], m, mt)
 }
 
-/// The derivative of [`assemble`]'s A_c and b_c when the coefficients move by `dc`.
+/// The derivative of [`assemble`]'s A_c and b_c when the coefficients move by `dc`:
+/// Σ_kl (c_k' c_l + c_k c_l') G_kl and Σ_k c_k' g_k.
 fn assemble_derivative(
     ch: &ChannelSums,
     c: &[f64],
     dc: &[f64],
+    m: usize,
+    mt: usize,
+) -> (Mat<f64>, Vec<f64>) {
+    combine(ch, dc, |k, l| dc[k] * c[l] + c[k] * dc[l], m, mt)
+}
+
+/// Σ_kl pair(k, l) G_kl in the blocks of the terms' latents, and Σ_k weight_k g_k.
+fn combine(
+    ch: &ChannelSums,
+    weight: &[f64],
+    pair: impl Fn(usize, usize) -> f64,
     m: usize,
     mt: usize,
 ) -> (Mat<f64>, Vec<f64>) {
@@ -1014,11 +996,11 @@ fn assemble_derivative(
     for k in 0..t {
         let lk = ch.terms[k].0;
         for (j, g) in ch.proj[k].iter().enumerate() {
-            b[lk * m + j] += dc[k] * g;
+            b[lk * m + j] += weight[k] * g;
         }
         for l in k..t {
             let ll = ch.terms[l].0;
-            let w = dc[k] * c[l] + c[k] * dc[l];
+            let w = pair(k, l);
             if w == 0.0 {
                 continue;
             }
@@ -1026,6 +1008,7 @@ fn assemble_derivative(
             for col in 0..m {
                 for row in 0..m {
                     let v = w * g[col * m + row];
+                    // G_kl (rows of term k, columns of term l) and its transpose for (l, k).
                     a[(lk * m + row, ll * m + col)] += v;
                     if k != l {
                         a[(ll * m + col, lk * m + row)] += v;

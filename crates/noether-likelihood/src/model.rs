@@ -171,7 +171,7 @@ pub(crate) struct Block {
 
 /// ∂e/∂p for every graph parameter p that `e` depends on, with those parameters' indices: what
 /// the covariance blocks and the known means compile beside their values.
-fn param_gradients(graph: &mut Graph, e: ExprId) -> (Vec<ExprId>, Vec<usize>) {
+pub(crate) fn param_gradients(graph: &mut Graph, e: ExprId) -> (Vec<ExprId>, Vec<usize>) {
     let mut grads = Vec::new();
     let mut params = Vec::new();
     for p in 0..graph.num_params() {

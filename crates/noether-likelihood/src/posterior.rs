@@ -331,21 +331,23 @@ impl Posterior<'_> {
                 }
             }
         };
-        if let (Fitted::Sparse(f), Some(ind)) = (&self.fact, &self.model.inducing) {
-            let (mut mean, covariance) =
-                ind.predict_joint(self.model, &self.values, f, &mut self.graph, &ops, points)?;
-            add_known(&mut mean);
-            return Ok(JointPrediction {
-                targets: targets.iter().map(|s| s.to_string()).collect(),
-                points: m,
-                mean,
-                covariance,
-                zero: ops.iter().map(Operator::is_zero).collect(),
-            });
-        }
-        if let Fitted::Basis(_) = &self.fact {
-            let (mut mean, _, covariance) = self.basis_joint(&ops, points, true)?;
-            let covariance = covariance.unwrap_or_default();
+        // The approximations give the means and joint covariance themselves.
+        let approximate = match (&self.fact, &self.model.inducing) {
+            (Fitted::Sparse(f), Some(ind)) => Some(ind.predict_joint(
+                self.model,
+                &self.values,
+                f,
+                &mut self.graph,
+                &ops,
+                points,
+            )?),
+            (Fitted::Basis(_), _) => {
+                let (mean, _, covariance) = self.basis_joint(&ops, points, true)?;
+                Some((mean, covariance.unwrap_or_default()))
+            }
+            _ => None,
+        };
+        if let Some((mut mean, covariance)) = approximate {
             add_known(&mut mean);
             return Ok(JointPrediction {
                 targets: targets.iter().map(|s| s.to_string()).collect(),
