@@ -26,7 +26,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let comps = ["phi[x]", "phi[y]", "phi[z]"];
     let t = Instant::now();
     let exact = problem(&pos, &h, &train[..500], true).fit()?;
-    let (s_exact, e_exact) = (t.elapsed().as_secs_f64(), rmse(&exact, comps, &pos, &h, &test)?);
+    let (s_exact, e_exact) = (
+        t.elapsed().as_secs_f64(),
+        rmse(&exact, comps, &pos, &h, &test)?,
+    );
     let mut p = problem(&pos, &h, &train, true)
         .approximate(Approximation::basis(&[per, per, per], PerInput::One(c)))
         .restarts(0);
@@ -39,9 +42,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let e = rmse(&f, comps, &pos, &h, &test)?;
     let s_pred = t.elapsed().as_secs_f64();
-    println!("magnetic_field_basis: {} training positions, {n_test} held out", train.len());
+    println!(
+        "magnetic_field_basis: {} training positions, {n_test} held out",
+        train.len()
+    );
     println!("  {:<44} {:>8} {:>9}", "model", "RMSE", "seconds");
-    println!("  {:<44} {:>8.4} {:>9.1}", "exact curl-free, 500 positions", e_exact, s_exact);
+    println!(
+        "  {:<44} {:>8.4} {:>9.1}",
+        "exact curl-free, 500 positions", e_exact, s_exact
+    );
     println!(
         "  {:<44} {:>8.4} {:>9.1}",
         format!("curl-free, basis {per}³ = {}, c = {c}", per * per * per),
@@ -52,7 +61,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "  (fit {s_fit:.1} s in {} evaluations, the pass over the data included; predictions {s_pred:.1} s)",
         f.report.evaluations
     );
-    for n in f.result().notes.iter().filter(|n| n.contains("lengthscale")) {
+    for n in f
+        .result()
+        .notes
+        .iter()
+        .filter(|n| n.contains("lengthscale"))
+    {
         println!("  note: {n}");
     }
     Ok(())
