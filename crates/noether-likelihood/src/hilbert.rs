@@ -239,7 +239,7 @@ fn features(
 
 impl Hilbert {
     /// Reduce `model`'s data to the sums of a basis of `per_input[d]` functions in input d
-    /// (M = Π_d per_input[d] in all) on the box `boundary_factor` (one number, or one per input)
+    /// (M = Π_d `per_input[d]` in all) on the box `boundary_factor` (one number, or one per input)
     /// times the data's half-range about its centre. Riutort-Mayol et al. (2023) give, for the
     /// squared exponential with lengthscale ℓ over a half-range S, c ≥ max(1.2, 3.2 ℓ/S) and
     /// M_d ≥ 1.75 c S/ℓ (Matérn 5/2: 4.1 and 2.65; 3/2: 4.5 and 3.42); derivative channels
