@@ -95,6 +95,16 @@ fn bad_bases_are_one_line_and_write_nothing() {
             "approximation",
             "use fewer",
         ),
+        (
+            serde_json::json!({"per_input": [100_000_000_000u64, 100_000_000_000u64]}),
+            "approximation.per_input",
+            "more functions than can be counted",
+        ),
+        (
+            serde_json::json!({"basis": 16, "boundary_factor": "wide"}),
+            "approximation.boundary_factor",
+            "a number, or a list of numbers",
+        ),
     ] {
         let dir = heat("bad", approx.clone());
         refused(

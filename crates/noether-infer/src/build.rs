@@ -463,7 +463,12 @@ impl Problem {
                         ),
                     ));
                 }
-                let total: usize = p.iter().product();
+                let Some(total) = p.iter().try_fold(1usize, |a, &b| a.checked_mul(b)) else {
+                    return Err(InferError::field(
+                        "approximation.per_input",
+                        format!("{p:?} makes more functions than can be counted: use fewer"),
+                    ));
+                };
                 if b.is_some_and(|b| b != total) {
                     return Err(InferError::field(
                         "approximation.basis",

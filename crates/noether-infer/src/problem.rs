@@ -959,7 +959,7 @@ pub enum Placement {
 }
 
 /// One number for every input, or one each.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum PerInput {
     /// The same for every input.
@@ -994,6 +994,23 @@ pub struct Approximation {
     pub boundary_factor: Option<PerInput>,
 }
 
+impl<'de> Deserialize<'de> for PerInput {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        let bad = || de::Error::custom("expected a number, or a list of numbers (one per input)");
+        match v {
+            serde_json::Value::Number(n) => n.as_f64().map(PerInput::One).ok_or_else(bad),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .map(serde_json::Value::as_f64)
+                .collect::<Option<Vec<f64>>>()
+                .map(PerInput::Each)
+                .ok_or_else(bad),
+            _ => Err(bad()),
+        }
+    }
+}
+
 fn is_zero(v: &usize) -> bool {
     *v == 0
 }
@@ -1018,7 +1035,7 @@ impl Approximation {
             inducing: 0,
             placement: Placement::Kmeans,
             seed: 0,
-            basis: Some(per_input.iter().product()),
+            basis: per_input.iter().try_fold(1usize, |a, &b| a.checked_mul(b)),
             per_input: Some(per_input.to_vec()),
             boundary_factor: Some(boundary_factor),
         }
