@@ -442,7 +442,7 @@ impl Program {
     ) {
         let d = self.dim;
         assert!(
-            xs.len() % d.max(1) == 0 && ys.len() % d.max(1) == 0,
+            xs.len().is_multiple_of(d.max(1)) && ys.len().is_multiple_of(d.max(1)),
             "point sets must hold dim = {d} numbers per point"
         );
         let ny = ys.len().checked_div(d).unwrap_or(0);

@@ -28,7 +28,8 @@ pub enum StartFrom {
 /// then alternately a perturbation of the data-driven start and a draw from broad default
 /// ranges), seed 0, 500 iterations, stop when max |∂NLML/∂θ| ≤ 1e-5 or an iteration lowers the
 /// NLML by at most 1e-9 relative, perturbations of standard deviation 1 in the free space,
-/// L-BFGS memory 10, the default jitter policy.
+/// L-BFGS memory 10, the default jitter policy; with `method: "nuts"`, 4 chains of 500 warm-up
+/// iterations and 500 draws.
 ///
 /// Its serde form is the `fit` object of a problem file: every field optional.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -58,6 +59,15 @@ pub struct FitOptions {
     /// Whether channels of exact zeros (a law without a source, a constraint) are conditioned
     /// on (the default) or observed ([`Model::constraint_rows`]).
     pub zeros: Zeros,
+    /// How the fit ends: at the optimum (`"optimize"`, the default) or with posterior draws
+    /// (`"nuts"`, [`crate::sample`]).
+    pub method: crate::sample::Method,
+    /// NUTS chains, run in parallel (default 4).
+    pub chains: usize,
+    /// NUTS warm-up iterations per chain (default 500).
+    pub warmup: u64,
+    /// NUTS draws kept per chain (default 500).
+    pub draws: u64,
 }
 
 /// How a fit treats channels of exact zeros with no known mean.
@@ -85,6 +95,10 @@ impl Default for FitOptions {
             jitter: JitterPolicy::default(),
             objective: ObjectiveKind::Posterior,
             zeros: Zeros::Condition,
+            method: crate::sample::Method::Optimize,
+            chains: 4,
+            warmup: 500,
+            draws: 500,
         }
     }
 }
@@ -139,7 +153,19 @@ impl FitOptions {
                 &format!("L-BFGS needs a memory from 1 to {}", Self::MAX_MEMORY),
             );
         }
-        self.jitter.validate()
+        self.jitter.validate()?;
+        self.sampling().validate()
+    }
+
+    /// The sampler's settings: chains, warm-up, draws and the fit's seed.
+    pub fn sampling(&self) -> crate::sample::SampleOptions {
+        crate::sample::SampleOptions {
+            chains: self.chains,
+            warmup: self.warmup,
+            draws: self.draws,
+            seed: self.seed,
+            ..crate::sample::SampleOptions::default()
+        }
     }
 
     pub(crate) fn settings(&self) -> lbfgs::Settings {

@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+pub mod diagnostics;
 mod error;
 pub mod factor;
 pub mod fit;
@@ -24,6 +25,7 @@ pub mod prior;
 pub mod problems;
 pub mod replicates;
 pub mod rollout;
+pub mod sample;
 pub mod space;
 pub mod sparse;
 pub mod start;

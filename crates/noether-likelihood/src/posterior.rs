@@ -434,7 +434,7 @@ impl Posterior<'_> {
 
     fn check_points(&self, op: &Operator, points: &[f64]) -> Result<usize, LikelihoodError> {
         let d = self.model.dim();
-        if points.len() % d.max(1) != 0 {
+        if !points.len().is_multiple_of(d.max(1)) {
             return Err(LikelihoodError::Data {
                 channel: op.text.clone(),
                 message: format!(

@@ -52,7 +52,7 @@ impl Model {
     /// does not support an operator.
     pub fn inducing(&mut self, z: Vec<f64>) -> Result<Inducing, LikelihoodError> {
         let d = self.dim();
-        if d == 0 || z.len() % d != 0 || z.is_empty() {
+        if d == 0 || !z.len().is_multiple_of(d) || z.is_empty() {
             return Err(LikelihoodError::Data {
                 channel: "inducing points".into(),
                 message: format!(
