@@ -51,9 +51,13 @@ enum Command {
         /// Restarts after the first start (overrides the file's `fit.restarts`).
         #[arg(long)]
         restarts: Option<usize>,
-        /// Seed of the restarts (overrides the file's `fit.seed`).
+        /// Seed of the restarts and of the sampler (overrides the file's `fit.seed`).
         #[arg(long)]
         seed: Option<u64>,
+        /// With `fit.method: "nuts"`: write every posterior draw here (CSV: chain, draw, one
+        /// column per sampled parameter), whole or not at all.
+        #[arg(long)]
+        draws: Option<PathBuf>,
     },
     /// The posterior of a channel or of any operator (`u_x`, `u_t - a*u_xx`) at the points of a
     /// CSV (`--at`) or on a grid (`--grid`). Predictions exclude observation noise unless
@@ -190,16 +194,44 @@ fn summary(r: &FitResult) -> Vec<String> {
         (false, Some(s)) => number(s, 4),
         (false, None) => "not identifiable".to_string(),
     };
-    let mut out = vec![format!(
-        "\n  {:<28} {:>14} {:>18}",
-        "parameter", "value", "standard error"
-    )];
+    let sampled = r.sampling.is_some();
+    let mut out = vec![if sampled {
+        format!(
+            "\n  {:<28} {:>14} {:>18} {:>14} {:>12} {:>25} {:>7} {:>6} {:>6}",
+            "parameter",
+            "optimum",
+            "Laplace error",
+            "posterior mean",
+            "sd",
+            "95 % interval",
+            "R-hat",
+            "ESS b",
+            "ESS t"
+        )
+    } else {
+        format!(
+            "\n  {:<28} {:>14} {:>18}",
+            "parameter", "value", "standard error"
+        )
+    }];
     let mut row = |name: String, e: &noether_infer::Estimate| {
-        out.push(format!(
-            "  {name:<28} {:>14} {:>18}",
-            number(e.value, 6),
-            se(e)
-        ));
+        let mut line = format!("  {name:<28} {:>14} {:>18}", number(e.value, 6), se(e));
+        if let Some(p) = &e.posterior {
+            line += &format!(
+                " {:>14} {:>12} {:>25} {:>7.3} {:>6.0} {:>6.0}",
+                number(p.mean, 6),
+                number(p.sd, 3),
+                format!(
+                    "[{}, {}]",
+                    number(p.interval95[0], 4),
+                    number(p.interval95[1], 4)
+                ),
+                p.rhat,
+                p.ess_bulk,
+                p.ess_tail
+            );
+        }
+        out.push(line);
     };
     for (n, e) in &r.parameters {
         row(n.clone(), e);
@@ -238,6 +270,27 @@ fn summary(r: &FitResult) -> Vec<String> {
                 number(a.bound - e, 3)
             ))
         ));
+    }
+    if let Some(sm) = &r.sampling {
+        out.push(format!(
+            "  sampling: {}; {} chains × {} draws after {} warm-up; {} gradient evaluations in {} s ({} draws/s); divergences {}; E-BFMI {}",
+            sm.sampler,
+            sm.chains,
+            sm.draws,
+            sm.warmup,
+            sm.gradient_evaluations,
+            number(sm.seconds, 3),
+            number(sm.draws_per_second, 3),
+            sm.divergences.iter().sum::<usize>(),
+            sm.ebfmi.iter().map(|e| number(*e, 2)).collect::<Vec<_>>().join(", ")
+        ));
+        out.push(format!(
+            "  predictions from this result mix {} thinned draws",
+            sm.mixture.values.len()
+        ));
+        for w in &sm.warnings {
+            out.push(format!("  warning: {w}"));
+        }
     }
     if !r.optimizer.converged {
         out.push(format!(
@@ -288,6 +341,7 @@ fn fit(
     out: Option<&Path>,
     restarts: Option<usize>,
     seed: Option<u64>,
+    draws: Option<&Path>,
     voice: Voice,
 ) -> Result<(), InferError> {
     // A result file refits from its fitted values: its problem holds them as initial values.
@@ -313,6 +367,15 @@ fn fit(
         problem.fit.seed = s;
     }
     problem.validate()?;
+    let sampling = problem.fit.method == noether_likelihood::sample::Method::Nuts;
+    if draws.is_some() && !sampling {
+        return Err(InferError::Field {
+            field: "--draws".into(),
+            message:
+                "there are draws only with \"fit\": {\"method\": \"nuts\"} in the problem file"
+                    .into(),
+        });
+    }
     let starts = problem.fit.restarts.saturating_add(1);
     voice.say(&format!(
         "noether fit {}: {starts} start{}",
@@ -335,7 +398,25 @@ fn fit(
     let mut progress = voice.progress(&path.display().to_string());
     let fitted = problem.fit_with(&mut |e| progress.event(e));
     progress.finish();
-    let result = fitted?.result();
+    let fitted = fitted?;
+    let result = fitted.result();
+    if let (Some(path), Some(d)) = (draws, &fitted.draws) {
+        let mut text = format!(
+            "chain,draw,{}\n",
+            d.names
+                .iter()
+                .map(|n| csv_field(n))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        for (c, chain) in d.chains.iter().enumerate() {
+            for (i, v) in chain.iter().enumerate() {
+                let row: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+                text += &format!("{c},{i},{}\n", row.join(","));
+            }
+        }
+        noether_infer::write_atomic(path, text.as_bytes())?;
+    }
     for line in summary(&result) {
         voice.say(&line);
     }
@@ -374,8 +455,7 @@ fn posterior(
     points: &[f64],
     place: &dyn Fn(usize) -> String,
 ) -> Result<Prediction, InferError> {
-    r.problem
-        .predict(target, points)
+    r.predict(target, points)
         .map_err(|e| nonfinite_at(e, place))
 }
 
@@ -565,7 +645,6 @@ fn predict(
             });
         }
         let (labels, jp) = r
-            .problem
             .predict_joint(&exprs, &points)
             .map_err(|e| nonfinite_at(e, &place))?;
         let mut k = 0;
@@ -606,7 +685,6 @@ fn predict(
         }
     } else {
         let each = r
-            .problem
             .predict_each(&exprs, &points)
             .map_err(|e| nonfinite_at(e, &place))?;
         let mut it = each.into_iter();
@@ -1182,9 +1260,17 @@ fn check_outputs(command: &Command) -> Result<(), InferError> {
         }
     };
     let (main, outputs, at): (&Path, Vec<(&str, &Path)>, Option<&Path>) = match command {
-        Command::Fit { problem, out, .. } => (
+        Command::Fit {
             problem,
-            out.iter().map(|o| ("--out", o.as_path())).collect(),
+            out,
+            draws,
+            ..
+        } => (
+            problem,
+            out.iter()
+                .map(|o| ("--out", o.as_path()))
+                .chain(draws.iter().map(|d| ("--draws", d.as_path())))
+                .collect(),
             None,
         ),
         Command::Predict {
@@ -1269,7 +1355,16 @@ fn main() -> ExitCode {
             out,
             restarts,
             seed,
-        } => fit(problem, out.as_deref(), *restarts, *seed, voice).map_err(|e| e.in_file(problem)),
+            draws,
+        } => fit(
+            problem,
+            out.as_deref(),
+            *restarts,
+            *seed,
+            draws.as_deref(),
+            voice,
+        )
+        .map_err(|e| e.in_file(problem)),
         Command::Predict {
             result,
             channels,

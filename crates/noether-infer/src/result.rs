@@ -6,6 +6,7 @@ use noether_likelihood::fit::{fit, Event, FitReport, Origin, StartReport};
 use noether_likelihood::laplace::{laplace_with, Uncertainty};
 use noether_likelihood::objective::ObjectiveKind;
 use noether_likelihood::posterior::{JointPrediction, Prediction};
+use noether_likelihood::sample::{Draws, Method, Summary};
 use noether_likelihood::{Model, ParamKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -25,6 +26,10 @@ pub struct Estimate {
     /// The prior the fit used, where it is proper (given, or the documented default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior: Option<noether_likelihood::Prior>,
+    /// With `fit.method: "nuts"`: the posterior from the draws (mean, sd, the central 95 %
+    /// interval, R-hat, bulk and tail effective sample sizes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posterior: Option<Summary>,
 }
 
 /// One optimiser start, as reported.
@@ -114,6 +119,55 @@ pub struct ApproximationReport {
     pub exact_nlml: Option<f64>,
 }
 
+/// What the sampler did, in a result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SamplingReport {
+    /// The sampler.
+    pub sampler: String,
+    /// Chains.
+    pub chains: usize,
+    /// Warm-up iterations per chain (discarded).
+    pub warmup: u64,
+    /// Draws requested per chain.
+    pub draws: u64,
+    /// Draws kept, by chain (fewer than requested when a chain was cut short).
+    pub kept: Vec<usize>,
+    /// Divergent transitions after warm-up, by chain.
+    pub divergences: Vec<usize>,
+    /// E-BFMI, by chain.
+    pub ebfmi: Vec<f64>,
+    /// The adapted step size, by chain.
+    pub step_sizes: Vec<f64>,
+    /// Density-and-gradient evaluations over all chains, warm-up included.
+    pub gradient_evaluations: u64,
+    /// Wall time of the sampling.
+    pub seconds: f64,
+    /// Kept draws per second.
+    pub draws_per_second: f64,
+    /// What the diagnostics flag (R-hat ≥ 1.01, ESS < 400, divergences, E-BFMI < 0.3, chains cut
+    /// short), as sentences.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// The thinned draws that `predict` and `plot` mix ([`MIXTURE_DRAWS`] of them, spread evenly
+    /// over the chains): parameter names (every parameter, the model's order) and one full vector
+    /// of values per draw.
+    pub mixture: Mixture,
+}
+
+/// Thinned posterior draws, as full parameter vectors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mixture {
+    /// Every parameter's name, in the order of each vector.
+    pub names: Vec<String>,
+    /// One vector per draw.
+    pub values: Vec<Vec<f64>>,
+}
+
+/// The number of thinned draws a sampled result keeps for predictions: the predictive mean and
+/// variance are the mixture's, mean of the per-draw means and mean of the per-draw variances plus
+/// the variance of the means, over this many draws.
+pub const MIXTURE_DRAWS: usize = 100;
+
 /// The most observations at which a fit with inducing points also reports the exact NLML.
 pub const EXACT_COMPARISON_MAX: usize = 4000;
 
@@ -153,6 +207,9 @@ pub struct FitResult {
     /// With inducing points: how many, the bound and (for small data) the exact NLML.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approximation: Option<ApproximationReport>,
+    /// With `fit.method: "nuts"`: the sampler's report and the thinned draws predictions mix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<SamplingReport>,
     /// The problem with the fitted values as initial values; data paths relative to the result
     /// file when it was saved with [`FitResult::save`] (absolute otherwise).
     pub problem: Problem,
@@ -286,6 +343,8 @@ pub struct Fitted {
     pub data_sha256: BTreeMap<PathBuf, String>,
     /// With inducing points: the report of the approximation.
     pub approximation: Option<ApproximationReport>,
+    /// With `fit.method: "nuts"`: the posterior draws.
+    pub draws: Option<Draws>,
 }
 
 impl Problem {
@@ -307,6 +366,26 @@ impl Problem {
         let report = fit(&mut model, &opts, progress).map_err(InferError::model("fit"))?;
         let uncertainty = laplace_with(&model, &report.best.values, &opts.jitter, opts.objective)
             .map_err(InferError::model("uncertainty"))?;
+        let draws = match opts.method {
+            Method::Optimize => None,
+            Method::Nuts => {
+                // Jitter the chains' starts by the Laplace standard deviations in the free space.
+                let m = uncertainty.free.len();
+                let spread: Vec<f64> = (0..m)
+                    .map(|k| uncertainty.covariance[k * m + k].max(0.0).sqrt())
+                    .collect();
+                Some(
+                    noether_likelihood::sample::sample(
+                        &model,
+                        &report.best.values,
+                        Some(&spread),
+                        &opts.sampling(),
+                        &opts.jitter,
+                    )
+                    .map_err(InferError::model("posterior draws"))?,
+                )
+            }
+        };
         let problem = self.with_fitted_values(&model);
         let data_sha256 = problem
             .data_files()
@@ -346,7 +425,19 @@ impl Problem {
             uncertainty,
             data_sha256,
             approximation,
+            draws,
         })
+    }
+
+    /// [`Problem::fit`] ending with posterior draws of every free parameter by NUTS
+    /// (`fit.method: "nuts"`; chains, warm-up and draws from `fit`).
+    ///
+    /// # Errors
+    /// As [`Problem::fit`]; a density that cannot be evaluated at the optimum.
+    pub fn sample(&self) -> Result<Fitted, InferError> {
+        let mut p = self.clone();
+        p.fit.method = Method::Nuts;
+        p.fit()
     }
 
     /// This problem with the model's current values as its initial values, paths made absolute.
@@ -408,7 +499,7 @@ impl Problem {
     /// Any problem or data error; an operator that does not parse.
     pub fn predict(&self, target: &str, points: &[f64]) -> Result<Prediction, InferError> {
         let model = self.model()?;
-        predict_with(self, &model, target, points)
+        predict_with(self, &model, &model.values(), target, points)
     }
 
     /// [`Fitted::predict_joint`] at the problem's initial values (a fitted problem's fitted
@@ -422,7 +513,7 @@ impl Problem {
         points: &[f64],
     ) -> Result<(Vec<String>, JointPrediction), InferError> {
         let model = self.model()?;
-        predict_joint_with(self, &model, targets, points)
+        predict_joint_with(self, &model, &model.values(), targets, points)
     }
 }
 
@@ -455,6 +546,7 @@ pub(crate) fn targets(p: &Problem, target: &str) -> Result<Vec<(String, String)>
 fn predict_joint_with(
     p: &Problem,
     model: &Model,
+    values: &[f64],
     targets: &[&str],
     points: &[f64],
 ) -> Result<(Vec<String>, JointPrediction), InferError> {
@@ -468,7 +560,7 @@ fn predict_joint_with(
     }
     let refs: Vec<&str> = ops.iter().map(String::as_str).collect();
     let mut post = model
-        .posterior(&model.values())
+        .posterior(values)
         .map_err(InferError::model("posterior"))?;
     let j = post
         .predict_joint(&refs, points)
@@ -482,6 +574,7 @@ fn predict_joint_with(
 fn predict_with(
     p: &Problem,
     model: &Model,
+    values: &[f64],
     target: &str,
     points: &[f64],
 ) -> Result<Prediction, InferError> {
@@ -496,7 +589,7 @@ fn predict_with(
         });
     }
     let mut post = model
-        .posterior(&model.values())
+        .posterior(values)
         .map_err(InferError::model("posterior"))?;
     post.predict(&t[0].1, points, false)
         .map_err(InferError::model(format!("predict `{target}`")))
@@ -524,20 +617,234 @@ impl Problem {
         points: &[f64],
     ) -> Result<Vec<(String, Prediction)>, InferError> {
         let model = self.model()?;
-        let mut post = model
-            .posterior(&model.values())
-            .map_err(InferError::model("posterior"))?;
-        let mut out = Vec::new();
-        for t in targets {
-            for (label, op) in self::targets(self, t)? {
-                let pr = post
-                    .predict(&op, points, false)
-                    .map_err(InferError::model(format!("predict `{label}`")))?;
-                out.push((label, pr));
+        predict_each_with(self, &model, &model.values(), targets, points)
+    }
+}
+
+fn predict_each_with(
+    p: &Problem,
+    model: &Model,
+    values: &[f64],
+    targets: &[&str],
+    points: &[f64],
+) -> Result<Vec<(String, Prediction)>, InferError> {
+    let mut post = model
+        .posterior(values)
+        .map_err(InferError::model("posterior"))?;
+    let mut out = Vec::new();
+    for t in targets {
+        for (label, op) in self::targets(p, t)? {
+            let pr = post
+                .predict(&op, points, false)
+                .map_err(InferError::model(format!("predict `{label}`")))?;
+            out.push((label, pr));
+        }
+    }
+    Ok(out)
+}
+
+/// Running sums of a mixture of Gaussian predictions: Σ means, Σ (variances + means²).
+#[derive(Default)]
+struct Mixing {
+    count: f64,
+    mean: Vec<f64>,
+    second: Vec<f64>,
+}
+
+impl Mixing {
+    /// Add one draw's means and covariance (or variances: `cov` of the means' length).
+    fn add(&mut self, mean: &[f64], cov: &[f64]) {
+        let n = mean.len();
+        let full = cov.len() == n * n && n > 1;
+        if self.mean.is_empty() {
+            self.mean = vec![0.0; n];
+            self.second = vec![0.0; cov.len()];
+        }
+        self.count += 1.0;
+        for (a, m) in self.mean.iter_mut().zip(mean) {
+            *a += m;
+        }
+        if full {
+            for i in 0..n {
+                for j in 0..n {
+                    self.second[i * n + j] += cov[i * n + j] + mean[i] * mean[j];
+                }
+            }
+        } else {
+            for i in 0..n {
+                self.second[i] += cov[i] + mean[i] * mean[i];
             }
         }
-        Ok(out)
     }
+
+    /// The mixture's mean and covariance (or variances): E[μ] and E[Σ + μμᵀ] − E[μ]E[μ]ᵀ.
+    fn finish(self) -> (Vec<f64>, Vec<f64>) {
+        let n = self.mean.len();
+        let c = self.count.max(1.0);
+        let mean: Vec<f64> = self.mean.iter().map(|m| m / c).collect();
+        let full = self.second.len() == n * n && n > 1;
+        let second = if full {
+            (0..n * n)
+                .map(|k| self.second[k] / c - mean[k / n] * mean[k % n])
+                .collect()
+        } else {
+            (0..n)
+                .map(|i| (self.second[i] / c - mean[i] * mean[i]).max(0.0))
+                .collect()
+        };
+        (mean, second)
+    }
+}
+
+impl FitResult {
+    /// The thinned posterior draws of a sampled result, as full parameter vectors in the order of
+    /// `model`'s parameters; None for an optimised one.
+    ///
+    /// # Errors
+    /// A draw that lacks one of the model's parameters (an edited file).
+    fn mixture_for(&self, model: &Model) -> Result<Option<Vec<Vec<f64>>>, InferError> {
+        let Some(s) = &self.sampling else {
+            return Ok(None);
+        };
+        let mx = &s.mixture;
+        let order: Vec<usize> = model
+            .param_names()
+            .iter()
+            .map(|n| {
+                mx.names.iter().position(|m| m == n).ok_or_else(|| {
+                    InferError::field(
+                        "sampling.mixture.names",
+                        format!("the draws have no value of `{n}`, a parameter of the problem"),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let draws: Vec<Vec<f64>> = mx
+            .values
+            .iter()
+            .filter(|v| v.len() == mx.names.len())
+            .map(|v| order.iter().map(|&i| v[i]).collect())
+            .collect();
+        Ok((!draws.is_empty()).then_some(draws))
+    }
+
+    /// The posterior of a channel or operator at `points`: at the fitted values, or, for a
+    /// sampled result, the mixture over its thinned draws ([`MIXTURE_DRAWS`]).
+    ///
+    /// # Errors
+    /// As [`Problem::predict`].
+    pub fn predict(&self, target: &str, points: &[f64]) -> Result<Prediction, InferError> {
+        let mut each = self.predict_each(&[target], points)?;
+        if each.len() != 1 {
+            // A field latent: the single-target call gives the clear message.
+            return self.problem.predict(target, points);
+        }
+        Ok(each.remove(0).1)
+    }
+
+    /// [`Problem::predict_each`], mixed over the draws of a sampled result.
+    ///
+    /// # Errors
+    /// As [`Problem::predict`].
+    pub fn predict_each(
+        &self,
+        targets: &[&str],
+        points: &[f64],
+    ) -> Result<Vec<(String, Prediction)>, InferError> {
+        let model = self.problem.model()?;
+        let draws = self
+            .mixture_for(&model)?
+            .unwrap_or_else(|| vec![model.values()]);
+        mixed_each(&self.problem, &model, &draws, targets, points)
+    }
+
+    /// [`Problem::predict_joint`], mixed over the draws of a sampled result: the mixture's mean
+    /// and covariance.
+    ///
+    /// # Errors
+    /// As [`Problem::predict`].
+    pub fn predict_joint(
+        &self,
+        targets: &[&str],
+        points: &[f64],
+    ) -> Result<(Vec<String>, JointPrediction), InferError> {
+        let model = self.problem.model()?;
+        let draws = self
+            .mixture_for(&model)?
+            .unwrap_or_else(|| vec![model.values()]);
+        mixed_joint(&self.problem, &model, &draws, targets, points)
+    }
+}
+
+/// The marginal posteriors of `targets` mixed over parameter vectors `draws` (one vector: the
+/// posterior at it).
+fn mixed_each(
+    p: &Problem,
+    model: &Model,
+    draws: &[Vec<f64>],
+    targets: &[&str],
+    points: &[f64],
+) -> Result<Vec<(String, Prediction)>, InferError> {
+    if let [v] = draws {
+        return predict_each_with(p, model, v, targets, points);
+    }
+    let mut labels = Vec::new();
+    let mut mix: Vec<Mixing> = Vec::new();
+    let mut zero = Vec::new();
+    for v in draws {
+        let each = predict_each_with(p, model, v, targets, points)?;
+        if mix.is_empty() {
+            mix = each.iter().map(|_| Mixing::default()).collect();
+            labels = each.iter().map(|e| e.0.clone()).collect();
+            zero = each.iter().map(|e| e.1.zero).collect();
+        }
+        for (m, (_, pr)) in mix.iter_mut().zip(&each) {
+            m.add(&pr.mean, &pr.variance);
+        }
+    }
+    Ok(labels
+        .into_iter()
+        .zip(mix)
+        .zip(zero)
+        .map(|((l, m), zero)| {
+            let (mean, variance) = m.finish();
+            (
+                l,
+                Prediction {
+                    mean,
+                    variance,
+                    covariance: None,
+                    zero,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The joint posterior of `targets` mixed over parameter vectors `draws`: the mixture's mean
+/// and covariance.
+fn mixed_joint(
+    p: &Problem,
+    model: &Model,
+    draws: &[Vec<f64>],
+    targets: &[&str],
+    points: &[f64],
+) -> Result<(Vec<String>, JointPrediction), InferError> {
+    if let [v] = draws {
+        return predict_joint_with(p, model, v, targets, points);
+    }
+    let mut mix = Mixing::default();
+    let mut first: Option<(Vec<String>, JointPrediction)> = None;
+    for v in draws {
+        let (labels, j) = predict_joint_with(p, model, v, targets, points)?;
+        mix.add(&j.mean, &j.covariance);
+        first.get_or_insert((labels, j));
+    }
+    let (labels, mut j) = first.ok_or_else(|| InferError::field("sampling.mixture", "no draws"))?;
+    let (mean, covariance) = mix.finish();
+    j.mean = mean;
+    j.covariance = covariance;
+    Ok((labels, j))
 }
 
 impl Fitted {
@@ -562,7 +869,55 @@ impl Fitted {
     /// # Errors
     /// An operator that does not parse; points of the wrong dimension.
     pub fn predict(&self, target: &str, points: &[f64]) -> Result<Prediction, InferError> {
-        predict_with(&self.problem, &self.model, target, points)
+        if self.draws.is_none() {
+            return predict_with(
+                &self.problem,
+                &self.model,
+                &self.model.values(),
+                target,
+                points,
+            );
+        }
+        let mut each = self.predict_each(&[target], points)?;
+        if each.len() != 1 {
+            return predict_with(
+                &self.problem,
+                &self.model,
+                &self.model.values(),
+                target,
+                points,
+            );
+        }
+        Ok(each.remove(0).1)
+    }
+
+    /// The parameter vectors predictions use: the fitted values, or [`MIXTURE_DRAWS`] thinned
+    /// posterior draws of a sampled fit.
+    fn prediction_draws(&self) -> Vec<Vec<f64>> {
+        let v = self.model.values();
+        match &self.draws {
+            Some(d) => d.thinned(MIXTURE_DRAWS, &v),
+            None => vec![v],
+        }
+    }
+
+    /// The marginal posterior of each quantity the targets name (as [`Problem::predict_each`]);
+    /// for a sampled fit, the mixture over its thinned draws.
+    ///
+    /// # Errors
+    /// As [`Fitted::predict`].
+    pub fn predict_each(
+        &self,
+        targets: &[&str],
+        points: &[f64],
+    ) -> Result<Vec<(String, Prediction)>, InferError> {
+        mixed_each(
+            &self.problem,
+            &self.model,
+            &self.prediction_draws(),
+            targets,
+            points,
+        )
     }
 
     /// The joint posterior of several targets at `points`: each target a channel, an operator or
@@ -576,7 +931,13 @@ impl Fitted {
         targets: &[&str],
         points: &[f64],
     ) -> Result<(Vec<String>, JointPrediction), InferError> {
-        predict_joint_with(&self.problem, &self.model, targets, points)
+        mixed_joint(
+            &self.problem,
+            &self.model,
+            &self.prediction_draws(),
+            targets,
+            points,
+        )
     }
 
     /// The Laplace covariance of the estimated parameters in natural units: their names and the
@@ -695,8 +1056,15 @@ impl Fitted {
         let mut parameters = BTreeMap::new();
         let mut kernels: BTreeMap<String, BTreeMap<String, Estimate>> = BTreeMap::new();
         let mut noise = BTreeMap::new();
+        let summaries = self.draws.as_ref().map(Draws::summaries);
         for (i, p) in m.params().iter().enumerate() {
+            let posterior = self
+                .draws
+                .as_ref()
+                .zip(summaries.as_ref())
+                .and_then(|(d, s)| d.free.iter().position(|&f| f == i).map(|k| s[k].clone()));
             let est = Estimate {
+                posterior,
                 value: p.value,
                 std_error: self.uncertainty.std_errors[i],
                 fixed: p.fixed,
@@ -751,6 +1119,24 @@ impl Fitted {
             },
             jitter: r.best.jitter,
             approximation: self.approximation.clone(),
+            sampling: self.draws.as_ref().map(|d| SamplingReport {
+                sampler: "NUTS (nuts-rs 0.19: multinomial trajectories, diagonal mass matrix adapted in warm-up)".into(),
+                chains: d.options.chains,
+                warmup: d.options.warmup,
+                draws: d.options.draws,
+                kept: d.chains.iter().map(Vec::len).collect(),
+                divergences: d.divergences.clone(),
+                ebfmi: d.ebfmi(),
+                step_sizes: d.step_sizes.clone(),
+                gradient_evaluations: d.gradient_evaluations,
+                seconds: d.seconds,
+                draws_per_second: d.draws_per_second(),
+                warnings: d.warnings(),
+                mixture: Mixture {
+                    names: m.param_names(),
+                    values: d.thinned(MIXTURE_DRAWS, &m.values()),
+                },
+            }),
             unidentifiable: self
                 .uncertainty
                 .unidentifiable
@@ -968,5 +1354,31 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> S
                 first_difference(&x[i], &y[i], &format!("{at}[{i}]"))
             }),
         _ => at.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Mixing;
+
+    #[test]
+    fn a_mixture_has_the_mean_of_the_means_and_the_total_variance() {
+        // Two equally weighted draws N(0, 1) and N(2, 3) at one point: mean 1, variance
+        // (1 + 3)/2 + the variance of the means (1) = 3.
+        let mut m = Mixing::default();
+        m.add(&[0.0], &[1.0]);
+        m.add(&[2.0], &[3.0]);
+        let (mean, var) = m.finish();
+        assert!((mean[0] - 1.0).abs() < 1e-15 && (var[0] - 3.0).abs() < 1e-14);
+        // Joint, two points: the covariance of the means joins the mean covariance.
+        let mut m = Mixing::default();
+        m.add(&[0.0, 1.0], &[1.0, 0.5, 0.5, 1.0]);
+        m.add(&[2.0, -1.0], &[1.0, 0.5, 0.5, 1.0]);
+        let (mean, cov) = m.finish();
+        assert_eq!(mean, vec![1.0, 0.0]);
+        let want = [2.0, -0.5, -0.5, 2.0];
+        for (c, w) in cov.iter().zip(want) {
+            assert!((c - w).abs() < 1e-14, "{cov:?}");
+        }
     }
 }

@@ -52,6 +52,14 @@ pub struct Factored {
     pub(crate) constraint: Option<(Vec<usize>, Vec<f64>)>,
 }
 
+/// The fewest columns of an n × n matrix one parallel task takes: about 8,192 entries, so that
+/// at small n (the tens of points of a sampler's every step) the columns run on one thread
+/// rather than spend their time in rayon's hand-offs, and at large n every core still gets
+/// many tasks.
+fn min_columns(n: usize) -> usize {
+    (8192 / n.max(1)).max(1)
+}
+
 impl Model {
     /// The stacked observations of all channels.
     pub fn stacked_y(&self) -> Vec<f64> {
@@ -173,22 +181,25 @@ impl Model {
         let offsets = self.offsets();
         let bounds = self.bind_all(values, false);
         let mut k = vec![0.0; n * n];
-        k.par_chunks_mut(n.max(1)).enumerate().for_each_init(
-            || self.workspaces(false),
-            |ws, (col, out)| {
-                self.visit_column(
-                    |b| &b.value,
-                    &bounds,
-                    ws,
-                    &offsets,
-                    col,
-                    |_, o2, batch| {
-                        out[o2 + batch.col0..o2 + batch.col0 + batch.len]
-                            .copy_from_slice(batch.output(0));
-                    },
-                );
-            },
-        );
+        k.par_chunks_mut(n.max(1))
+            .with_min_len(min_columns(n))
+            .enumerate()
+            .for_each_init(
+                || self.workspaces(false),
+                |ws, (col, out)| {
+                    self.visit_column(
+                        |b| &b.value,
+                        &bounds,
+                        ws,
+                        &offsets,
+                        col,
+                        |_, o2, batch| {
+                            out[o2 + batch.col0..o2 + batch.col0 + batch.len]
+                                .copy_from_slice(batch.output(0));
+                        },
+                    );
+                },
+            );
         k
     }
 
@@ -479,11 +490,14 @@ impl Model {
             let kinv = f.factor.llt.inverse();
             // W = K⁻¹ − ααᵀ, lower triangle, column-major.
             let mut w = vec![0.0; n * n];
-            w.par_chunks_mut(n).enumerate().for_each(|(c, col)| {
-                for r in c..n {
-                    col[r] = kinv[(r, c)] - f.alpha[r] * f.alpha[c];
-                }
-            });
+            w.par_chunks_mut(n)
+                .with_min_len(min_columns(n))
+                .enumerate()
+                .for_each(|(c, col)| {
+                    for r in c..n {
+                        col[r] = kinv[(r, c)] - f.alpha[r] * f.alpha[c];
+                    }
+                });
             // Less the constraints' own W_z = K_zz⁻¹ − α_z α_zᵀ.
             if let Some((rows, fz, az)) = &cond {
                 let zinv = fz.llt.inverse();
@@ -545,6 +559,7 @@ impl Model {
         per_column
             .par_chunks_mut(np.max(1))
             .zip(w.par_chunks(n))
+            .with_min_len(min_columns(n))
             .enumerate()
             .for_each_init(
                 || {

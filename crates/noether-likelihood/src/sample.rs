@@ -357,8 +357,22 @@ pub fn sample(
         out
     };
     let runs: Vec<ChainRun> = std::thread::scope(|s| {
+        // Each chain evaluates on a one-thread rayon pool of its own (faer's factorisations and
+        // the covariance assembly then run sequentially): at the sizes one samples, one chain
+        // per core is faster than every chain contending for all cores.
+        let one_thread = opts.chains > 1;
         let handles: Vec<_> = (0..opts.chains)
-            .map(|c| s.spawn(move || run_chain(c)))
+            .map(|c| {
+                s.spawn(move || {
+                    match one_thread
+                        .then(|| rayon::ThreadPoolBuilder::new().num_threads(1).build().ok())
+                        .flatten()
+                    {
+                        Some(pool) => pool.install(|| run_chain(c)),
+                        None => run_chain(c),
+                    }
+                })
+            })
             .collect();
         handles
             .into_iter()
