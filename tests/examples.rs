@@ -303,3 +303,39 @@ fn mass_conservation_example_conserves_mass_and_learns_d() {
     assert!(table(&r).contains("conserving field"));
     assert!(is_png(&figures(&r, &dir("mass_conservation")).unwrap()));
 }
+
+#[test]
+fn calibration_example_samples_both_problems_and_prints_both_coverages() {
+    use noether::demos::calibration::{band, figure, table, trial, Case};
+    let mut results = Vec::new();
+    for case in [Case::Oscillator, Case::Heat] {
+        let trials = vec![trial(case, 0, 2, 150, 150).unwrap()];
+        for t in &trials {
+            for (k, (name, truth)) in case.truth().iter().enumerate() {
+                let s = &t.nuts[k];
+                // The posterior sits near the truth, and its interval is of the Laplace one's size.
+                assert!((s.mean - truth).abs() < 4.0 * s.sd, "{name}: {s:?}");
+                let se = t.laplace[k].1.unwrap();
+                assert!(
+                    (0.5..3.0).contains(&(s.sd / se)),
+                    "{name}: {} vs {se}",
+                    s.sd
+                );
+            }
+            assert!(t.mixing.0 < 1.1, "{:?}", t.mixing);
+        }
+        let text = table(case, &trials, 0);
+        assert!(
+            text.contains("Laplace") && text.contains("NUTS inside"),
+            "{text}"
+        );
+        results.push((case, trials));
+    }
+    // R = 203 data sets give a band of ± 3 %.
+    let (lo, hi) = band(203);
+    assert!((hi - lo - 0.06).abs() < 1e-3, "{lo} {hi}");
+    let d = dir("calibration");
+    let path = d.join("calibration.png");
+    figure(&results, &path).unwrap();
+    assert!(is_png(&[path.display().to_string()]));
+}

@@ -2,6 +2,7 @@
 //! fits it, measures what the papers measured and draws its figures. The examples run them at
 //! full size; the tests run them small and check what they print.
 
+pub mod calibration;
 pub mod derivatives;
 pub mod divergence_free;
 pub mod forward_poisson;

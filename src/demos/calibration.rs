@@ -1,0 +1,351 @@
+//! Do the 95 % intervals cover the truth 95 % of the time? Seeded noisy data sets of two small
+//! problems, each fitted with the defaults and then sampled with NUTS; the coverage of the Laplace
+//! intervals (optimum ± 1.96 standard errors, hyperparameters plugged in) against NUTS's (the
+//! central 95 % of the draws, every hyperparameter integrated over), with the binomial band.
+//!
+//! - oscillator: u_xx + a u_x + b u = f on x ∈ [0, 4], a = 0.7, b = 3, u = sin 1.5x + 0.3x (so
+//!   f = 0.75 sin 1.5x + 1.05 cos 1.5x + 0.9x + 0.21), 20 values of u with noise sd 0.02 and 25
+//!   of f with sd 0.1;
+//! - heat: u_t − a u_xx = f on (t, x) ∈ [0, 1]², a = 0.5, u = e^{−t} sin πx (so f = (a π² − 1) u),
+//!   30 values of u with noise sd 0.01 and 30 of f with sd 0.05.
+//!
+//! Designs are uniform at random. Over R data sets, the coverage c of a calibrated interval has
+//! standard deviation sqrt(0.95 · 0.05 / R): at R = 203 the band 95 % ± 1.96 of them is ± 3 %.
+
+use crate::demos::with_error;
+use noether_infer::format::number;
+use noether_infer::plot::{curves, Curves};
+use noether_infer::{Data, InferError, Init, Latent, Problem};
+use noether_likelihood::sample::{Method, Summary};
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Normal};
+use std::path::Path;
+use std::time::Instant;
+
+/// One of the two problems.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Case {
+    /// u_xx + a u_x + b u = f.
+    Oscillator,
+    /// u_t − a u_xx = f.
+    Heat,
+}
+
+impl Case {
+    /// Its name in the tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Case::Oscillator => "oscillator",
+            Case::Heat => "heat",
+        }
+    }
+
+    /// The coefficients and their true values.
+    pub fn truth(self) -> &'static [(&'static str, f64)] {
+        match self {
+            Case::Oscillator => &[("a", 0.7), ("b", 3.0)],
+            Case::Heat => &[("a", 0.5)],
+        }
+    }
+}
+
+/// The problem on data set `seed`, with the sampler's settings.
+pub fn problem(case: Case, seed: u64, chains: usize, warmup: u64, draws: u64) -> Problem {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1000 + seed);
+    let mut p = match case {
+        Case::Oscillator => {
+            let u = |x: f64| (1.5 * x).sin() + 0.3 * x;
+            let f = |x: f64| 0.75 * (1.5 * x).sin() + 1.05 * (1.5 * x).cos() + 0.9 * x + 0.21;
+            let mut draw = |n: usize, g: &dyn Fn(f64) -> f64, sd: f64| {
+                let noise = Normal::new(0.0, sd).expect("sd");
+                let x: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..4.0)).collect();
+                let y: Vec<f64> = x.iter().map(|&x| g(x) + noise.sample(&mut rng)).collect();
+                Data::from_rows(&x, 1, &y)
+            };
+            let (du, df) = (draw(20, &u, 0.02), draw(25, &f, 0.1));
+            Problem::new(&["x"])
+                .latent("u", Latent::se(1.0, &[1.0]))
+                .parameter("a", Init::Value(0.5))
+                .parameter("b", Init::Value(1.0))
+                .channel("u", "u", du, 1e-3)
+                .channel("f", "u_xx + a*u_x + b*u", df, 1e-3)
+        }
+        Case::Heat => {
+            let pi = std::f64::consts::PI;
+            let u = move |t: f64, x: f64| (-t).exp() * (pi * x).sin();
+            let f = move |t: f64, x: f64| (0.5 * pi * pi - 1.0) * u(t, x);
+            let mut draw = |n: usize, g: &dyn Fn(f64, f64) -> f64, sd: f64| {
+                let noise = Normal::new(0.0, sd).expect("sd");
+                let mut x = Vec::with_capacity(2 * n);
+                let mut y = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let (t, s) = (rng.random_range(0.0..1.0), rng.random_range(0.0..1.0));
+                    x.extend([t, s]);
+                    y.push(g(t, s) + noise.sample(&mut rng));
+                }
+                Data::from_rows(&x, 2, &y)
+            };
+            let (du, df) = (draw(30, &u, 0.01), draw(30, &f, 0.05));
+            Problem::new(&["t", "x"])
+                .latent("u", Latent::se(1.0, &[1.0, 1.0]))
+                .parameter("a", Init::Value(1.0))
+                .channel("u", "u", du, 1e-3)
+                .channel("f", "u_t - a*u_xx", df, 1e-3)
+        }
+    }
+    .seed(seed);
+    p.fit.method = Method::Nuts;
+    p.fit.chains = chains;
+    p.fit.warmup = warmup;
+    p.fit.draws = draws;
+    p
+}
+
+/// One data set's intervals.
+#[derive(Clone, Debug)]
+pub struct Trial {
+    /// Each coefficient: the optimum and its Laplace standard error.
+    pub laplace: Vec<(f64, Option<f64>)>,
+    /// Each coefficient's posterior from the draws.
+    pub nuts: Vec<Summary>,
+    /// Seconds to the optimum (with the Laplace step) and for the sampling.
+    pub seconds: (f64, f64),
+    /// The largest R-hat and the smallest bulk ESS over every sampled parameter.
+    pub mixing: (f64, f64),
+    /// Divergent transitions after warm-up.
+    pub divergences: usize,
+    /// Gradient evaluations of the sampling.
+    pub gradients: u64,
+}
+
+impl Trial {
+    /// Whether the Laplace and the NUTS 95 % intervals of coefficient `k` hold `truth`.
+    pub fn covers(&self, k: usize, truth: f64) -> (bool, bool) {
+        let lap = match self.laplace[k] {
+            (v, Some(se)) => (v - 1.96 * se..=v + 1.96 * se).contains(&truth),
+            (_, None) => false,
+        };
+        let [lo, hi] = self.nuts[k].interval95;
+        (lap, (lo..=hi).contains(&truth))
+    }
+}
+
+/// Fit and sample data set `seed`.
+///
+/// # Errors
+/// A fit or sampling failure.
+pub fn trial(
+    case: Case,
+    seed: u64,
+    chains: usize,
+    warmup: u64,
+    draws: u64,
+) -> Result<Trial, InferError> {
+    let p = problem(case, seed, chains, warmup, draws);
+    let t0 = Instant::now();
+    let mut opt = p.clone();
+    opt.fit.method = Method::Optimize;
+    let fitted = opt.fit()?;
+    let t_fit = t0.elapsed().as_secs_f64();
+    let sampled = p.sample()?;
+    let d = sampled.draws.as_ref().expect("sampled");
+    let summaries = d.summaries();
+    let mut laplace = Vec::new();
+    let mut nuts = Vec::new();
+    for (name, _) in case.truth() {
+        laplace.push((
+            fitted.parameter(name).expect("coefficient"),
+            fitted.std_error(name),
+        ));
+        let k = d.names.iter().position(|n| n == name).expect("sampled");
+        nuts.push(summaries[k].clone());
+    }
+    Ok(Trial {
+        laplace,
+        nuts,
+        seconds: (t_fit, d.seconds),
+        mixing: summaries.iter().fold((1.0f64, f64::INFINITY), |(r, e), s| {
+            (r.max(s.rhat), e.min(s.ess_bulk))
+        }),
+        divergences: d.divergences.iter().sum(),
+        gradients: d.gradient_evaluations,
+    })
+}
+
+/// The binomial band of a 95 % interval's coverage over `r` data sets: 95 % ± 1.96 sd.
+pub fn band(r: usize) -> (f64, f64) {
+    let sd = (0.95 * 0.05 / r.max(1) as f64).sqrt();
+    (0.95 - 1.96 * sd, 0.95 + 1.96 * sd)
+}
+
+/// The coverage of Laplace and NUTS for coefficient `k` over `trials`.
+pub fn coverage(trials: &[Trial], k: usize, truth: f64) -> (f64, f64) {
+    let n = trials.len().max(1) as f64;
+    let (mut l, mut s) = (0.0, 0.0);
+    for t in trials {
+        let (a, b) = t.covers(k, truth);
+        l += f64::from(u8::from(a));
+        s += f64::from(u8::from(b));
+    }
+    (l / n, s / n)
+}
+
+/// The table the example prints for one problem.
+pub fn table(case: Case, trials: &[Trial], failed: usize) -> String {
+    let r = trials.len();
+    let (lo, hi) = band(r);
+    let mut out = format!(
+        "{}: {r} data sets{}; binomial band of a calibrated 95 % interval [{:.1} %, {:.1} %]\n",
+        case.name(),
+        if failed > 0 {
+            format!(" ({failed} more failed and are left out)")
+        } else {
+            String::new()
+        },
+        100.0 * lo,
+        100.0 * hi
+    );
+    out += &format!(
+        "  {:<12} {:>10} {:>10} {:>14} {:>14}\n",
+        "coefficient", "Laplace", "NUTS", "Laplace inside", "NUTS inside"
+    );
+    for (k, (name, truth)) in case.truth().iter().enumerate() {
+        let (l, s) = coverage(trials, k, *truth);
+        let inside = |c: f64| if (lo..=hi).contains(&c) { "yes" } else { "no" };
+        out += &format!(
+            "  {:<12} {:>9.1}% {:>9.1}% {:>14} {:>14}\n",
+            format!("{name} = {truth}"),
+            100.0 * l,
+            100.0 * s,
+            inside(l),
+            inside(s)
+        );
+    }
+    let mean = |f: &dyn Fn(&Trial) -> f64| trials.iter().map(f).sum::<f64>() / r.max(1) as f64;
+    let rhat = trials.iter().map(|t| t.mixing.0).fold(1.0, f64::max);
+    let ess = trials
+        .iter()
+        .map(|t| t.mixing.1)
+        .fold(f64::INFINITY, f64::min);
+    let flagged = trials
+        .iter()
+        .filter(|t| t.mixing.0 >= 1.01 || t.mixing.1 < 400.0 || t.divergences > 0)
+        .count();
+    out += &format!(
+        "  seconds per data set: optimum and Laplace {}, NUTS {} ({} gradient evaluations, {} per second); largest R-hat {:.3}, smallest bulk ESS {:.0}; {flagged} of {r} sampled fits flagged (R-hat ≥ 1.01, ESS < 400 or a divergence), {} divergences in all\n",
+        number(mean(&|t| t.seconds.0), 3),
+        number(mean(&|t| t.seconds.1), 3),
+        number(mean(&|t| t.gradients as f64), 3),
+        number(mean(&|t| t.gradients as f64 / t.seconds.1), 3),
+        rhat,
+        ess,
+        trials.iter().map(|t| t.divergences).sum::<usize>()
+    );
+    if let Some(t) = trials.first() {
+        for (k, (name, _)) in case.truth().iter().enumerate() {
+            let s = &t.nuts[k];
+            out += &format!(
+                "  data set 0, {name}: optimum {} (Laplace), posterior mean {} ± {} [{}, {}] (NUTS)\n",
+                with_error(t.laplace[k].0, t.laplace[k].1),
+                number(s.mean, 6),
+                number(s.sd, 3),
+                number(s.interval95[0], 5),
+                number(s.interval95[1], 5)
+            );
+        }
+    }
+    out
+}
+
+/// The running coverage of each coefficient over the data sets, Laplace against NUTS, with the
+/// binomial band, one panel per coefficient of both problems.
+///
+/// # Errors
+/// A file that cannot be written.
+pub fn figure(results: &[(Case, Vec<Trial>)], path: &Path) -> Result<(), InferError> {
+    let mut titles = Vec::new();
+    let mut all_series = Vec::new();
+    for (case, trials) in results {
+        for (k, (name, truth)) in case.truth().iter().enumerate() {
+            let r = trials.len();
+            // The first few coverages are too noisy to draw, but a short run still shows.
+            let first = if r >= 20 { 10 } else { 1 };
+            let (mut l, mut s) = (0.0, 0.0);
+            let mut lap = Vec::new();
+            let mut nuts = Vec::new();
+            for (i, t) in trials.iter().enumerate() {
+                let (a, b) = t.covers(k, *truth);
+                l += f64::from(u8::from(a));
+                s += f64::from(u8::from(b));
+                let n = (i + 1) as f64;
+                if i + 1 >= first {
+                    lap.push((n, 100.0 * l / n));
+                    nuts.push((n, 100.0 * s / n));
+                }
+            }
+            // The band as one outline: its upper edge out, its lower edge back.
+            let mut outline: Vec<(f64, f64)> = (first..=r)
+                .map(|n| (n as f64, 100.0 * band(n).1.min(1.0)))
+                .collect();
+            outline.extend(
+                (first..=r)
+                    .rev()
+                    .map(|n| (n as f64, 100.0 * band(n).0.max(0.0))),
+            );
+            all_series.push(vec![
+                (
+                    "nominal 95 %".to_string(),
+                    vec![(first as f64, 95.0), (r as f64, 95.0)],
+                ),
+                ("Laplace (plug-in)".to_string(), lap),
+                ("NUTS".to_string(), nuts),
+                ("binomial band".to_string(), outline),
+            ]);
+            titles.push(format!("{}: {name} = {truth}", case.name()));
+        }
+    }
+    let panels: Vec<Curves> = titles
+        .iter()
+        .zip(&all_series)
+        .map(|(t, s)| Curves {
+            title: t,
+            labels: ("data sets", "coverage of the 95 % interval (%)"),
+            series: s,
+            marks: &[],
+        })
+        .collect();
+    curves(path, &panels)
+}
+
+/// What the example does: `r` data sets of each problem, 4 chains of 500 + 500; the tables and
+/// the figure in `figures/calibration/`.
+///
+/// # Errors
+/// A file that cannot be written.
+pub fn example(r: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = Path::new("figures").join("calibration");
+    std::fs::create_dir_all(&dir)?;
+    let mut results = Vec::new();
+    for case in [Case::Oscillator, Case::Heat] {
+        let mut trials = Vec::new();
+        let mut failed = 0;
+        for seed in 0..r as u64 {
+            match trial(case, seed, 4, 500, 500) {
+                Ok(t) => trials.push(t),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("{} data set {seed}: {e}", case.name());
+                }
+            }
+            if (seed + 1) % 20 == 0 {
+                eprintln!("{}: {} of {r} data sets", case.name(), seed + 1);
+            }
+        }
+        print!("{}", table(case, &trials, failed));
+        results.push((case, trials));
+    }
+    let path = dir.join("calibration.png");
+    figure(&results, &path)?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
