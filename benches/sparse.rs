@@ -3,8 +3,10 @@
 //! memory of the process, as JSON lines, one case per child process (so each peak is its own).
 //!
 //! `cargo bench --bench sparse` runs every case: the bound at N = 10⁴ and 5 × 10⁴ with M = 500
-//! and 1000, and the exact NLML at N = 2,500, 5,000 and 10⁴. `cargo bench --bench sparse --
-//! --one N M` runs one (M = 0: exact).
+//! and 1000, the exact NLML at N = 2,500, 5,000 and 10⁴, and the Hilbert-space basis (12 × 24 =
+//! 288 functions, the box 10 × 3 times the data's half-range, as in `hilbert_heat`) at N = 10⁴,
+//! 10⁵ and 10⁶, whose evaluations after the one pass over the data should not depend on N.
+//! `cargo bench --bench sparse -- --one N M` runs one (M = 0: exact; `--one N basis` the basis).
 
 use noether_likelihood::problems::heat_e4;
 use noether_likelihood::sparse::kmeans;
@@ -19,6 +21,28 @@ fn peak_rss_mib() -> f64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// The Hilbert-space basis at N observations: the pass over the data, then one evaluation.
+fn basis(n: usize) {
+    let mut model = heat_e4(n / 2, n / 2, 0, 0.8).expect("the problem builds");
+    let setup = Instant::now();
+    model.use_basis(&[12, 24], &[10.0, 3.0]).expect("the basis");
+    let setup = setup.elapsed().as_secs_f64();
+    let v = model.values();
+    let _ = model.nlml(&v, true).expect("evaluates");
+    let reps = 20;
+    let t = Instant::now();
+    let mut e = model.nlml(&v, true).expect("evaluates");
+    for _ in 1..reps {
+        e = model.nlml(&v, true).expect("evaluates");
+    }
+    let secs = t.elapsed().as_secs_f64() / reps as f64;
+    println!(
+        "{{\"case\": \"basis\", \"n\": {n}, \"m\": 288, \"seconds_nlml_and_gradient\": {secs:.5}, \"setup_seconds\": {setup:.3}, \"peak_mib\": {:.0}, \"nlml\": {:.6}}}",
+        peak_rss_mib(),
+        e.nlml
+    );
 }
 
 fn one(n: usize, m: usize) {
@@ -49,23 +73,32 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--one") {
         let n: usize = args[i + 1].parse().expect("N");
-        let m: usize = args[i + 2].parse().expect("M");
-        one(n, m);
+        if args[i + 2] == "basis" {
+            basis(n);
+        } else {
+            one(n, args[i + 2].parse().expect("M"));
+        }
         return;
     }
     let me = std::env::current_exe().expect("the bench binary");
     let cases = [
-        (2_500, 0),
-        (5_000, 0),
-        (10_000, 0),
-        (10_000, 500),
-        (10_000, 1000),
-        (50_000, 500),
-        (50_000, 1000),
+        (2_500, "0"),
+        (5_000, "0"),
+        (10_000, "0"),
+        (10_000, "500"),
+        (10_000, "1000"),
+        (50_000, "500"),
+        (50_000, "1000"),
+        (10_000, "basis"),
+        (100_000, "basis"),
+        (1_000_000, "basis"),
     ];
     for (n, m) in cases {
+        if std::env::args().any(|a| a == "--basis") && m != "basis" {
+            continue;
+        }
         let out = std::process::Command::new(&me)
-            .args(["--one", &n.to_string(), &m.to_string()])
+            .args(["--one", &n.to_string(), m])
             .output()
             .expect("the child runs");
         print!("{}", String::from_utf8_lossy(&out.stdout));

@@ -41,6 +41,9 @@ pub mod fields_tutorial {}
 #[doc = include_str!("../docs/conditions.md")]
 pub mod conditions_tutorial {}
 
+#[doc = include_str!("../docs/uncertainty.md")]
+pub mod uncertainty {}
+
 #[doc = include_str!("../docs/problem_file.md")]
 pub mod problem_file {}
 
