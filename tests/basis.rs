@@ -128,3 +128,134 @@ fn bad_bases_are_one_line_and_write_nothing() {
         "use se, matern32 or matern52",
     );
 }
+
+#[test]
+fn sharded_statistics_merge_and_fit_as_one_pass() {
+    let dir = heat(
+        "shards",
+        serde_json::json!({"per_input": [8, 12], "boundary_factor": [10, 3]}),
+    );
+    // Noise held at 1e-4: with E4's exact data a learned noise falls to its floor, where the
+    // collapsed NLML is a difference of terms near 1e13 and the two orders of summation differ
+    // in its last bits.
+    let mut p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("p.json")).unwrap()).unwrap();
+    for c in p["channels"].as_array_mut().unwrap() {
+        c["noise"] = serde_json::json!({"value": 1e-4, "fixed": true});
+    }
+    std::fs::write(dir.join("p.json"), p.to_string()).unwrap();
+    // Three shards of uneven size; the last range runs past the end.
+    for (rows, out) in [
+        ("0:7", "a.stats"),
+        ("7:12", "b.stats"),
+        ("12:100", "c.stats"),
+    ] {
+        run_in(&dir, &["stats", "p.json", "--rows", rows, "--out", out]);
+    }
+    run_in(
+        &dir,
+        &[
+            "merge",
+            "c.stats",
+            "a.stats",
+            "b.stats",
+            "--out",
+            "all.stats",
+        ],
+    );
+    run_in(
+        &dir,
+        &[
+            "fit",
+            "p.json",
+            "--stats",
+            "all.stats",
+            "--out",
+            "sharded.json",
+        ],
+    );
+    run_in(&dir, &["fit", "p.json", "--out", "one.json"]);
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
+    };
+    let (s, o) = (read("sharded.json"), read("one.json"));
+    let (ns, no) = (s["nlml"].as_f64().unwrap(), o["nlml"].as_f64().unwrap());
+    // Equal sums give equal NLMLs to 1e-10 at equal parameters (the likelihood crate's test); two
+    // fits stop where their own iterates meet the tolerances, within 1e-6 of each other here.
+    assert!((ns - no).abs() < 1e-6 * no.abs().max(1.0), "{ns} vs {no}");
+    let (a1, a2) = (
+        s["parameters"]["a"]["value"].as_f64().unwrap(),
+        o["parameters"]["a"]["value"].as_f64().unwrap(),
+    );
+    assert!((a1 - a2).abs() < 1e-5, "{a1} vs {a2}");
+    // A shard missing, shards overlapping, a truncated file, a bad range, no basis: one line,
+    // nothing written.
+    run_in(&dir, &["merge", "a.stats", "b.stats", "--out", "ab.stats"]);
+    refused(
+        &dir,
+        &["fit", "p.json", "--stats", "ab.stats", "--out", "x.json"],
+        "ab.stats",
+        "merge the missing shards",
+    );
+    refused(
+        &dir,
+        &["merge", "a.stats", "all.stats", "--out", "x.stats"],
+        "all.stats",
+        "overlap",
+    );
+    let text = std::fs::read_to_string(dir.join("a.stats")).unwrap();
+    std::fs::write(dir.join("cut.stats"), &text[..text.len() / 2]).unwrap();
+    refused(
+        &dir,
+        &["fit", "p.json", "--stats", "cut.stats", "--out", "x.json"],
+        "cut.stats",
+        "not a statistics file",
+    );
+    refused(
+        &dir,
+        &["stats", "p.json", "--rows", "5:3", "--out", "x.stats"],
+        "--rows",
+        "empty",
+    );
+    refused(
+        &dir,
+        &["stats", "p.json", "--rows", "five", "--out", "x.stats"],
+        "--rows",
+        "A:B",
+    );
+    refused(
+        &dir,
+        &["merge", "a.stats", "b.stats", "--out", "a.stats"],
+        "--out",
+        "destroy",
+    );
+    refused(
+        &dir,
+        &["stats", "p.json", "--rows", "0:5", "--out", "u.csv"],
+        "--out",
+        "destroy",
+    );
+    let exact = heat("shards-exact", serde_json::Value::Null);
+    let mut p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(exact.join("p.json")).unwrap()).unwrap();
+    p.as_object_mut().unwrap().remove("approximation");
+    std::fs::write(exact.join("p.json"), p.to_string()).unwrap();
+    refused(
+        &exact,
+        &["stats", "p.json", "--rows", "0:5", "--out", "x.stats"],
+        "approximation",
+        "basis",
+    );
+    // Statistics of another problem (another basis box) are refused.
+    let other = heat(
+        "shards-other",
+        serde_json::json!({"per_input": [8, 12], "boundary_factor": [9, 3]}),
+    );
+    std::fs::copy(dir.join("all.stats"), other.join("all.stats")).unwrap();
+    refused(
+        &other,
+        &["fit", "p.json", "--stats", "all.stats", "--out", "x.json"],
+        "all.stats",
+        "another problem",
+    );
+}

@@ -58,6 +58,31 @@ enum Command {
         /// column per sampled parameter), whole or not at all.
         #[arg(long)]
         draws: Option<PathBuf>,
+        /// With a Hilbert-space basis: fit from these merged statistics (`noether stats`, `noether
+        /// merge`) instead of a pass over the data.
+        #[arg(long)]
+        stats: Option<PathBuf>,
+    },
+    /// With a Hilbert-space basis (`"approximation": {"basis": M}`): the sums over rows A:B of
+    /// every channel's data, for a sharded fit (`noether merge`, then `noether fit --stats`).
+    Stats {
+        /// The problem file (JSON).
+        problem: PathBuf,
+        /// The rows, `A:B` (from A up to, not including, B; 0 is the first data row).
+        #[arg(long)]
+        rows: String,
+        /// Write the statistics here, whole or not at all.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Add the statistics of shards of one problem (disjoint rows).
+    Merge {
+        /// The shards' statistics files.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// Write the merged statistics here, whole or not at all.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// The posterior of a channel or of any operator (`u_x`, `u_t - a*u_xx`) at the points of a
     /// CSV (`--at`) or on a grid (`--grid`). Predictions exclude observation noise unless
@@ -336,12 +361,62 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string_pretty(v).expect("results serialise") + "\n"
 }
 
+/// `noether stats`: one shard's sums.
+fn stats(path: &Path, rows: &str, out: &Path, voice: Voice) -> Result<(), InferError> {
+    let bad = || InferError::Field {
+        field: "--rows".into(),
+        message: format!("`{rows}` is not A:B (two whole numbers, A < B)"),
+    };
+    let (a, b) = rows.split_once(':').ok_or_else(bad)?;
+    let (a, b): (usize, usize) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    let problem = Problem::from_file(path)?;
+    let t = std::time::Instant::now();
+    let s = problem.stats(a, b)?;
+    s.save(out)?;
+    voice.say(&format!(
+        "noether stats {}: rows {a}:{} of {} channel{} ({} functions) in {} s -> {}",
+        path.display(),
+        s.rows[0][1],
+        s.sums.len(),
+        if s.sums.len() == 1 { "" } else { "s" },
+        s.per_input.iter().product::<usize>(),
+        number(t.elapsed().as_secs_f64(), 3),
+        out.display()
+    ));
+    Ok(())
+}
+
+/// `noether merge`: add shards.
+fn merge(parts: &[PathBuf], out: &Path, voice: Voice) -> Result<(), InferError> {
+    let read = parts
+        .iter()
+        .map(|p| Ok((p.display().to_string(), noether_infer::Stats::from_file(p)?)))
+        .collect::<Result<Vec<_>, InferError>>()?;
+    let m = noether_infer::Stats::merge(&read)?;
+    m.save(out)?;
+    voice.say(&format!(
+        "noether merge: {} shards, rows {} -> {}",
+        parts.len(),
+        m.rows
+            .iter()
+            .map(|r| format!("{}:{}", r[0], r[1]))
+            .collect::<Vec<_>>()
+            .join(", "),
+        out.display()
+    ));
+    Ok(())
+}
+
 fn fit(
     path: &Path,
     out: Option<&Path>,
     restarts: Option<usize>,
     seed: Option<u64>,
     draws: Option<&Path>,
+    stats: Option<&Path>,
     voice: Voice,
 ) -> Result<(), InferError> {
     // A result file refits from its fitted values: its problem holds them as initial values.
@@ -376,6 +451,10 @@ fn fit(
                     .into(),
         });
     }
+    let merged = stats.map(noether_infer::Stats::from_file).transpose()?;
+    if let (Some(s), Some(p)) = (&merged, stats) {
+        problem.check_stats(s, &p.display().to_string())?;
+    }
     let starts = problem.fit.restarts.saturating_add(1);
     voice.say(&format!(
         "noether fit {}: {starts} start{}",
@@ -396,7 +475,12 @@ fn fit(
         voice.say(&format!("  {line}"));
     }
     let mut progress = voice.progress(&path.display().to_string());
-    let fitted = problem.fit_with(&mut |e| progress.event(e));
+    let fitted = match (&merged, stats) {
+        (Some(s), Some(p)) => {
+            problem.fit_with_stats(s, &p.display().to_string(), &mut |e| progress.event(e))
+        }
+        _ => problem.fit_with(&mut |e| progress.event(e)),
+    };
     progress.finish();
     let fitted = fitted?;
     let result = fitted.result();
@@ -1264,6 +1348,7 @@ fn check_outputs(command: &Command) -> Result<(), InferError> {
             problem,
             out,
             draws,
+            stats,
             ..
         } => (
             problem,
@@ -1271,8 +1356,24 @@ fn check_outputs(command: &Command) -> Result<(), InferError> {
                 .map(|o| ("--out", o.as_path()))
                 .chain(draws.iter().map(|d| ("--draws", d.as_path())))
                 .collect(),
-            None,
+            stats.as_deref(),
         ),
+        Command::Stats { problem, out, .. } => (problem, vec![("--out", out.as_path())], None),
+        Command::Merge { parts, out } => {
+            let Some(r) = resolved(out) else {
+                return Ok(());
+            };
+            if let Some(p) = parts.iter().find(|p| resolved(p).as_ref() == Some(&r)) {
+                return Err(InferError::Field {
+                    field: "--out".into(),
+                    message: format!(
+                        "`{}` is one of the shards being merged; writing there would destroy it: choose another path",
+                        p.display()
+                    ),
+                });
+            }
+            return Ok(());
+        }
         Command::Predict {
             result,
             cov,
@@ -1307,7 +1408,12 @@ fn check_outputs(command: &Command) -> Result<(), InferError> {
             .map(|d| (d.clone(), format!("a data file of {}", main.display()))),
     );
     if let Some(a) = at {
-        inputs.push((a.to_path_buf(), "the points of --at".into()));
+        let what = if matches!(command, Command::Fit { .. }) {
+            "the statistics of --stats"
+        } else {
+            "the points of --at"
+        };
+        inputs.push((a.to_path_buf(), what.into()));
     }
     let inputs: Vec<(PathBuf, String)> = inputs
         .into_iter()
@@ -1356,15 +1462,21 @@ fn main() -> ExitCode {
             restarts,
             seed,
             draws,
+            stats: st,
         } => fit(
             problem,
             out.as_deref(),
             *restarts,
             *seed,
             draws.as_deref(),
+            st.as_deref(),
             voice,
         )
         .map_err(|e| e.in_file(problem)),
+        Command::Stats { problem, rows, out } => {
+            stats(problem, rows, out, voice).map_err(|e| e.in_file(problem))
+        }
+        Command::Merge { parts, out } => merge(parts, out, voice),
         Command::Predict {
             result,
             channels,

@@ -4,6 +4,7 @@ use crate::data::Table;
 use crate::problem::{Data, Init, Kernel, Lengthscales, Problem};
 use crate::InferError;
 use noether_kernels::KernelSpec;
+use noether_likelihood::hilbert::Source;
 use noether_likelihood::{LikelihoodError, Model};
 use std::path::{Path, PathBuf};
 
@@ -123,6 +124,17 @@ fn is_name(s: &str) -> bool {
     let mut c = s.chars();
     c.next().is_some_and(|f| f.is_ascii_alphabetic())
         && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+}
+
+/// Where a model's Hilbert-basis sums come from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum BasisPass<'a> {
+    /// One pass over all the data.
+    All,
+    /// Rows `lo..hi` of every channel's data (a shard).
+    Rows(usize, usize),
+    /// Sums merged from shards.
+    Sums(&'a [noether_likelihood::hilbert::RawSums]),
 }
 
 impl Problem {
@@ -589,6 +601,12 @@ impl Problem {
     /// # Errors
     /// Any field, file or data error, named; an operator that does not parse, with its term.
     pub fn model(&self) -> Result<Model, InferError> {
+        self.model_with(BasisPass::All)
+    }
+
+    /// [`Problem::model`] with the Hilbert basis's sums over `pass`: all the data, a shard of
+    /// every channel's rows, or sums merged from shards.
+    pub(crate) fn model_with(&self, pass: BasisPass) -> Result<Model, InferError> {
         self.validate()?;
         let expansion = self.expansion()?;
         let latents: Vec<(&str, KernelSpec)> = expansion
@@ -710,8 +728,30 @@ impl Problem {
             }
             let points: Vec<f64> = data.iter().flat_map(|d| d.x.iter().copied()).collect();
             let (per, c) = self.basis_shape(a, &points)?;
-            m.use_basis(&per, &c)
+            let d = self.inputs.len();
+            let shard: Vec<(Vec<f64>, Vec<f64>)>;
+            let source = match pass {
+                BasisPass::All => Source::Model,
+                BasisPass::Rows(lo, hi) => {
+                    shard = data
+                        .iter()
+                        .map(|cd| {
+                            let hi = hi.min(cd.y.len());
+                            let lo = lo.min(hi);
+                            (cd.x[d * lo..d * hi].to_vec(), cd.y[lo..hi].to_vec())
+                        })
+                        .collect();
+                    Source::Raw(&shard)
+                }
+                BasisPass::Sums(s) => Source::Sums(s),
+            };
+            m.use_basis_from(&per, &c, source)
                 .map_err(InferError::model("approximation"))?;
+        } else if !matches!(pass, BasisPass::All) {
+            return Err(InferError::field(
+                "approximation",
+                "sharded statistics are sums over the Hilbert-space basis: give \"approximation\": {\"basis\": M}",
+            ));
         } else if let Some(a) = &self.approximation {
             let n: usize = data.iter().map(|d| d.y.len()).sum();
             if a.inducing == 0 || a.inducing > n {

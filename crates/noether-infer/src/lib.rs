@@ -34,6 +34,7 @@ pub mod plot;
 mod problem;
 mod result;
 pub mod rollout;
+pub mod stats;
 
 pub use boundary::{Boundary, Condition};
 pub use error::InferError;
@@ -49,6 +50,7 @@ pub use result::{
     ApproximationReport, Estimate, FitResult, Fitted, NlmlReport, OptimizerReport, StartSummary,
 };
 pub use rollout::{Rollout, Trajectory};
+pub use stats::Stats;
 
 /// Write a file whole or not at all: into a temporary file beside it, then renamed over it.
 ///

@@ -361,7 +361,15 @@ impl Problem {
     /// # Errors
     /// As [`Problem::fit`].
     pub fn fit_with(&self, progress: &mut dyn FnMut(Event)) -> Result<Fitted, InferError> {
-        let mut model = self.model()?;
+        self.fit_model(self.model()?, progress)
+    }
+
+    /// [`Problem::fit_with`] on a model already built (its basis's sums from shards, say).
+    pub(crate) fn fit_model(
+        &self,
+        mut model: Model,
+        progress: &mut dyn FnMut(Event),
+    ) -> Result<Fitted, InferError> {
         let opts = self.fit.clone();
         let report = fit(&mut model, &opts, progress).map_err(InferError::model("fit"))?;
         let uncertainty = laplace_with(&model, &report.best.values, &opts.jitter, opts.objective)

@@ -22,12 +22,14 @@
 //! noise terms, which for a parameter of S is Σ_j ∂s_j [(A D P)_jj − β_j b_j], and for one of A
 //! and b (a noise variance, an operator coefficient) ½⟨D P D, dA⟩ − (D β)ᵀ db.
 //!
-//! Built so far: scalar latents with the squared exponential (one lengthscale or one per input)
-//! or Matérn 3/2 and 5/2 kernel, operators of derivatives with coefficients that depend on the
-//! parameters only, repeated points merged, and the exact gradient. Not yet: fields, integral and
-//! fractional terms, known means, predictions through this basis, and the problem file's
-//! `"approximation": {"basis": M}`; a fourth solver would sit beside this one behind the solver
-//! seam that `Model::nlml_with`'s match on the approximation is today.
+//! Built: scalar latents with the squared exponential (one lengthscale or one per input) or
+//! Matérn 3/2 and 5/2 kernel, sums with linear and constant terms as explicit columns, operators
+//! of derivatives with coefficients that depend on the parameters only, conditioning on channels
+//! of zeros, the exact gradient, and predictions. The sums are over the observations as given
+//! (a merged repeat counts n times, its scatter in Σ y²), so sums over disjoint shards of the
+//! rows add up to the one pass ([`RawSums::add`], [`Source`]): the way past one machine. Not
+//! yet: fields, integral and fractional terms, known means. A fourth solver would sit beside this
+//! one behind the match on the approximation in `Model::nlml_with`.
 
 use crate::model::Model;
 use crate::LikelihoodError;
@@ -104,12 +106,10 @@ struct ChannelSums {
     gram: Vec<Vec<Vec<f64>>>,
     /// g_k (M).
     proj: Vec<Vec<f64>>,
-    /// Σ_i w_i y_i² (w_i the number of observations merged at point i).
+    /// Σ y² over the observations as given (merged repeats count with their scatter).
     yy: f64,
     /// The number of observations as given.
     count: f64,
-    /// Σ_i log w_i.
-    log_weights: f64,
     /// The term coefficients' compiled program: c_k, then ∂c_k/∂p for p in `params[k]`.
     coeffs: Vec<(Program, Vec<usize>)>,
 }
@@ -254,6 +254,7 @@ impl Hilbert {
         model: &Model,
         per_input: &[usize],
         boundary_factor: &[f64],
+        source: Source,
     ) -> Result<Hilbert, LikelihoodError> {
         let d = model.dim();
         let unsupported = |what: String| LikelihoodError::Unsupported {
@@ -340,6 +341,7 @@ impl Hilbert {
         let width = m + latents.iter().map(|l| l.1.len()).max().unwrap_or(0);
         let mut graph = model.graph.clone();
         let mut channels = Vec::with_capacity(model.channels.len());
+        let mut channel_terms = Vec::with_capacity(model.channels.len());
         for ch in &model.channels {
             if ch.mean.is_some() {
                 return Err(unsupported(format!(
@@ -365,18 +367,77 @@ impl Hilbert {
                 terms.push((t.latent, t.orders.clone()));
                 coeffs.push(coefficient_program(&mut graph, t.coeff));
             }
-            channels.push(reduce(
-                ch,
-                &terms,
+            channel_terms.push((terms, coeffs));
+        }
+        let cols = Columns {
+            centre: &centre,
+            half: &half,
+            index: &index,
+            latents: &latents,
+            width,
+        };
+        for (c, (ch, (terms, coeffs))) in model.channels.iter().zip(channel_terms).enumerate() {
+            let (gram, proj, yy, count) = match source {
+                Source::Model => reduce(
+                    &ch.x,
+                    &ch.y,
+                    &|i| 1.0 / ch.noise_weight(i),
+                    ch.replicates().map_or(0.0, |r| r.scatter),
+                    &terms,
+                    &cols,
+                ),
+                Source::Raw(raw) => {
+                    let (x, y) = raw.get(c).ok_or_else(|| {
+                        bad(format!("no observations given for channel `{}`", ch.name))
+                    })?;
+                    if x.len() != y.len() * d {
+                        return Err(bad(format!(
+                            "channel `{}`: {} numbers of points for {} observations",
+                            ch.name,
+                            x.len(),
+                            y.len()
+                        )));
+                    }
+                    reduce(x, y, &|_| 1.0, 0.0, &terms, &cols)
+                }
+                Source::Sums(sums) => {
+                    let r = sums
+                        .get(c)
+                        .filter(|r| r.channel == ch.name)
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "the sums hold no channel `{}` at position {c}",
+                                ch.name
+                            ))
+                        })?;
+                    let t = terms.len();
+                    let fits = r.terms == terms
+                        && r.proj.len() == t
+                        && r.proj.iter().all(|p| p.len() == width)
+                        && r.gram.len() == t
+                        && (0..t).all(|k| {
+                            r.gram[k].len() == t
+                                && (0..t).all(|l| {
+                                    r.gram[k][l].len() == if l >= k { width * width } else { 0 }
+                                })
+                        });
+                    if !fits {
+                        return Err(bad(format!(
+                            "the sums of channel `{}` are for other terms or another basis size",
+                            ch.name
+                        )));
+                    }
+                    (r.gram.clone(), r.proj.clone(), r.yy, r.count)
+                }
+            };
+            channels.push(ChannelSums {
+                terms,
+                gram,
+                proj,
+                yy,
+                count,
                 coeffs,
-                &Columns {
-                    centre: &centre,
-                    half: &half,
-                    index: &index,
-                    latents: &latents,
-                    width,
-                },
-            ));
+            });
         }
         Ok(Hilbert {
             per_input: per_input.to_vec(),
@@ -389,6 +450,22 @@ impl Hilbert {
             width,
             channels,
         })
+    }
+
+    /// Every channel's sums, as given to [`Source::Sums`] (what `noether stats` writes).
+    pub fn sums(&self, model: &Model) -> Vec<RawSums> {
+        self.channels
+            .iter()
+            .zip(&model.channels)
+            .map(|(c, ch)| RawSums {
+                channel: ch.name.clone(),
+                terms: c.terms.clone(),
+                gram: c.gram.clone(),
+                proj: c.proj.clone(),
+                yy: c.yy,
+                count: c.count,
+            })
+            .collect()
     }
 
     /// The half-widths L_d of the box, per input.
@@ -557,8 +634,7 @@ impl Hilbert {
             for (bi, v) in b.iter_mut().zip(&bc) {
                 *bi += v / s2;
             }
-            explicit +=
-                ch.count * (2.0 * std::f64::consts::PI * s2).ln() - ch.log_weights + ch.yy / s2;
+            explicit += ch.count * (2.0 * std::f64::consts::PI * s2).ln() + ch.yy / s2;
             parts.push(Some(Parts { ac, bc, dac }));
         }
         System {
@@ -654,14 +730,9 @@ impl Hilbert {
         let l = llt.L();
         let logdet: f64 = 2.0 * (0..mt).map(|i| l[(i, i)].ln()).sum::<f64>();
         let btb: f64 = (0..mt).map(|i| bt[(i, 0)] * beta[(i, 0)]).sum();
-        let mut nlml = 0.5 * (explicit + logdet - btb);
-        let (_, mut ds) = model.replicate_terms(values);
-        for (c, ch) in model.channels.iter().enumerate() {
-            match (&ch.replicates, include[c]) {
-                (Some(r), true) => nlml += r.term(values[model.noise_index(c)]).0,
-                _ => ds[c] = 0.0,
-            }
-        }
+        // The sums are over the observations as given (repeats included), so the likelihood
+        // needs no separate term for merged repeats.
+        let nlml = 0.5 * (explicit + logdet - btb);
         let mut grad = vec![0.0; model.params.len()];
         if gradient {
             let zinv = llt.inverse();
@@ -696,8 +767,7 @@ impl Hilbert {
                 let vb: f64 = v.iter().zip(&pt.bc).map(|(x, y)| x * y).sum();
                 grad[ni] += -0.5 * inner(&pt.ac) / (s2 * s2)
                     + vb / (s2 * s2)
-                    + 0.5 * (ch.count / s2 - ch.yy / (s2 * s2))
-                    + ds[c];
+                    + 0.5 * (ch.count / s2 - ch.yy / (s2 * s2));
                 for (pi, da, db) in &pt.dac {
                     let vdb: f64 = v.iter().zip(db).map(|(x, y)| x * y).sum();
                     grad[*pi] += (0.5 * inner(da) - vdb) / s2;
@@ -865,41 +935,116 @@ impl Columns<'_> {
     }
 }
 
-/// The channel's sums over its data: G_kl and g_k for every pair of its terms.
+/// Sums over one channel's observations: G_kl and g_k for every pair of its terms, Σ y² and the
+/// count, all over the observations as given — the form in which shards of the data add up.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RawSums {
+    /// The channel.
+    pub channel: String,
+    /// Its terms' latents and derivative orders.
+    pub terms: Vec<(usize, Vec<u8>)>,
+    /// G_kl (column-major, every latent's columns), for k ≤ l: `gram[k][l]`.
+    pub gram: Vec<Vec<Vec<f64>>>,
+    /// g_k.
+    pub proj: Vec<Vec<f64>>,
+    /// Σ y².
+    pub yy: f64,
+    /// The number of observations.
+    pub count: f64,
+}
+
+impl RawSums {
+    /// Add another shard's sums of the same channel and terms.
+    ///
+    /// # Errors
+    /// A shard of another channel, other terms or another basis size.
+    pub fn add(&mut self, other: &RawSums) -> Result<(), String> {
+        let shape = |r: &RawSums| {
+            (
+                r.gram
+                    .iter()
+                    .map(|g| g.iter().map(Vec::len).collect::<Vec<_>>())
+                    .collect::<Vec<_>>(),
+                r.proj.iter().map(Vec::len).collect::<Vec<_>>(),
+            )
+        };
+        if self.channel != other.channel || self.terms != other.terms || shape(self) != shape(other)
+        {
+            return Err(format!(
+                "channel `{}` and channel `{}` have different terms or basis sizes",
+                self.channel, other.channel
+            ));
+        }
+        for (a, b) in self.gram.iter_mut().zip(&other.gram) {
+            for (x, y) in a.iter_mut().zip(b) {
+                for (u, v) in x.iter_mut().zip(y) {
+                    *u += v;
+                }
+            }
+        }
+        for (a, b) in self.proj.iter_mut().zip(&other.proj) {
+            for (u, v) in a.iter_mut().zip(b) {
+                *u += v;
+            }
+        }
+        self.yy += other.yy;
+        self.count += other.count;
+        Ok(())
+    }
+}
+
+/// Where a basis's sums come from.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// The model's channels (one pass over all the data).
+    Model,
+    /// Observations as given, per channel (`x` row-major, `y`): a shard of the data.
+    Raw(&'a [(Vec<f64>, Vec<f64>)]),
+    /// Sums computed elsewhere (merged shards).
+    Sums(&'a [RawSums]),
+}
+
+/// G_kl (k ≤ l), g_k, Σ y², the count.
+type Reduced = (Vec<Vec<Vec<f64>>>, Vec<Vec<f64>>, f64, f64);
+
+/// Sums over observations `x` (row-major), `y`, each standing for `weight(i)` observations as
+/// given at one point (merged repeats, whose squared deviations from their mean add `scatter`
+/// to Σ y²): G_kl and g_k for every pair of `terms`, Σ y², the count.
 fn reduce(
-    ch: &crate::Channel,
+    x: &[f64],
+    y: &[f64],
+    weight: &dyn Fn(usize) -> f64,
+    scatter: f64,
     terms: &[(usize, Vec<u8>)],
-    coeffs: Vec<(Program, Vec<usize>)>,
     cols: &Columns,
-) -> ChannelSums {
+) -> Reduced {
     let (m, d) = (cols.width, cols.centre.len());
     let t = terms.len();
     let mut acc: Vec<Vec<Mat<f64>>> = (0..t)
         .map(|_| (0..t).map(|_| Mat::zeros(m, m)).collect())
         .collect();
     let mut proj = vec![vec![0.0; m]; t];
-    let (mut yy, mut count, mut log_weights) = (0.0, 0.0, 0.0);
+    let (mut yy, mut count) = (scatter, 0.0);
     // The data stream through in chunks of rows: each term's features F_k (rows × M), scaled by
     // √w, and G_kl += F_kᵀ F_l by matrix products; memory O(T M² + chunk · T M).
     const CHUNK: usize = 512;
-    let n = ch.len();
+    let n = y.len();
     let mut f = vec![0.0; m];
     for lo in (0..n).step_by(CHUNK) {
         let hi = (lo + CHUNK).min(n);
         let rows = hi - lo;
         let mut fs: Vec<Mat<f64>> = (0..t).map(|_| Mat::zeros(rows, m)).collect();
         for i in lo..hi {
-            let x = &ch.x[i * d..(i + 1) * d];
-            let w = 1.0 / ch.noise_weight(i);
-            let (y, sw) = (ch.y[i], w.sqrt());
-            yy += w * y * y;
+            let xi = &x[i * d..(i + 1) * d];
+            let w = weight(i);
+            let (yi, sw) = (y[i], w.sqrt());
+            yy += w * yi * yi;
             count += w;
-            log_weights += w.ln();
             for (k, (l, orders)) in terms.iter().enumerate() {
-                cols.block(*l, orders, x, &mut f);
+                cols.block(*l, orders, xi, &mut f);
                 for j in 0..m {
                     fs[k][(i - lo, j)] = sw * f[j];
-                    proj[k][j] += w * f[j] * y;
+                    proj[k][j] += w * f[j] * yi;
                 }
             }
         }
@@ -950,19 +1095,7 @@ fn reduce(
                 .collect();
         }
     }
-    // The within-point scatter of merged repeats is the replicate term's, not these sums'.
-    if let Some(r) = ch.replicates() {
-        count -= r.extra;
-    }
-    ChannelSums {
-        terms: terms.to_vec(),
-        gram,
-        proj,
-        yy,
-        count,
-        log_weights,
-        coeffs,
-    }
+    (gram, proj, yy, count)
 }
 
 /// A_c = Σ_kl c_k c_l G_kl placed in the blocks of the terms' latents, and b_c = Σ_k c_k g_k.
@@ -1025,8 +1158,8 @@ mod tests {
     use super::*;
     use noether_kernels::KernelSpec;
 
-    fn model(spec: KernelSpec, law: &str, zeros: bool) -> Model {
-        let mut m = Model::new(&["t", "x"], &[("u", spec)], &[("a", 0.8)]).unwrap();
+    /// The observations of [`model`]'s channels as given: u (one point twice) and f.
+    fn data(zeros: bool) -> Vec<(Vec<f64>, Vec<f64>)> {
         let mut s = 5u64;
         let mut r = || {
             s = s
@@ -1048,6 +1181,12 @@ mod tests {
             .chunks(2)
             .map(|p| if zeros { 0.0 } else { (p[0] * p[1]).cos() })
             .collect();
+        vec![(xu, yu), (xf, yf)]
+    }
+
+    fn model(spec: KernelSpec, law: &str, zeros: bool) -> Model {
+        let mut m = Model::new(&["t", "x"], &[("u", spec)], &[("a", 0.8)]).unwrap();
+        let [(xu, yu), (xf, yf)]: [(Vec<f64>, Vec<f64>); 2] = data(zeros).try_into().unwrap();
         m.add_channel("u", "u", xu, yu, 1e-2).unwrap();
         m.add_channel("f", law, xf, yf, 3e-2).unwrap();
         for (n, v) in [
@@ -1058,6 +1197,65 @@ mod tests {
             m.set(n, v).unwrap();
         }
         m
+    }
+
+    #[test]
+    fn shards_of_the_data_add_up_to_one_pass() {
+        // The sums of two shards of the observations as given (the repeated point's two copies
+        // in different shards), added, give the one pass's NLML and gradient, merged repeats
+        // and all.
+        let m = model(
+            KernelSpec::SquaredExponential { ard: true },
+            "u_t - a*u_xx",
+            false,
+        );
+        let v = m.values();
+        let whole = Hilbert::new(&m, &[9, 7], &[2.0], Source::Model).unwrap();
+        let one = whole.nlml(&m, &v, true).unwrap();
+        let raw = data(false);
+        let shard = |lo: usize, hi: usize| -> Vec<(Vec<f64>, Vec<f64>)> {
+            raw.iter()
+                .map(|(x, y)| {
+                    let hi = hi.min(y.len());
+                    let lo = lo.min(hi);
+                    (x[2 * lo..2 * hi].to_vec(), y[lo..hi].to_vec())
+                })
+                .collect()
+        };
+        let (a, b) = (shard(0, 17), shard(17, usize::MAX));
+        let sa = Hilbert::new(&m, &[9, 7], &[2.0], Source::Raw(&a))
+            .unwrap()
+            .sums(&m);
+        let sb = Hilbert::new(&m, &[9, 7], &[2.0], Source::Raw(&b))
+            .unwrap()
+            .sums(&m);
+        let mut merged = sa.clone();
+        for (x, y) in merged.iter_mut().zip(&sb) {
+            x.add(y).unwrap();
+        }
+        let h = Hilbert::new(&m, &[9, 7], &[2.0], Source::Sums(&merged)).unwrap();
+        let two = h.nlml(&m, &v, true).unwrap();
+        assert!(
+            (one.nlml - two.nlml).abs() < 1e-10 * one.nlml.abs().max(1.0),
+            "{} vs {}",
+            one.nlml,
+            two.nlml
+        );
+        for (g, h) in one.gradient.iter().zip(&two.gradient) {
+            assert!((g - h).abs() < 1e-9 * g.abs().max(1.0), "{g} vs {h}");
+        }
+        // Sums of another basis size, or another channel's, are refused.
+        let other = Hilbert::new(&m, &[5, 5], &[2.0], Source::Model)
+            .unwrap()
+            .sums(&m);
+        let e = Hilbert::new(&m, &[9, 7], &[2.0], Source::Sums(&other)).unwrap_err();
+        assert!(e.to_string().contains("another basis size"), "{e}");
+        let mut swapped = merged.clone();
+        swapped.swap(0, 1);
+        let e = Hilbert::new(&m, &[9, 7], &[2.0], Source::Sums(&swapped)).unwrap_err();
+        assert!(e.to_string().contains("no channel `u`"), "{e}");
+        let f = merged[1].clone();
+        assert!(merged[0].add(&f).is_err());
     }
 
     #[test]
@@ -1131,7 +1329,7 @@ mod tests {
         ];
         let mut last = f64::INFINITY;
         for per in [8, 16, 24, 32] {
-            let h = Hilbert::new(&m, &[per, per], &[5.0]).unwrap();
+            let h = Hilbert::new(&m, &[per, per], &[5.0], Source::Model).unwrap();
             let mut worst: f64 = 0.0;
             for (x, y) in pairs {
                 let a = h.kernel(&v, 0, &[0, 0], &x, 0, &[0, 0], &y);
@@ -1176,7 +1374,7 @@ mod tests {
                 m.set("noise.f", 0.3).unwrap();
             }
             let v = m.values();
-            let h = Hilbert::new(&m, &[32, 32], &[5.0]).unwrap();
+            let h = Hilbert::new(&m, &[32, 32], &[5.0], Source::Model).unwrap();
             let approx = h.nlml(&m, &v, true).unwrap();
             let exact = m.nlml(&v, true).unwrap();
             eprintln!(
@@ -1207,7 +1405,7 @@ mod tests {
             }
             // The gradient against finite differences of the approximation itself (any basis):
             // exact to rounding.
-            let h = Hilbert::new(&m, &[9, 7], &[2.0, 3.0]).unwrap();
+            let h = Hilbert::new(&m, &[9, 7], &[2.0, 3.0], Source::Model).unwrap();
             let approx = h.nlml(&m, &v, true).unwrap();
             for i in 0..v.len() {
                 let step = 1e-6 * v[i].abs().max(1e-3);
@@ -1234,7 +1432,7 @@ mod tests {
             "u_t - a*u_xx",
             false,
         );
-        let e = Hilbert::new(&m, &[8, 8], &[BOUNDARY_FACTOR])
+        let e = Hilbert::new(&m, &[8, 8], &[BOUNDARY_FACTOR], Source::Model)
             .unwrap_err()
             .to_string();
         assert!(
@@ -1246,7 +1444,7 @@ mod tests {
             "u_t - x*u_xx",
             false,
         );
-        let e = Hilbert::new(&m, &[8, 8], &[BOUNDARY_FACTOR])
+        let e = Hilbert::new(&m, &[8, 8], &[BOUNDARY_FACTOR], Source::Model)
             .unwrap_err()
             .to_string();
         assert!(e.contains("varies with the inputs"), "{e}");
@@ -1263,7 +1461,9 @@ mod tests {
             (vec![8, 8], vec![1.5, 2.0, 3.0], "one per input"),
             (vec![100_000, 100_000], vec![1.5], "use fewer"),
         ] {
-            let e = Hilbert::new(&m, &per, &c).unwrap_err().to_string();
+            let e = Hilbert::new(&m, &per, &c, Source::Model)
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(want), "{per:?} {c:?}: {e}");
         }
     }

@@ -369,10 +369,31 @@ impl Model {
                 what: "inducing points as well".into(),
             });
         }
+        self.use_basis_from(per_input, boundary_factor, crate::hilbert::Source::Model)
+    }
+
+    /// [`Model::use_basis`] with the sums over the data from `source`: a shard's observations,
+    /// or sums merged from shards. The box is always the model's data's.
+    ///
+    /// # Errors
+    /// As [`Model::use_basis`]; sums that do not fit the model.
+    pub fn use_basis_from(
+        &mut self,
+        per_input: &[usize],
+        boundary_factor: &[f64],
+        source: crate::hilbert::Source,
+    ) -> Result<(), LikelihoodError> {
+        if self.inducing.is_some() {
+            return Err(LikelihoodError::Unsupported {
+                solver: "the Hilbert-space basis".into(),
+                what: "inducing points as well".into(),
+            });
+        }
         self.basis = Some(crate::hilbert::Hilbert::new(
             self,
             per_input,
             boundary_factor,
+            source,
         )?);
         Ok(())
     }
