@@ -44,6 +44,9 @@ pub mod conditions_tutorial {}
 #[doc = include_str!("../docs/uncertainty.md")]
 pub mod uncertainty {}
 
+#[doc = include_str!("../docs/sharding.md")]
+pub mod sharding {}
+
 #[doc = include_str!("../docs/problem_file.md")]
 pub mod problem_file {}
 
