@@ -47,7 +47,8 @@ pub use problem::{
     Latent, Lengthscales, PerInput, Placement, Problem, Symmetry,
 };
 pub use result::{
-    ApproximationReport, Estimate, FitResult, Fitted, NlmlReport, OptimizerReport, StartSummary,
+    ApproximationReport, Estimate, FitResult, Fitted, Mixture, NlmlReport, OptimizerReport,
+    SamplingReport, StartSummary, MIXTURE_DRAWS,
 };
 pub use rollout::{Rollout, Trajectory};
 pub use stats::Stats;

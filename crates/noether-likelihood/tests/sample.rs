@@ -85,6 +85,24 @@ fn noisy_e4(n_u: usize, n_f: usize, seed: u64) -> Model {
     m
 }
 
+/// The draws' summary against the integral's mean, sd and quantiles: the mean within 0.1 sd,
+/// the sd within `sd_tol` relative, each end of the interval within 0.2 sd.
+fn agrees(
+    s: &noether_likelihood::sample::Summary,
+    (mean, sd, q1, q2): (f64, f64, f64, f64),
+    sd_tol: f64,
+) {
+    assert!(
+        (s.mean - mean).abs() < 0.1 * sd,
+        "mean {} vs {mean} (sd {sd})",
+        s.mean
+    );
+    assert!((s.sd / sd - 1.0).abs() < sd_tol, "sd {} vs {sd}", s.sd);
+    for (end, q) in s.interval95.iter().zip([q1, q2]) {
+        assert!((end - q).abs() < 0.2 * sd, "{:?} vs {q}", s.interval95);
+    }
+}
+
 fn opts(draws: u64) -> SampleOptions {
     SampleOptions {
         chains: 4,
@@ -113,22 +131,7 @@ fn draws_of_one_coefficient_match_the_integral_of_its_posterior() {
     let (mean, sd, q1, q2) = brute_force(&m, i, -4.0, 6.0);
     let d = sample(&m, &m.values(), None, &opts(1000), &JitterPolicy::default()).unwrap();
     let s = &d.summaries()[0];
-    assert!(
-        (s.mean - mean).abs() < 0.1 * sd,
-        "mean {} vs {mean} (sd {sd})",
-        s.mean
-    );
-    assert!((s.sd / sd - 1.0).abs() < 0.1, "sd {} vs {sd}", s.sd);
-    assert!(
-        (s.interval95[0] - q1).abs() < 0.2 * sd,
-        "{:?} vs {q1}",
-        s.interval95
-    );
-    assert!(
-        (s.interval95[1] - q2).abs() < 0.2 * sd,
-        "{:?} vs {q2}",
-        s.interval95
-    );
+    agrees(s, (mean, sd, q1, q2), 0.1);
     assert!(s.rhat < 1.01 && s.ess_bulk > 400.0, "{s:?}");
     assert_eq!(d.divergences.iter().sum::<usize>(), 0);
 }
@@ -157,22 +160,7 @@ fn draws_of_a_skewed_noise_variance_match_the_integral() {
     let (mean, sd, q1, q2) = brute_force(&m, i, -25.0, 4.0);
     let d = sample(&m, &m.values(), None, &opts(1500), &JitterPolicy::default()).unwrap();
     let s = &d.summaries()[0];
-    assert!(
-        (s.mean - mean).abs() < 0.1 * sd,
-        "mean {} vs {mean} (sd {sd})",
-        s.mean
-    );
-    assert!((s.sd / sd - 1.0).abs() < 0.15, "sd {} vs {sd}", s.sd);
-    assert!(
-        (s.interval95[0] - q1).abs() < 0.2 * sd,
-        "{:?} vs {q1}",
-        s.interval95
-    );
-    assert!(
-        (s.interval95[1] - q2).abs() < 0.2 * sd,
-        "{:?} vs {q2}",
-        s.interval95
-    );
+    agrees(s, (mean, sd, q1, q2), 0.15);
     assert!(
         s.interval95[1] - mean > mean - s.interval95[0],
         "right-skewed: {s:?}"
