@@ -120,8 +120,9 @@ pub fn rmse(
         .flat_map(|&i| pos[3 * i..3 * i + 3].to_vec())
         .collect();
     let mut s = 0.0;
-    for (c, name) in comps.iter().enumerate() {
-        let p = f.predict(name, &at)?;
+    // One posterior for the three components: its factorisation (with a basis, an M³ inverse)
+    // is built once.
+    for (c, (_, p)) in f.predict_each(&comps, &at)?.iter().enumerate() {
         for (k, &i) in test.iter().enumerate() {
             s += (p.mean[k] - h[3 * i + c]).powi(2);
         }
