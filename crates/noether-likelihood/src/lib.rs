@@ -20,6 +20,7 @@ mod lbfgs;
 mod model;
 mod nlml;
 pub mod objective;
+pub mod parallel;
 pub mod posterior;
 pub mod prior;
 pub mod problems;

@@ -356,35 +356,19 @@ pub fn sample(
         }
         out
     };
-    let runs: Vec<ChainRun> = std::thread::scope(|s| {
-        // Each chain evaluates on a one-thread rayon pool of its own (faer's factorisations and
-        // the covariance assembly then run sequentially): at the sizes one samples, one chain
-        // per core is faster than every chain contending for all cores.
-        let one_thread = opts.chains > 1;
-        let handles: Vec<_> = (0..opts.chains)
-            .map(|c| {
-                s.spawn(move || {
-                    match one_thread
-                        .then(|| rayon::ThreadPoolBuilder::new().num_threads(1).build().ok())
-                        .flatten()
-                    {
-                        Some(pool) => pool.install(|| run_chain(c)),
-                        None => run_chain(c),
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .enumerate()
-            .map(|(c, h)| {
-                h.join().unwrap_or_else(|_| ChainRun {
-                    cut_short: Some(format!("chain {c} failed")),
-                    ..ChainRun::default()
-                })
-            })
-            .collect()
-    });
+    // All chains at once (one thread each, on one-thread pools: crate::parallel).
+    let runs: Vec<ChainRun> = crate::parallel::map((0..opts.chains).collect(), opts.chains, |_, c| {
+        run_chain(c)
+    })
+    .into_iter()
+    .enumerate()
+    .map(|(c, r)| {
+        r.unwrap_or_else(|| ChainRun {
+            cut_short: Some(format!("chain {c} failed")),
+            ..ChainRun::default()
+        })
+    })
+    .collect();
     let free = space.free.clone();
     let keep = |v: Vec<f64>| -> Vec<f64> { free.iter().map(|&i| v[i]).collect() };
     let mut draws = Draws {
