@@ -60,7 +60,14 @@ impl<'de> Visitor<'de> for NoDuplicatesVisitor {
 
 /// Where objects must be objects (serde also reads a struct from an array of its fields in
 /// order, a form nobody means): paths with `*` for any key or index.
-pub(crate) const PROBLEM_OBJECTS: &[&str] = &["", "fit", "fit/jitter", "latents/*", "channels/*"];
+pub(crate) const PROBLEM_OBJECTS: &[&str] = &[
+    "",
+    "fit",
+    "fit/jitter",
+    "latents/*",
+    "channels/*",
+    "discover",
+];
 
 /// The same inside a result file.
 pub(crate) const RESULT_OBJECTS: &[&str] = &[
@@ -70,6 +77,7 @@ pub(crate) const RESULT_OBJECTS: &[&str] = &[
     "problem/fit/jitter",
     "problem/latents/*",
     "problem/channels/*",
+    "problem/discover",
 ];
 
 fn find_non_object(v: &serde_json::Value, pattern: &[&str], at: &str) -> Option<String> {

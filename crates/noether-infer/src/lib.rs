@@ -25,6 +25,7 @@
 pub mod boundary;
 mod build;
 pub mod data;
+pub mod discover;
 mod error;
 mod field;
 pub mod formula;
@@ -37,6 +38,7 @@ pub mod rollout;
 pub mod stats;
 
 pub use boundary::{Boundary, Condition};
+pub use discover::{Candidate, Discover, Discovery, Search};
 pub use error::InferError;
 pub use field::Expansion;
 pub use noether_likelihood::fit::FitOptions;

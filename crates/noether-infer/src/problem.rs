@@ -877,6 +877,10 @@ pub struct Problem {
     /// Inducing points instead of the exact likelihood, for large data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approximation: Option<Approximation>,
+    /// Law discovery: the channel whose operator `noether discover` searches for, and the library
+    /// of candidate terms ([`crate::discover`]). `noether fit` ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discover: Option<crate::discover::Discover>,
     /// The folder relative paths are taken from (the problem file's folder; not serialised).
     #[serde(skip)]
     pub base: PathBuf,
@@ -892,8 +896,15 @@ impl Problem {
             channels: Vec::new(),
             fit: FitOptions::default(),
             approximation: None,
+            discover: None,
             base: PathBuf::from("."),
         }
+    }
+
+    /// Discover the law of a channel from a library of terms ([`crate::discover`]).
+    pub fn discovering(mut self, d: crate::discover::Discover) -> Problem {
+        self.discover = Some(d);
+        self
     }
 
     /// Add a latent function.

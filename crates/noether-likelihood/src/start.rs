@@ -29,7 +29,8 @@ pub(crate) fn variance(v: &[f64]) -> f64 {
     v.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / v.len().max(1) as f64
 }
 
-pub(crate) fn mean_square(v: &[f64]) -> f64 {
+/// The mean of the squares of `v` (0 for none).
+pub fn mean_square(v: &[f64]) -> f64 {
     v.iter().map(|a| a * a).sum::<f64>() / v.len().max(1) as f64
 }
 
