@@ -4,6 +4,7 @@
 
 pub mod calibration;
 pub mod derivatives;
+pub mod discover;
 pub mod divergence_free;
 pub mod forward_poisson;
 pub mod fractional;
