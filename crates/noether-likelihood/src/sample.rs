@@ -357,18 +357,17 @@ pub fn sample(
         out
     };
     // All chains at once (one thread each, on one-thread pools: crate::parallel).
-    let runs: Vec<ChainRun> = crate::parallel::map((0..opts.chains).collect(), opts.chains, |_, c| {
-        run_chain(c)
-    })
-    .into_iter()
-    .enumerate()
-    .map(|(c, r)| {
-        r.unwrap_or_else(|| ChainRun {
-            cut_short: Some(format!("chain {c} failed")),
-            ..ChainRun::default()
-        })
-    })
-    .collect();
+    let runs: Vec<ChainRun> =
+        crate::parallel::map((0..opts.chains).collect(), opts.chains, |_, c| run_chain(c))
+            .into_iter()
+            .enumerate()
+            .map(|(c, r)| {
+                r.unwrap_or_else(|| ChainRun {
+                    cut_short: Some(format!("chain {c} failed")),
+                    ..ChainRun::default()
+                })
+            })
+            .collect();
     let free = space.free.clone();
     let keep = |v: Vec<f64>| -> Vec<f64> { free.iter().map(|&i| v[i]).collect() };
     let mut draws = Draws {
