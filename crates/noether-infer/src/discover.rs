@@ -1137,7 +1137,7 @@ mod tests {
     fn counting_and_latex() {
         assert_eq!(subsets(6, 3), 42);
         assert_eq!(subsets(5, 5), 32);
-        assert_eq!(subsets(70, 70), usize::MAX);
+        assert!(subsets(70, 70) > EXHAUSTIVE_MAX);
         assert_eq!(latex("t*u_xx"), "t\\,u_{xx}");
         assert_eq!(latex("u_tt"), "u_{tt}");
     }
