@@ -465,16 +465,7 @@ impl Problem {
             ));
         }
         // The coefficients' names: `xi1`, `xi2`, … unless taken.
-        let taken = |s: &str| {
-            self.inputs.iter().any(|n| n == s)
-                || self.latents.contains_key(s)
-                || self.parameters.contains_key(s)
-                || self.channels.iter().any(|c| c.name == s)
-        };
-        let mut stem = "xi".to_string();
-        while (1..=n).any(|k| taken(&format!("{stem}{k}"))) {
-            stem.push('x');
-        }
+        let stem = self.free_stem("xi", 1..=n);
         let names = (1..=n).map(|k| format!("{stem}{k}")).collect();
         let data = self.load_channel(channel)?;
         let zero = data.y.iter().all(|v| *v == 0.0);
@@ -495,6 +486,22 @@ impl Problem {
             restarts: d.restarts,
             complexity,
         })
+    }
+
+    /// `stem` (extended with `x` until free) such that no `{stem}{k}`, k in `ks`, names an
+    /// input, latent, parameter or channel.
+    fn free_stem(&self, stem: &str, ks: std::ops::RangeInclusive<usize>) -> String {
+        let taken = |s: &str| {
+            self.inputs.iter().any(|n| n == s)
+                || self.latents.contains_key(s)
+                || self.parameters.contains_key(s)
+                || self.channels.iter().any(|c| c.name == s)
+        };
+        let mut stem = stem.to_string();
+        while ks.clone().any(|k| taken(&format!("{stem}{k}"))) {
+            stem.push('x');
+        }
+        stem
     }
 
     /// The problem candidates are built from: no `discover`, an optimising fit, and none of the
@@ -579,16 +586,7 @@ impl Problem {
         }
         let data = base.load_channel(ci)?;
         let d = base.inputs.len();
-        let taken = |s: &str| {
-            base.inputs.iter().any(|n| n == s)
-                || base.latents.contains_key(s)
-                || base.parameters.contains_key(s)
-                || base.channels.iter().any(|c| c.name == s)
-        };
-        let mut stem = "probe".to_string();
-        while (0..=plan.terms.len()).any(|k| taken(&format!("{stem}{k}"))) {
-            stem.push('x');
-        }
+        let stem = base.free_stem("probe", 0..=plan.terms.len());
         let ones = vec![1.0; data.y.len()];
         let mut ops: Vec<String> = plan.terms.clone();
         if !plan.required.is_empty() {
