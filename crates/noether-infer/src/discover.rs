@@ -275,7 +275,19 @@ fn subsets(n: usize, k: usize) -> usize {
 }
 
 impl Problem {
-    /// Check a `discover` block against the problem (everything that needs no data).
+    /// Check a `discover` block against the problem and say how it would be searched: the number
+    /// of candidates the exhaustive search fits, or `None` for the greedy search (whose count
+    /// depends on the data).
+    ///
+    /// # Errors
+    /// As [`Problem::discover`] for a bad block, before any fit.
+    pub fn discovery_size(&self, d: &Discover) -> Result<Option<usize>, InferError> {
+        self.validate()?;
+        let plan = self.plan(d)?;
+        Ok((!plan.greedy).then(|| subsets(plan.terms.len(), plan.max_terms)))
+    }
+
+    /// Check a `discover` block against the problem.
     fn plan(&self, d: &Discover) -> Result<Plan, InferError> {
         let f = |k: &str| format!("discover.{k}");
         let channel = self

@@ -58,6 +58,16 @@ pub(crate) fn curvature(
     let space = Space::new(model, values);
     let free = space.free.clone();
     let m = free.len();
+    if m == 0 {
+        // Every parameter fixed: nothing to be uncertain about (nalgebra's eigensolver panics
+        // on an empty matrix).
+        return Curvature {
+            free,
+            cov: nalgebra::DMatrix::zeros(0, 0),
+            flagged: Vec::new(),
+            eigenvalues: Vec::new(),
+        };
+    }
     let theta = space.to_free(values);
     let grad_at = |t: &[f64]| -> Result<Vec<f64>, LikelihoodError> {
         let v = space.to_natural(t);
