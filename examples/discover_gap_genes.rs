@@ -10,7 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = std::time::Instant::now();
     let genes = noether::demos::discover::gap_genes_run(stride, &mut |s| eprintln!("{s}"))?;
     println!(
-        "discover_gap_genes: the law of f for each gene from the library u, u_xx, u_x with u_t required (8 candidates each), every {stride}. position\n"
+        "discover_gap_genes: the law of f for each gene from the library u, u_xx, u_x with u_t required (8 candidates each), {}\n", if stride == 1 { "all 580 points per channel".to_string() } else { format!("every {stride}th position") }
     );
     print!("{}", noether::demos::discover::gap_genes_table(&genes));
     for g in &genes {

@@ -44,6 +44,9 @@ pub mod conditions_tutorial {}
 #[doc = include_str!("../docs/uncertainty.md")]
 pub mod uncertainty {}
 
+#[doc = include_str!("../docs/discovery.md")]
+pub mod discovery {}
+
 #[doc = include_str!("../docs/sharding.md")]
 pub mod sharding {}
 

@@ -321,3 +321,22 @@ fn the_command_line_refuses_bad_discoveries() {
         refused(&dir, &["discover", file, "--out", "d.json"], file, why);
     }
 }
+
+/// The winner does not depend on the restarts or the seed, with the u_ttt alias in the library
+/// (on every solution u_ttt = 4.5u − 8.75u_t, so u_tt + 9.26u − 0.057u_ttt = 0 holds exactly too).
+#[test]
+fn the_winner_is_stable_across_restarts_and_seeds() {
+    let (t, y) = oscillator_data(50, 0.10, 4);
+    for (restarts, seed) in [(0, 0), (1, 0), (3, 0), (1, 1), (1, 2)] {
+        let mut p = oscillator_problem(&t, &y, 50, seed);
+        let mut d = Discover::new("law", &["u", "u_t", "u_ttt"], &["u_tt"]).max_terms(2);
+        d.restarts = restarts;
+        p.discover = Some(d);
+        let d = p.discover().unwrap();
+        assert!(
+            found(&d, &["u", "u_t"]),
+            "restarts {restarts}, seed {seed}:\n{}",
+            d.table()
+        );
+    }
+}

@@ -793,7 +793,8 @@ pub struct Curves<'a> {
     pub title: &'a str,
     /// Axis names.
     pub labels: (&'a str, &'a str),
-    /// Each curve: its legend label and its points, in order.
+    /// Each curve: its legend label (none when empty) and its points, in order; the first is
+    /// drawn thin and black, for a truth.
     pub series: &'a [(String, Vec<(f64, f64)>)],
     /// Points to mark, with a legend.
     pub marks: &'a [Marks<'a>],
@@ -803,12 +804,16 @@ struct CurvesFigure<'a> {
     panels: &'a [Curves<'a>],
 }
 
-/// Line colours of successive curves (the first black, for the truth).
-const LINES: [RGBColor; 4] = [
+/// Line colours of successive curves (the first black, for the truth; then Okabe & Ito's
+/// colour-blind-safe palette).
+const LINES: [RGBColor; 7] = [
     RGBColor(0, 0, 0),
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
     RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
 ];
 
 impl Figure for CurvesFigure<'_> {
@@ -852,15 +857,23 @@ impl Figure for CurvesFigure<'_> {
                 .map_err(|e| e.to_string())?;
             mesh(&mut chart, p.labels, true)?;
             for (k, (label, pts)) in p.series.iter().enumerate() {
-                let c = LINES[k % LINES.len()];
+                // Black for the first curve only; the others cycle through the colours.
+                let c = LINES[if k == 0 {
+                    0
+                } else {
+                    1 + (k - 1) % (LINES.len() - 1)
+                }];
                 let width = if k == 0 { 1 } else { 2 };
-                chart
+                let drawn = chart
                     .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(width)))
-                    .map_err(|e| e.to_string())?
-                    .label(label.clone())
-                    .legend(move |(x, y)| {
+                    .map_err(|e| e.to_string())?;
+                // An unlabelled curve (an empty first series keeps black, the truth's colour,
+                // for none) has no legend entry.
+                if !label.is_empty() {
+                    drawn.label(label.clone()).legend(move |(x, y)| {
                         PathElement::new([(x, y), (x + 18, y)], c.stroke_width(width))
                     });
+                }
             }
             for (k, m) in p.marks.iter().enumerate() {
                 // Grey markers, so that they are not taken for a curve.
