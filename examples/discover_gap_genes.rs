@@ -3,7 +3,8 @@
 //! (the published model u_t + λu − αu_xx = f) and decay–diffusion–advection by evidence.
 //!
 //! Run: `cargo run --release --example discover_gap_genes [STRIDE]` (default 1: all 580 points of
-//! each channel; 2 keeps every other position).
+//! each channel; 2 keeps every other position). Writes
+//! `figures/discover_gap_genes/discover_gap_genes.png`.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stride = std::env::args().nth(1).map_or(Ok(1), |s| s.parse())?;
@@ -19,5 +20,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!("wall clock {:.0} s", started.elapsed().as_secs_f64());
+    let dir = std::path::Path::new("figures/discover_gap_genes");
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("discover_gap_genes.png");
+    noether::demos::discover::gap_genes_figure(&genes, &path)?;
+    println!("wrote {}", path.display());
     Ok(())
 }
