@@ -324,7 +324,7 @@ pub(crate) fn construct(
                 }
                 scalar_input(x, i, f, period, &mut out[0]).map_err(bad)?;
             }
-            Some(FieldKind::Hamiltonian) => {
+            Some(FieldKind::Hamiltonian | FieldKind::DissipativeHamiltonian) => {
                 return Err(bad(
                     "boundary conditions on a hamiltonian field are not built; declare them on a scalar latent or a curl_free or divergence_free field"
                         .into(),

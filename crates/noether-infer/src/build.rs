@@ -814,6 +814,14 @@ impl Problem {
                     .map_err(InferError::model(format!("parameters.{name}")))?;
             }
         }
+        // A damping rate is ≥ 0 (checked with the fields): learned on the log scale unless fixed.
+        for g in self.damping_parameters() {
+            let i = &self.parameters[&g];
+            if !i.fixed() && !i.positive() {
+                m.make_positive(&g)
+                    .map_err(InferError::model(format!("parameters.{g}")))?;
+            }
+        }
         // Repeated points with different values and a noise the user fixed contradict each other
         // (the nugget keeps the covariance factorable, but the fit would be meaningless).
         if let Some(msg) = duplicates(self, &data, true) {

@@ -207,7 +207,7 @@ impl Problem {
         for (name, l) in &self.latents {
             self.latent_spec(name, l)?;
             let Some(kind) = l.field else { continue };
-            if kind == FieldKind::Hamiltonian {
+            if kind.is_hamiltonian() {
                 let f = format!("latents.{name}.pairs");
                 let pairs = l.pairs.clone().unwrap_or_default();
                 if pairs.is_empty() {
@@ -237,6 +237,7 @@ impl Problem {
                         seen.push(s);
                     }
                 }
+                self.check_damping(name, l, &pairs)?;
                 continue;
             }
             let ins = self.field_inputs(l);
@@ -267,6 +268,63 @@ impl Problem {
             }
         }
         Ok(())
+    }
+
+    /// A dissipative field's damping: each key a momentum of its pairs, each value a parameter
+    /// whose initial value is a rate ≥ 0 (> 0 unless fixed: it is learned on the log scale).
+    fn check_damping(
+        &self,
+        name: &str,
+        l: &Latent,
+        pairs: &[(String, String)],
+    ) -> Result<(), InferError> {
+        if l.field != Some(FieldKind::DissipativeHamiltonian) {
+            return Ok(());
+        }
+        let f = format!("latents.{name}.damping");
+        if l.damping.is_empty() {
+            return Err(err(
+                f,
+                "a dissipative_hamiltonian field needs a damping rate for at least one momentum: \"damping\": {\"p\": \"gamma\"} with gamma a parameter (without one it is the hamiltonian field)".into(),
+            ));
+        }
+        let momenta: Vec<&str> = pairs.iter().map(|(_, p)| p.as_str()).collect();
+        for (p, g) in &l.damping {
+            let f = format!("{f}.{p}");
+            if !momenta.contains(&p.as_str()) {
+                return Err(err(
+                    f,
+                    format!(
+                        "`{p}` is not a momentum of the pairs (the momenta are {}): damping acts on momenta",
+                        momenta.join(", ")
+                    ),
+                ));
+            }
+            let Some(init) = self.parameters.get(g) else {
+                return Err(err(
+                    f,
+                    format!("`{g}` is not a parameter: declare it in `parameters` (\"{g}\": 0.1)"),
+                ));
+            };
+            let v = init.value();
+            if !(v.is_finite() && v >= 0.0 && (v > 0.0 || init.fixed())) {
+                return Err(err(
+                    format!("parameters.{g}"),
+                    format!(
+                        "`{g}` is the damping rate of `{p}` in `{name}`, a rate ≥ 0 (R must be positive semi-definite for the energy to decrease); it starts at {v}: start it above 0, or fix it at 0"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The parameters that are damping rates of dissipative fields (learned on the log scale).
+    pub(crate) fn damping_parameters(&self) -> Vec<String> {
+        self.latents
+            .values()
+            .flat_map(|l| l.damping.values().cloned())
+            .collect()
     }
 
     /// What the latents become in the model.
@@ -399,11 +457,17 @@ impl Problem {
                 out.latents.push((name.clone(), spec));
                 continue;
             };
-            if kind == FieldKind::Hamiltonian {
+            if kind.is_hamiltonian() {
                 let mut comps = Vec::new();
                 for (q, p) in l.pairs.iter().flatten() {
                     comps.push((q.clone(), format!("d({name}, {p})")));
-                    comps.push((p.clone(), format!("-d({name}, {q})")));
+                    comps.push((
+                        p.clone(),
+                        match l.damping.get(p) {
+                            Some(g) => format!("-d({name}, {q}) - {g}*d({name}, {p})"),
+                            None => format!("-d({name}, {q})"),
+                        },
+                    ));
                 }
                 if l.mean.is_some() || l.times.is_some() {
                     return Err(err(
@@ -425,7 +489,12 @@ impl Problem {
             };
             let pw = wrap(name);
             let comps: Vec<(String, String)> = match (kind, n) {
-                (FieldKind::CurlFree | FieldKind::Hamiltonian, _) => ins
+                (
+                    FieldKind::CurlFree
+                    | FieldKind::Hamiltonian
+                    | FieldKind::DissipativeHamiltonian,
+                    _,
+                ) => ins
                     .iter()
                     .map(|s| (s.clone(), format!("d({pw}, {s})")))
                     .collect(),
@@ -526,6 +595,7 @@ fn kind_name(k: FieldKind) -> &'static str {
         FieldKind::CurlFree => "curl_free",
         FieldKind::DivergenceFree => "divergence_free",
         FieldKind::Hamiltonian => "hamiltonian",
+        FieldKind::DissipativeHamiltonian => "dissipative_hamiltonian",
     }
 }
 

@@ -356,6 +356,21 @@ pub enum FieldKind {
     /// A Hamiltonian H(q, p) over canonical pairs: the flow `H[q]` = ∂H/∂p, `H[p]` = −∂H/∂q
     /// conserves H; the bare name is the energy H itself.
     Hamiltonian,
+    /// A dissipative Hamiltonian (a port-Hamiltonian system without input): the flow (J − R)∇H
+    /// with R diagonal, one learned non-negative damping rate γ per damped momentum (`damping`):
+    /// `H[q]` = ∂H/∂p, `H[p]` = −∂H/∂q − γ_p ∂H/∂p, so that dH/dt = −Σ γ_p (∂H/∂p)² ≤ 0 along
+    /// every sample.
+    DissipativeHamiltonian,
+}
+
+impl FieldKind {
+    /// A Hamiltonian field, conservative or dissipative (over canonical pairs, with an energy).
+    pub fn is_hamiltonian(self) -> bool {
+        matches!(
+            self,
+            FieldKind::Hamiltonian | FieldKind::DissipativeHamiltonian
+        )
+    }
 }
 
 /// A symmetry of a latent, built into its kernel so that every sample has it exactly.
@@ -385,6 +400,9 @@ pub struct Latent {
     pub inputs: Option<Vec<String>>,
     /// For a Hamiltonian field: the canonical pairs (q, p) of inputs.
     pub pairs: Option<Vec<(String, String)>>,
+    /// For a dissipative Hamiltonian field: each damped momentum and the parameter that is its
+    /// damping rate (`{"p": "gamma"}`).
+    pub damping: BTreeMap<String, String>,
     /// Symmetries built into the kernel, applied in order.
     pub symmetry: Vec<Symmetry>,
     /// A known factor m(x) of the latent: u = m·g with g the GP, so that u vanishes exactly
@@ -414,6 +432,7 @@ impl Latent {
             field: None,
             inputs: None,
             pairs: None,
+            damping: BTreeMap::new(),
             symmetry: Vec::new(),
             times: None,
             mean: None,
@@ -454,6 +473,18 @@ impl Latent {
     pub fn symmetric(mut self, s: Symmetry) -> Latent {
         self.symmetry.push(s);
         self
+    }
+
+    /// This latent as a dissipative Hamiltonian over canonical pairs (q, p) of inputs, each
+    /// `(momentum, parameter)` of `damping` a damping rate (a parameter of the problem).
+    pub fn dissipative(self, pairs: &[(&str, &str)], damping: &[(&str, &str)]) -> Latent {
+        let mut l = self.hamiltonian(pairs);
+        l.field = Some(FieldKind::DissipativeHamiltonian);
+        l.damping = damping
+            .iter()
+            .map(|(p, g)| (p.to_string(), g.to_string()))
+            .collect();
+        l
     }
 
     /// This latent as a Hamiltonian over canonical pairs (q, p) of inputs.
@@ -659,7 +690,7 @@ impl TryFrom<RawKernel> for Latent {
             .remove("field")
             .map(|v| {
                 serde_json::from_value(v).map_err(|_| {
-                    "field: \"curl_free\", \"divergence_free\" or \"hamiltonian\"".to_string()
+                    "field: \"curl_free\", \"divergence_free\", \"hamiltonian\" or \"dissipative_hamiltonian\"".to_string()
                 })
             })
             .transpose()?;
@@ -674,6 +705,12 @@ impl TryFrom<RawKernel> for Latent {
                     .map_err(|_| "pairs: a list of [q, p] pairs of input names".to_string())
             })
             .transpose()?;
+        let damping: BTreeMap<String, String> = match r.remove("damping") {
+            None => BTreeMap::new(),
+            Some(v) => serde_json::from_value(v).map_err(|_| {
+                "damping: each damped momentum and the parameter that is its rate, {\"p\": \"gamma\"}".to_string()
+            })?,
+        };
         let times: Option<String> = match r.remove("times") {
             None => None,
             Some(serde_json::Value::String(t)) if !t.trim().is_empty() => Some(t),
@@ -712,9 +749,14 @@ impl TryFrom<RawKernel> for Latent {
         {
             return Err("`inputs` is for a curl_free or divergence_free field latent".into());
         }
-        if pairs.is_some() != (field == Some(FieldKind::Hamiltonian)) {
+        if pairs.is_some() != field.is_some_and(FieldKind::is_hamiltonian) {
             return Err(
                 "a hamiltonian field needs `pairs` ([[\"q\", \"p\"]]), and only it has them".into(),
+            );
+        }
+        if !damping.is_empty() && field != Some(FieldKind::DissipativeHamiltonian) {
+            return Err(
+                "`damping` is for a dissipative_hamiltonian field (\"field\": \"dissipative_hamiltonian\")".into(),
             );
         }
         // A base kernel's fields sit beside `kernel` in the latent; its path is the latent's.
@@ -724,6 +766,7 @@ impl TryFrom<RawKernel> for Latent {
             field,
             inputs,
             pairs,
+            damping,
             symmetry,
             times,
             mean,
@@ -772,6 +815,12 @@ impl From<Latent> for RawKernel {
             r.insert(
                 "pairs".into(),
                 serde_json::to_value(p).expect("pairs serialise"),
+            );
+        }
+        if !l.damping.is_empty() {
+            r.insert(
+                "damping".into(),
+                serde_json::to_value(l.damping).expect("damping serialises"),
             );
         }
         RawKernel(r)

@@ -532,7 +532,7 @@ impl Problem {
 /// A field that does not expand.
 pub(crate) fn targets(p: &Problem, target: &str) -> Result<Vec<(String, String)>, InferError> {
     if let Some(l) = p.latents.get(target) {
-        if l.field.is_some() && l.field != Some(crate::FieldKind::Hamiltonian) {
+        if l.field.is_some_and(|k| !k.is_hamiltonian()) {
             let e = p.expansion()?;
             let comps = e.field(target).unwrap_or_default();
             return Ok(comps

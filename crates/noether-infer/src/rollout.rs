@@ -161,7 +161,7 @@ fn rollout_with(p: &Problem, model: &Model, r: &Rollout) -> Result<Trajectory, I
         let ham: Vec<(&String, &crate::Latent)> = p
             .latents
             .iter()
-            .filter(|(_, l)| l.field == Some(FieldKind::Hamiltonian))
+            .filter(|(_, l)| l.field.is_some_and(FieldKind::is_hamiltonian))
             .collect();
         let (name, l) = match ham[..] {
             [one] => one,
@@ -240,6 +240,13 @@ fn rollout_with(p: &Problem, model: &Model, r: &Rollout) -> Result<Trajectory, I
     } else {
         Method::Rk4
     });
+    let damped = p.latents.values().any(|l| !l.damping.is_empty()) && r.velocities.is_empty();
+    if method == Method::Leapfrog && damped {
+        return Err(bad(
+            "--method",
+            "leapfrog is for a conservative field (its kicks take ṗ from q alone); a dissipative field's ṗ depends on p: use implicit-midpoint or rk4".into(),
+        ));
+    }
     if method == Method::Leapfrog && pairs.is_empty() {
         return Err(bad(
             "--method",
