@@ -176,6 +176,7 @@ fn hamiltonian_example_conserves_energy_where_independent_gps_drift() {
                 steps: 2000,
                 method: None,
                 velocities: vec![],
+                times: vec![],
             })
             .unwrap();
         let (_, h2) = half.energy.as_ref().unwrap();

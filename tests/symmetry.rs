@@ -111,6 +111,7 @@ fn hamiltonian_and_rollout_bad_input_is_one_clear_message() {
             steps,
             method: None,
             velocities: vec![],
+            times: vec![],
         })
         .unwrap_err()
         .to_string()

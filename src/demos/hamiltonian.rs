@@ -199,6 +199,7 @@ pub fn run(
                         steps,
                         method: Some(Method::ImplicitMidpoint),
                         velocities: velocities.clone(),
+                        times: vec![],
                     })
                     .map_err(|e| match e {
                         InferError::Field { field, message } => InferError::Field {

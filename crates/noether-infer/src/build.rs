@@ -167,7 +167,10 @@ impl Problem {
     pub fn data_files(&self) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> = Vec::new();
         for c in &self.channels {
-            if let Data::Csv(p) | Data::Column { csv: p, .. } = &c.data {
+            if let Data::Csv(p)
+            | Data::Column { csv: p, .. }
+            | Data::Trajectory { trajectory: p, .. } = &c.data
+            {
                 let p = self.resolve(p);
                 if !out.contains(&p) {
                     out.push(p);
@@ -182,7 +185,11 @@ impl Problem {
         let mut p = self.clone();
         for c in &mut p.channels {
             match &mut c.data {
-                Data::Csv(path) | Data::Column { csv: path, .. } => *path = self.resolve(path),
+                Data::Csv(path)
+                | Data::Column { csv: path, .. }
+                | Data::Trajectory {
+                    trajectory: path, ..
+                } => *path = self.resolve(path),
                 Data::Inline { .. } => {}
             }
         }
@@ -549,6 +556,76 @@ impl Problem {
                     y: t.rows.iter().map(|r| r[k]).collect(),
                     source: t.path.clone(),
                     rows: t.lines.clone(),
+                }
+            }
+            Data::Trajectory {
+                trajectory,
+                time,
+                rate_of,
+            } => {
+                let f = format!("{field}.data");
+                let Some(s) = self.inputs.iter().position(|n| n == rate_of) else {
+                    return Err(InferError::field(
+                        format!("{f}.rate_of"),
+                        format!(
+                            "`{rate_of}` is not an input (the inputs, the state's columns, are {})",
+                            self.inputs.join(", ")
+                        ),
+                    ));
+                };
+                if self.inputs.iter().any(|n| n == time) {
+                    return Err(InferError::field(
+                        format!("{f}.time"),
+                        format!("`{time}` is an input; the time column is not part of the state"),
+                    ));
+                }
+                let t = Table::read(&self.resolve(trajectory))?;
+                let states = t.points(&self.inputs)?;
+                let k = t.column(
+                    time,
+                    &format!("the time of channel `{}`'s trajectory", c.name),
+                )?;
+                let times: Vec<f64> = t.rows.iter().map(|r| r[k]).collect();
+                if times.len() < 2 {
+                    return Err(InferError::field(
+                        f,
+                        format!(
+                            "{} holds {} state(s): a rate needs two",
+                            t.path,
+                            times.len()
+                        ),
+                    ));
+                }
+                let mut x = Vec::with_capacity((times.len() - 1) * d);
+                let mut y = Vec::with_capacity(times.len() - 1);
+                let mut rows = Vec::with_capacity(times.len() - 1);
+                for r in 0..times.len() - 1 {
+                    let dt = times[r + 1] - times[r];
+                    if !(dt > 0.0 && dt.is_finite()) {
+                        return Err(InferError::Csv {
+                            path: t.path.clone(),
+                            row: t.lines[r + 1],
+                            column: time.clone(),
+                            message: format!(
+                                "{} after {} on the row before: a trajectory's times must increase (one recording per channel)",
+                                times[r + 1],
+                                times[r]
+                            ),
+                        });
+                    }
+                    let (a, b) = (
+                        &states[r * d..(r + 1) * d],
+                        &states[(r + 1) * d..(r + 2) * d],
+                    );
+                    x.extend(a.iter().zip(b).map(|(u, v)| 0.5 * (u + v)));
+                    y.push((b[s] - a[s]) / dt);
+                    rows.push(t.lines[r]);
+                }
+                ChannelData {
+                    x,
+                    y,
+                    source: t.path.clone(),
+                    rows,
                 }
             }
             Data::Inline { x, y } => {

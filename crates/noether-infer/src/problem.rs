@@ -840,6 +840,21 @@ pub enum Data {
         /// The column holding the observations.
         y: String,
     },
+    /// A recorded trajectory: a CSV with a time column and every input (the state), whose
+    /// channel observes the rate of change of one state column. Each pair of consecutive rows
+    /// gives one observation: the difference quotient (s₂ − s₁)/(t₂ − t₁) at the midpoint state
+    /// (x₁ + x₂)/2, second-order accurate in the interval (its error Δt² s⃛/24). Intervals may be
+    /// uneven (dropped frames). With state noise of sd σ, the quotient's noise has sd √2·σ/Δt, and
+    /// consecutive quotients are correlated (−½); the midpoint state carries noise σ/√2, which the
+    /// model does not see.
+    Trajectory {
+        /// The file.
+        trajectory: PathBuf,
+        /// The time column.
+        time: String,
+        /// The state column whose rate is observed (an input).
+        rate_of: String,
+    },
     /// Points and observations written out.
     Inline {
         /// One row of input values per observation.
@@ -1211,6 +1226,9 @@ struct DataObject {
     csv: Option<PathBuf>,
     y: Option<serde_json::Value>,
     x: Option<Vec<Vec<f64>>>,
+    trajectory: Option<PathBuf>,
+    time: Option<String>,
+    rate_of: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for Data {
@@ -1219,7 +1237,7 @@ impl<'de> Deserialize<'de> for Data {
         impl<'de> Visitor<'de> for V {
             type Value = Data;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("data: a CSV path, {\"csv\": path, \"y\": column} or {\"x\": [[...]], \"y\": [...]}")
+                f.write_str("data: a CSV path, {\"csv\": path, \"y\": column}, {\"trajectory\": path, \"time\": column, \"rate_of\": input} or {\"x\": [[...]], \"y\": [...]}")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Data, E> {
                 if v.is_empty() {
@@ -1229,6 +1247,30 @@ impl<'de> Deserialize<'de> for Data {
             }
             fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Data, A::Error> {
                 let o = DataObject::deserialize(MapAccessDeserializer::new(m))?;
+                if let Some(trajectory) = o.trajectory {
+                    return match (o.csv, o.x, o.y, o.time, o.rate_of) {
+                        (None, None, None, Some(time), Some(rate_of))
+                            if !time.is_empty() && !rate_of.is_empty() && trajectory != PathBuf::new() =>
+                        {
+                            Ok(Data::Trajectory {
+                                trajectory,
+                                time,
+                                rate_of,
+                            })
+                        }
+                        (None, None, None, _, _) => Err(de::Error::custom(
+                            "data: a trajectory needs \"time\" (its time column) and \"rate_of\" (the state column whose rate the channel observes), both non-empty, and a non-empty path",
+                        )),
+                        _ => Err(de::Error::custom(
+                            "data: give \"trajectory\" alone with \"time\" and \"rate_of\", not with \"csv\", \"x\" or \"y\"",
+                        )),
+                    };
+                }
+                if o.time.is_some() || o.rate_of.is_some() {
+                    return Err(de::Error::custom(
+                        "data: \"time\" and \"rate_of\" go with \"trajectory\" (a recorded trajectory's CSV)",
+                    ));
+                }
                 match (o.csv, o.x, o.y) {
                     (Some(csv), None, Some(serde_json::Value::String(y))) if !y.is_empty() => {
                         Ok(Data::Column { csv, y })

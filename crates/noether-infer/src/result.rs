@@ -235,7 +235,11 @@ impl FitResult {
         let rel = |p: &Path| relative_path(&base.join(p), dir);
         for c in &mut r.problem.channels {
             match &mut c.data {
-                Data::Csv(path) | Data::Column { csv: path, .. } => *path = rel(path),
+                Data::Csv(path)
+                | Data::Column { csv: path, .. }
+                | Data::Trajectory {
+                    trajectory: path, ..
+                } => *path = rel(path),
                 Data::Inline { .. } => {}
             }
         }

@@ -24,6 +24,11 @@ pub struct Rollout {
     /// The velocity of each input as a channel or operator (`q` → `fq`); empty for the
     /// problem's Hamiltonian field.
     pub velocities: Vec<(String, String)>,
+    /// Report the state at these times instead of after every step (increasing, finite; the
+    /// first is the initial state's): each interval is integrated in equal steps of at most
+    /// `dt`, so uneven times (the dropped frames of a recording) cost nothing in accuracy.
+    /// `steps` is then ignored. Empty: every step.
+    pub times: Vec<f64>,
 }
 
 /// A rolled-out trajectory.
@@ -35,8 +40,10 @@ pub struct Trajectory {
     pub dt: f64,
     /// The method used.
     pub method: Method,
-    /// The states, row-major, `(steps + 1) × inputs`, the first the initial state.
+    /// The states, row-major, one per time, the first the initial state.
     pub states: Vec<f64>,
+    /// The time of each state, from 0 (or the first of [`Rollout::times`]).
+    pub times: Vec<f64>,
     /// For a Hamiltonian field: its name and the posterior mean of H at every state (up to H's
     /// constant, which the data cannot identify).
     pub energy: Option<(String, Vec<f64>)>,
@@ -94,6 +101,7 @@ impl Fitted {
     ///     steps: 300,
     ///     method: None,
     ///     velocities: vec![],
+    ///     times: vec![],
     /// })?;
     /// let (_, h) = t.energy.as_ref().unwrap();
     /// // The implicit midpoint rule keeps the learned energy: its drift is tiny.
@@ -114,7 +122,54 @@ fn rollout_with(p: &Problem, model: &Model, r: &Rollout) -> Result<Trajectory, I
             format!("must be a positive finite number, got {}", r.dt),
         ));
     }
-    if r.steps == 0 || r.steps > MAX_STEPS {
+    if let Some(k) = r.times.iter().position(|t| !t.is_finite()) {
+        return Err(bad(
+            "--times",
+            format!(
+                "time {} is {}: times must be finite numbers",
+                k + 1,
+                r.times[k]
+            ),
+        ));
+    }
+    if let Some(k) = (1..r.times.len()).find(|&k| r.times[k] <= r.times[k - 1]) {
+        return Err(bad(
+            "--times",
+            format!(
+                "time {} ({}) is not after time {} ({}): times must increase",
+                k + 1,
+                r.times[k],
+                k,
+                r.times[k - 1]
+            ),
+        ));
+    }
+    let substeps: Vec<usize> = r
+        .times
+        .windows(2)
+        .map(|w| {
+            ((w[1] - w[0]) / r.dt)
+                .ceil()
+                .max(1.0)
+                .min(MAX_STEPS as f64 + 1.0) as usize
+        })
+        .collect();
+    if r.times.len() == 1 {
+        return Err(bad(
+            "--times",
+            "one time is the initial state alone: give at least two".into(),
+        ));
+    }
+    if substeps.iter().sum::<usize>() > MAX_STEPS {
+        return Err(bad(
+            "--times",
+            format!(
+                "the times span more than {MAX_STEPS} steps of {}: use a larger --dt",
+                r.dt
+            ),
+        ));
+    }
+    if r.times.is_empty() && (r.steps == 0 || r.steps > MAX_STEPS) {
         return Err(bad(
             "--steps",
             format!("must be from 1 to {MAX_STEPS}, got {}", r.steps),
@@ -260,15 +315,48 @@ fn rollout_with(p: &Problem, model: &Model, r: &Rollout) -> Result<Trajectory, I
     let mut f = post
         .mean_function(&refs)
         .map_err(InferError::model("rollout velocities"))?;
-    let states = noether_likelihood::rollout::integrate(
-        &mut |x, v| f.eval(x, v),
-        &x0,
-        r.dt,
-        r.steps,
-        method,
-        &pairs,
-    )
-    .map_err(|e| bad("rollout", format!("{method}, {e}; nothing written")))?;
+    let failed = |e: noether_likelihood::rollout::RolloutError| {
+        bad("rollout", format!("{method}, {e}; nothing written"))
+    };
+    let (states, times) = if r.times.is_empty() {
+        let states = noether_likelihood::rollout::integrate(
+            &mut |x, v| f.eval(x, v),
+            &x0,
+            r.dt,
+            r.steps,
+            method,
+            &pairs,
+        )
+        .map_err(failed)?;
+        (states, (0..=r.steps).map(|k| k as f64 * r.dt).collect())
+    } else {
+        // Each interval in equal steps of at most dt, from the state at its start.
+        let mut states = x0.clone();
+        let mut x = x0.clone();
+        for (k, w) in r.times.windows(2).enumerate() {
+            let n = substeps[k];
+            let run = noether_likelihood::rollout::integrate(
+                &mut |x, v| f.eval(x, v),
+                &x,
+                (w[1] - w[0]) / n as f64,
+                n,
+                method,
+                &pairs,
+            )
+            .map_err(|e| {
+                bad(
+                    "rollout",
+                    format!(
+                        "{method}, between times {} and {}: {e}; nothing written",
+                        w[0], w[1]
+                    ),
+                )
+            })?;
+            x.copy_from_slice(&run[n * d..]);
+            states.extend_from_slice(&x);
+        }
+        (states, r.times.clone())
+    };
     let energy = match energy {
         Some(name) => {
             let mut h = post
@@ -291,6 +379,7 @@ fn rollout_with(p: &Problem, model: &Model, r: &Rollout) -> Result<Trajectory, I
         dt: r.dt,
         method,
         states,
+        times,
         energy,
     })
 }

@@ -156,12 +156,17 @@ enum Command {
         /// The initial state, every input: `q=1,p=0`.
         #[arg(long, allow_hyphen_values = true)]
         from: String,
-        /// The step size.
+        /// The step size (with --times, the largest step).
         #[arg(long, allow_hyphen_values = true)]
         dt: f64,
         /// The number of steps.
-        #[arg(long)]
-        steps: usize,
+        #[arg(long, required_unless_present = "times")]
+        steps: Option<usize>,
+        /// Report the state at these times instead (a file of increasing times, one per line, an
+        /// optional header first; the first is the time of --from): uneven times, such as the
+        /// frames of a recording with dropped ones, each reached in steps of at most --dt.
+        #[arg(long, conflicts_with = "steps")]
+        times: Option<PathBuf>,
         /// leapfrog, implicit-midpoint (the default for a hamiltonian field) or rk4 (otherwise).
         #[arg(long)]
         method: Option<String>,
@@ -288,6 +293,7 @@ fn main() -> ExitCode {
             from,
             dt,
             steps,
+            times,
             method,
             velocities,
             out,
@@ -295,7 +301,7 @@ fn main() -> ExitCode {
             result,
             from,
             *dt,
-            *steps,
+            (*steps, times.as_deref()),
             method.as_deref(),
             velocities,
             out.as_deref(),

@@ -82,10 +82,17 @@ pub(crate) fn check_outputs(command: &crate::Command) -> Result<(), InferError> 
                 .collect(),
             at.as_deref().filter(|a| *a != Path::new("-")),
         ),
-        crate::Command::Plot { result, out, .. } | crate::Command::Rollout { result, out, .. } => (
+        crate::Command::Plot { result, out, .. } => (
             result,
             out.iter().map(|o| ("--out", o.as_path())).collect(),
             None,
+        ),
+        crate::Command::Rollout {
+            result, out, times, ..
+        } => (
+            result,
+            out.iter().map(|o| ("--out", o.as_path())).collect(),
+            times.as_deref(),
         ),
         _ => return Ok(()),
     };
@@ -102,10 +109,10 @@ pub(crate) fn check_outputs(command: &crate::Command) -> Result<(), InferError> 
             .map(|d| (d.clone(), format!("a data file of {}", main.display()))),
     );
     if let Some(a) = at {
-        let what = if matches!(command, crate::Command::Fit { .. }) {
-            "the statistics of --stats"
-        } else {
-            "the points of --at"
+        let what = match command {
+            crate::Command::Fit { .. } => "the statistics of --stats",
+            crate::Command::Rollout { .. } => "the times of --times",
+            _ => "the points of --at",
         };
         inputs.push((a.to_path_buf(), what.into()));
     }
