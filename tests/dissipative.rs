@@ -339,6 +339,24 @@ fn trajectories_are_data_and_rollouts_follow_uneven_times() {
     let e: Vec<f64> = rows.iter().map(|r| r[4]).collect();
     assert!(e.windows(2).all(|w| w[1] <= w[0] + 1e-6), "{e:?}");
 
+    // --out naming the times file is refused before anything runs.
+    common::refused(
+        &dir,
+        &[
+            "rollout",
+            "result.json",
+            "--from",
+            "q=1,p=0",
+            "--dt",
+            "0.05",
+            "--times",
+            "times.txt",
+            "--out",
+            "times.txt",
+        ],
+        "--out",
+        "the times of --times",
+    );
     // Hostile: unsorted, non-finite, empty or too short --times; a recording whose time goes
     // back; a rate of a column that is not an input.
     let cases: [(&str, &str); 4] = [

@@ -19,6 +19,7 @@ pub mod magnetic_field;
 pub mod magnetic_field_full;
 pub mod mass_conservation;
 pub mod poisson_dirichlet;
+pub mod real_pendulum;
 pub mod sparse_heat;
 pub mod symmetric;
 
