@@ -318,11 +318,7 @@ pub fn oscillator_run(
             }
         }
         for k in 0..2 {
-            let v = &coefs[k];
-            let n = v.len().max(1) as f64;
-            let m = v.iter().sum::<f64>() / n;
-            let s = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
-            level.coefficients[k] = (m, s);
+            level.coefficients[k] = super::mean_sd(&coefs[k]);
         }
         out.push(level);
     }
@@ -714,14 +710,6 @@ pub fn heat_run(
     Ok(out)
 }
 
-/// Mean ± sd of values.
-fn mean_sd(v: &[f64]) -> (f64, f64) {
-    let n = v.len().max(1) as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let s = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
-    (m, s)
-}
-
 /// The side-by-side heat table.
 pub fn heat_table(levels: &[HeatLevel]) -> String {
     let mut s = String::from(
@@ -729,8 +717,8 @@ pub fn heat_table(levels: &[HeatLevel]) -> String {
     );
     for l in levels {
         let a: Vec<f64> = l.a.iter().map(|p| p.0).collect();
-        let (m, sd) = mean_sd(&a);
-        let (sm, ssd) = mean_sd(&l.sindy_a);
+        let (m, sd) = super::mean_sd(&a);
+        let (sm, ssd) = super::mean_sd(&l.sindy_a);
         let show = |n: usize, m: f64, sd: f64| {
             if n == 0 {
                 "—".to_string()

@@ -137,3 +137,11 @@ pub fn u_and_f_problem(
         .restarts(4)
         .seed(seed)
 }
+
+/// The mean and the sample standard deviation of values (0 for fewer than two).
+pub fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let s = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+    (m, s)
+}

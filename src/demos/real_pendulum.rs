@@ -418,14 +418,7 @@ pub fn seeds_table(reports: &[Report]) -> String {
         .iter()
         .filter_map(|r| r.scores[1].damping.map(|d| d.0))
         .collect();
-    let (gm, gs) = {
-        let k = gammas.len().max(1) as f64;
-        let m = gammas.iter().sum::<f64>() / k;
-        (
-            m,
-            (gammas.iter().map(|g| (g - m).powi(2)).sum::<f64>() / (k - 1.0).max(1.0)).sqrt(),
-        )
-    };
+    let (gm, gs) = super::mean_sd(&gammas);
     s += &format!(
         "  the dissipative GP has the lowest energy MSE in {wins} of {n}; its test L2 is at most {} × the independent GPs'; γ = {} ± {} over the seeds (truth {GAMMA})\n",
         number(l2, 4),
