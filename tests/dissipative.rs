@@ -408,3 +408,68 @@ fn trajectories_are_data_and_rollouts_follow_uneven_times() {
         "{e}"
     );
 }
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Random, mostly hostile, dissipative fields and trajectory data in a problem file: reading
+    /// it and building the model never panics, and an error is one line that names its place.
+    #[test]
+    fn hostile_damping_and_trajectories_never_panic(
+        key in prop::sample::select(vec!["p", "q", "x", "", "P"]),
+        rate in prop::sample::select(vec!["gamma", "nu", "q", "", "H", "gamma gamma"]),
+        gamma in prop::sample::select(vec![0.1, 0.0, -1.0, 1e300, 1e-300, -0.0]),
+        fixed in any::<bool>(),
+        times in prop::collection::vec(prop::sample::select(vec!["0", "0.1", "0.2", "0.2", "-1", "1e308", "nan", "inf", "x", ""]), 0..6),
+        rate_of in prop::sample::select(vec!["q", "p", "t", "y", "", "H"]),
+        time in prop::sample::select(vec!["t", "q", "s", ""]),
+    ) {
+        let dir = std::env::temp_dir().join(format!("noether-hostile-diss-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut csv = String::from("t,q,p\n");
+        for (k, t) in times.iter().enumerate() {
+            csv += &format!("{t},{},{}\n", 0.1 * k as f64, -0.05 * k as f64);
+        }
+        std::fs::write(dir.join("rec.csv"), &csv).unwrap();
+        let mut damping = serde_json::Map::new();
+        damping.insert(key.to_string(), rate.into());
+        let problem = serde_json::json!({
+            "inputs": ["q", "p"],
+            "latents": {"H": {"kernel": "se", "variance": 1.0, "lengthscales": [1.0, 1.0],
+                              "field": "dissipative_hamiltonian", "pairs": [["q", "p"]], "damping": damping}},
+            "parameters": {"gamma": {"value": gamma, "fixed": fixed}},
+            "channels": [
+                {"name": "dq", "operator": "H[q]", "data": {"x": [[0.1, 0.2], [0.3, -0.4]], "y": [0.2, -0.4]}, "noise": 1e-3},
+                {"name": "dp", "operator": "H[p]", "data": {"trajectory": "rec.csv", "time": time, "rate_of": rate_of}, "noise": 1e-3}
+            ]
+        });
+        let text = problem.to_string();
+        let file = dir.join("problem.json");
+        std::fs::write(&file, &text).unwrap();
+        let outcome = std::panic::catch_unwind(|| match Problem::from_file(&file) {
+            Err(e) => Err(e.to_string()),
+            Ok(p) => p.model().map(|_| ()).map_err(|e| e.to_string()),
+        });
+        prop_assert!(outcome.is_ok(), "panicked on {} with {:?}", text, csv);
+        if let Ok(Err(e)) = outcome {
+            prop_assert!(!e.is_empty() && !e.contains('\n'), "{}", e);
+            prop_assert!(
+                ["latents", "parameters", "channels", "damping", "rec.csv", "data", "gamma"]
+                    .iter()
+                    .any(|w| e.contains(w)),
+                "an error that names nothing: {} for {} with {:?}", e, text, csv
+            );
+        }
+    }
+}
+
+#[test]
+fn a_nan_damping_rate_from_rust_is_one_line() {
+    let e = problem(Init::Value(f64::NAN), true)
+        .fit()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("gamma") && !e.contains('\n'), "{e}");
+}

@@ -126,7 +126,7 @@ fn bad_fields_and_kernels_are_one_line() {
         ),
         (
             r#"{"field": "curl", "kernel": "se", "variance": 1, "lengthscales": 1}"#,
-            r#"latents.v.field: "curl_free", "divergence_free" or "hamiltonian""#,
+            r#"latents.v.field: "curl_free", "divergence_free", "hamiltonian" or "dissipative_hamiltonian""#,
         ),
         (
             r#"{"field": "curl_free", "inputs": ["x", "w"], "kernel": "se", "variance": 1, "lengthscales": 1}"#,
