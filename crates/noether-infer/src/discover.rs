@@ -18,11 +18,11 @@
 //!
 //! The coefficients need proper priors for the evidence to mean anything (with a flat prior
 //! any added term would cost nothing): each chosen term's coefficient has the prior N(0, s²)
-//! with s = `prior_scale` × the ratio of the sizes of the required terms and of the term — the
-//! RMS of their posterior means at the channel's points under the model fitted to the other
-//! channels' data (a g-prior: the coefficient that would make the term as large as the required
-//! ones on the function the data describe), or their prior standard deviations where no other
-//! channel has data. An extra term with no effect then costs about log(s/SE) nats, the Occam
+//! with s = `prior_scale` × the ratio of the sizes of what the library must explain (the
+//! channel's data less the required terms) and of the term — RMS values of posterior means at
+//! the channel's points under the model fitted to the other channels' data (a g-prior: the
+//! coefficient that would make the term explain it alone, on the function the data describe), or
+//! prior standard deviations where no other channel has data. An extra term with no effect then costs about log(s/SE) nats, the Occam
 //! factor. Say `"prior_scale": 10` to make the razor stricter (by log 10 = 2.3 nats a term), 0.1
 //! to make it looser.
 
@@ -613,10 +613,20 @@ impl Problem {
                 // not grow with the derivative order faster than the data's own frequencies do
                 // (under the prior, u_ttt's sd is that of its highest frequencies).
                 let size = |op: &str| fitted.predict(op, &data.x).map(|p| rms(&p.mean)).ok();
+                // What the library's terms must explain: the channel's data less the required
+                // terms (all of the required terms for a law without a source; for a law with
+                // one, f − u_t, which is mostly f when u_t is small beside it).
                 let reference = if plan.required.is_empty() {
                     Some(rms(&data.y))
                 } else {
-                    size(&plan.required.join(" + "))
+                    fitted
+                        .predict(&plan.required.join(" + "), &data.x)
+                        .ok()
+                        .map(|p| {
+                            let r: Vec<f64> =
+                                data.y.iter().zip(&p.mean).map(|(y, m)| y - m).collect();
+                            rms(&r)
+                        })
                 };
                 if let Some(r) = reference.filter(|r| *r > 0.0 && r.is_finite()) {
                     let sizes: Vec<Option<f64>> = plan.terms.iter().map(|t| size(t)).collect();
@@ -633,6 +643,9 @@ impl Problem {
                                 .collect::<Vec<f64>>(),
                         );
                         how = format!("the RMS of {{against}} over the term's, each the posterior mean at the channel's points under the fit to the other channels ({names})");
+                        if !plan.zero {
+                            how = how.replace("{against}", "the channel's data less {against}");
+                        }
                     }
                 }
                 probe = probe.starting_from(&fitted);
