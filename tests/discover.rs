@@ -340,3 +340,41 @@ fn the_winner_is_stable_across_restarts_and_seeds() {
         );
     }
 }
+
+/// A law with a source and no required term, on a channel named like the latent it observes
+/// (`u`): its candidates observe other operators, so inside the discovery the channel has a
+/// name of its own; the empty law is no candidate.
+#[test]
+fn a_channel_named_like_its_latent_can_be_discovered() {
+    let (t, y) = oscillator_data(30, 0.02, 6);
+    // The data of channel `u` are 2 u_t + 9 u at the same times (a law with a source).
+    let w = (9.0f64 - 0.0625).sqrt();
+    let du = |s: f64| {
+        let e = (-0.25 * s).exp();
+        e * (-0.25 * ((w * s).cos() + 0.25 / w * (w * s).sin())
+            + (-w * (w * s).sin() + 0.25 * (w * s).cos()))
+    };
+    let f: Vec<f64> = t
+        .iter()
+        .zip(&y)
+        .map(|(s, v)| 2.0 * du(*s) + 9.0 * v)
+        .collect();
+    let mut p = oscillator_problem(&t, &y, 30, 6);
+    // u itself observed too (channel `seen`), or only the products ξ·σ would be identifiable.
+    let mut seen = p.channels[0].clone();
+    seen.name = "seen".into();
+    p.channels.push(seen);
+    p.channels[0].data = noether::infer::Data::from_rows(&t, 1, &f);
+    p.channels[1].operator = "u_tt + 0.5*u_t + 9*u".into();
+    p.discover = Some(Discover::new("u", &["u_t", "u"], &[]));
+    assert_eq!(
+        p.discovery_size(p.discover.as_ref().unwrap()).unwrap(),
+        Some(3)
+    );
+    let d = p.discover().unwrap();
+    assert_eq!(d.candidates.len(), 3, "{}", d.table());
+    let b = d.best();
+    assert_eq!(b.terms, ["u_t", "u"], "{}", d.table());
+    assert!(b.law.ends_with("= u"), "{}", b.law);
+    assert!((b.parameters["u_t"].value - 2.0).abs() < 0.2, "{}", b.law);
+}

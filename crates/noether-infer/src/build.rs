@@ -319,7 +319,7 @@ impl Problem {
     }
 
     /// The latent that `name` reads as a derivative of (`u` for `u_tx`), if any.
-    fn derivative_of(&self, name: &str) -> Option<&str> {
+    pub(crate) fn derivative_of(&self, name: &str) -> Option<&str> {
         self.latents.keys().find_map(|l| {
             let suffix = name.strip_prefix(l.as_str())?.strip_prefix('_')?;
             noether_kernels::operator::split_inputs(suffix, &self.inputs)

@@ -253,6 +253,8 @@ impl Discovery {
 /// The checked form of a `discover` block.
 struct Plan {
     channel: usize,
+    /// The channel's name as the user wrote it.
+    channel_name: String,
     terms: Vec<String>,
     required: Vec<String>,
     max_terms: usize,
@@ -296,7 +298,9 @@ impl Problem {
     pub fn discovery_size(&self, d: &Discover) -> Result<Option<usize>, InferError> {
         self.validate()?;
         let plan = self.plan(d)?;
-        Ok((!plan.greedy).then(|| subsets(plan.terms.len(), plan.max_terms)))
+        // With no required term the empty law is not a candidate.
+        let empty = usize::from(plan.required.is_empty());
+        Ok((!plan.greedy).then(|| subsets(plan.terms.len(), plan.max_terms) - empty))
     }
 
     /// Check a `discover` block against the problem.
@@ -501,6 +505,7 @@ impl Problem {
         }
         Ok(Plan {
             channel,
+            channel_name: d.channel.clone(),
             terms,
             required,
             max_terms,
@@ -533,6 +538,13 @@ impl Problem {
     fn discovery_base(&self, plan: &Plan) -> Problem {
         let mut p = self.clone();
         p.discover = None;
+        // A channel named like an operator of the latents (`u`) must observe that operator;
+        // its candidates observe others: inside the discovery it goes by a name of its own.
+        let name = &p.channels[plan.channel].name;
+        if p.latents.contains_key(name) || p.derivative_of(name).is_some() {
+            let stem = p.free_stem(&format!("{name}_law"), 1..=1);
+            p.channels[plan.channel].name = format!("{stem}1");
+        }
         p.fit.method = Method::Optimize;
         p.fit.restarts = plan.restarts;
         let mut used: Vec<String> = Vec::new();
@@ -752,9 +764,10 @@ impl Problem {
         let fit_level = |masks: Vec<u64>,
                          cache: &mut HashMap<u64, Scored>,
                          progress: &mut dyn FnMut(&Candidate)| {
+            // With no required term, the empty law is no law.
             let todo: Vec<u64> = masks
                 .into_iter()
-                .filter(|m| !cache.contains_key(m))
+                .filter(|m| !cache.contains_key(m) && (*m != 0 || !plan.required.is_empty()))
                 .collect();
             let jobs: Vec<(u64, Problem)> = todo
                 .iter()
@@ -799,6 +812,8 @@ impl Problem {
             search = "greedy";
             let mut current = 0u64;
             fit_level(vec![0], &mut cache, progress);
+            // (Without a required term the search starts from no law at all: every single
+            // term is then a step up.)
             for _ in 0..4 * n + 4 {
                 let key = |c: &HashMap<u64, Scored>, m: u64| {
                     c.get(&m).map_or(f64::NEG_INFINITY, Scored::rank_key)
@@ -1092,7 +1107,7 @@ fn score(p: &Problem, plan: &Plan, scales: &[f64], mask: u64) -> Scored {
     let n_free = fitted.uncertainty.free.len() as f64;
     let bic = 2.0 * best.nlml + n_free * n_obs.ln();
     let terms = terms_of(plan, mask);
-    let (law, latex) = law_text(plan, p, &chosen, &parameters);
+    let (law, latex) = law_text(plan, &chosen, &parameters);
     Scored {
         mask,
         candidate: Candidate {
@@ -1116,14 +1131,13 @@ fn score(p: &Problem, plan: &Plan, scales: &[f64], mask: u64) -> Scored {
 /// `u_tt + 0.5·u_t + 9·u = 0` and its LaTeX.
 fn law_text(
     plan: &Plan,
-    p: &Problem,
     chosen: &[usize],
     parameters: &BTreeMap<String, Estimate>,
 ) -> (String, String) {
     let rhs = if plan.zero {
         "0".to_string()
     } else {
-        p.channels[plan.channel].name.clone()
+        plan.channel_name.clone()
     };
     let mut text = plan.required.join(" + ");
     let mut tex = plan
