@@ -378,3 +378,25 @@ fn a_channel_named_like_its_latent_can_be_discovered() {
     assert!(b.law.ends_with("= u"), "{}", b.law);
     assert!((b.parameters["u_t"].value - 2.0).abs() < 0.2, "{}", b.law);
 }
+
+/// When no other channel sees the latent in its own units, only the products of the
+/// coefficients and the kernel's scale are identified: the discovery says so instead of
+/// presenting "0·u = f" as a law.
+#[test]
+fn coefficients_the_data_do_not_inform_are_named() {
+    let (t, y) = oscillator_data(30, 0.02, 6);
+    let f: Vec<f64> = y.iter().map(|v| 9.0 * v).collect();
+    let mut p = oscillator_problem(&t, &y, 30, 6);
+    p.channels[0].data = noether::infer::Data::from_rows(&t, 1, &f);
+    p.channels[1].operator = "u_tt + 0.5*u_t + 9*u".into();
+    p.discover = Some(Discover::new("u", &["u_t", "u"], &[]));
+    let d = p.discover().unwrap();
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("the first law's coefficients are not informed by the data")),
+        "{:?}\n{}",
+        d.notes,
+        d.table()
+    );
+}

@@ -571,7 +571,13 @@ impl Problem {
             p.parameters.insert(
                 plan.names[j].clone(),
                 Init::Spec(InitSpec {
-                    value: 0.0,
+                    // With no required term, ξ = 0 is a stationary point of a law with a
+                    // source (ξ → −ξ with g → −g leaves the likelihood unchanged): start off it.
+                    value: if plan.required.is_empty() {
+                        0.1 * scales[j]
+                    } else {
+                        0.0
+                    },
                     fixed: false,
                     positive: false,
                     prior: Some(Prior::Normal(0.0, scales[j])),
@@ -675,7 +681,7 @@ impl Problem {
         let note = |how: &str| {
             format!(
                 "coefficient priors N(0, s²): s = {factor} × {how}, at channel `{}`'s points",
-                base.channels[ci].name
+                plan.channel_name
             )
         };
         if let Some(out) = fitted_scales {
@@ -936,6 +942,16 @@ impl Problem {
                 "{failed} candidate(s) could not be fitted (their notes say why)"
             ));
         }
+        if candidates[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("the data do not inform it"))
+        {
+            notes.push(format!(
+                "the first law's coefficients are not informed by the data: does a channel other than `{}` observe the latents in their own units? Without one only the products of the coefficients and the kernel's scale are identified",
+                spec.channel
+            ));
+        }
         if candidates[0].degenerate {
             notes.push("every candidate's fit is degenerate: the ranking means little".into());
         }
@@ -1057,6 +1073,14 @@ fn score(p: &Problem, plan: &Plan, scales: &[f64], mask: u64) -> Scored {
                 plan.terms[ja]
             ));
             extra += 2.0 * scales[ja].ln();
+        } else if se.is_some_and(|e| (e - scales[ja]).abs() <= 1e-3 * scales[ja])
+            && value.abs() <= 1e-6 * scales[ja]
+        {
+            notes.push(format!(
+                "the coefficient of `{}` stayed at its prior (0 ± {}): the data do not inform it",
+                plan.terms[ja],
+                format::number(scales[ja], 3)
+            ));
         }
         parameters.insert(
             plan.terms[ja].clone(),
