@@ -93,6 +93,41 @@ pub fn found(d: &Discovery, truth: &[&str]) -> bool {
     chosen.len() == truth.len() && truth.iter().all(|t| chosen.contains(t))
 }
 
+/// A curve series of the ten best candidates' Δ log evidence against rank (none when the
+/// discovery is absent).
+fn top_candidates(d: Option<&Discovery>, noise: f64) -> Option<(String, Vec<(f64, f64)>)> {
+    let pts = d?
+        .candidates
+        .iter()
+        .take(10)
+        .enumerate()
+        .filter_map(|(k, c)| Some(((k + 1) as f64, c.difference?)))
+        .collect();
+    Some((format!("noise {:.0} %", 100.0 * noise), pts))
+}
+
+/// Print a discovery's ten best candidates, its notes and its winner as text and LaTeX.
+fn show_first(d: &Discovery, heading: &str) {
+    println!(
+        "{heading}, the ten best of {} candidates:\n",
+        d.candidates.len()
+    );
+    for line in d.table().lines().take(11) {
+        println!("{line}");
+    }
+    for n in &d.notes {
+        println!("note: {n}");
+    }
+    println!("winner: {}\n        {}\n", d.best().law, d.best().latex);
+}
+
+/// `figures/NAME/NAME.png`, its folder made.
+fn figure_file(name: &str) -> std::io::Result<std::path::PathBuf> {
+    let dir = std::path::Path::new("figures").join(name);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir.join(format!("{name}.png")))
+}
+
 // ---- sparse regression ----------------------------------------------------------------------
 
 /// Linear interpolation of sorted (t, y) at `at` (constant beyond the ends).
@@ -385,20 +420,9 @@ pub fn oscillator_figure(levels: &[Level], path: &std::path::Path) -> Result<(),
     ];
     let pysindy = [(10.0, 17.0 / 20.0), (20.0, 4.0 / 20.0), (30.0, 2.0 / 20.0)];
     let marks = [Marks::new("PySINDy, the issue's 80 points", &pysindy)];
-    let top: Vec<(String, Vec<(f64, f64)>)> = levels
+    let top = levels
         .iter()
-        .filter_map(|l| {
-            let d = l.first.as_ref()?;
-            let pts = d
-                .candidates
-                .iter()
-                .take(10)
-                .enumerate()
-                .filter_map(|(k, c)| Some(((k + 1) as f64, c.difference?)))
-                .collect();
-            Some((format!("noise {:.0} %", 100.0 * l.noise), pts))
-        })
-        .collect();
+        .filter_map(|l| top_candidates(l.first.as_ref(), l.noise));
     // The first series of a panel is drawn thin and black (a truth): lead with an empty one.
     let mut success_series = vec![("".to_string(), Vec::new())];
     success_series.extend(success);
@@ -436,26 +460,14 @@ pub fn oscillator_example(seeds: usize) -> Result<(), Box<dyn std::error::Error>
     let started = std::time::Instant::now();
     let r = oscillator_run(&levels, seeds, 60, 80, &mut |s| eprintln!("{s}"))?;
     if let Some(d) = r.get(1).and_then(|l| l.first.as_ref()) {
-        println!(
-            "seed 0 at 10 % noise, the ten best of {} candidates:\n",
-            d.candidates.len()
-        );
-        for line in d.table().lines().take(11) {
-            println!("{line}");
-        }
-        for n in &d.notes {
-            println!("note: {n}");
-        }
-        println!("winner: {}\n        {}\n", d.best().law, d.best().latex);
+        show_first(d, "seed 0 at 10 % noise");
     }
     println!("{}", oscillator_table(&r));
     println!(
         "reference: the issue's PySINDy measurement (80 scattered times, interpolated, smoothed differences, STLSQ by BIC): 17/20 at 10 %, 4/20 at 20 %, 2/20 at 30 %.\nPySINDy users: ps.SINDy(feature_library=ps.CustomLibrary(...), optimizer=ps.STLSQ(threshold=λ), differentiation_method=ps.SmoothedFiniteDifference()) on the interpolated grid, λ chosen by BIC.\nwall clock {:.0} s",
         started.elapsed().as_secs_f64()
     );
-    let dir = std::path::Path::new("figures/discover_oscillator");
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join("discover_oscillator.png");
+    let path = figure_file("discover_oscillator")?;
     oscillator_figure(&r, &path)?;
     println!("wrote {}", path.display());
     Ok(())
@@ -765,17 +777,11 @@ pub fn heat_figure(levels: &[HeatLevel], path: &std::path::Path) -> Result<(), I
         ),
     ];
     let mut top: Vec<(String, Vec<(f64, f64)>)> = vec![(String::new(), Vec::new())];
-    top.extend(levels.iter().filter_map(|l| {
-        let d = l.first.as_ref()?;
-        let pts = d
-            .candidates
+    top.extend(
+        levels
             .iter()
-            .take(10)
-            .enumerate()
-            .filter_map(|(k, c)| Some(((k + 1) as f64, c.difference?)))
-            .collect();
-        Some((format!("noise {:.0} %", 100.0 * l.noise), pts))
-    }));
+            .filter_map(|l| top_candidates(l.first.as_ref(), l.noise)),
+    );
     curves(
         path,
         &[
@@ -808,26 +814,14 @@ pub fn heat_example(seeds: usize, n_law: usize) -> Result<(), Box<dyn std::error
     let started = std::time::Instant::now();
     let r = heat_run(&levels, seeds, 500, n_law, &mut |s| eprintln!("{s}"))?;
     if let Some(d) = r.get(1).and_then(|l| l.first.as_ref()) {
-        println!(
-            "seed 0 at 5 % noise, the ten best of {} candidates:\n",
-            d.candidates.len()
-        );
-        for line in d.table().lines().take(11) {
-            println!("{line}");
-        }
-        for n in &d.notes {
-            println!("note: {n}");
-        }
-        println!("winner: {}\n        {}\n", d.best().law, d.best().latex);
+        show_first(d, "seed 0 at 5 % noise");
     }
     println!("{}", heat_table(&r));
     println!(
         "reference: the issue's measurement of PySINDy on a gridded heat equation: plain differences fail at 1 % noise; from scattered points it has no way in but interpolation (1 %).\nwall clock {:.0} s",
         started.elapsed().as_secs_f64()
     );
-    let dir = std::path::Path::new("figures/discover_heat");
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join("discover_heat.png");
+    let path = figure_file("discover_heat")?;
     heat_figure(&r, &path)?;
     println!("wrote {}", path.display());
     Ok(())
