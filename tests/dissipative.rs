@@ -258,6 +258,26 @@ fn exact(t: f64) -> (f64, f64) {
     )
 }
 
+/// `noether rollout RESULT --from q=1,p=0 --dt 0.05 --times TIMES`, then `extra`.
+fn rollout_at(
+    result: &std::path::Path,
+    times: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "rollout",
+        result.to_str().unwrap(),
+        "--from",
+        "q=1,p=0",
+        "--dt",
+        "0.05",
+        "--times",
+        times.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    noether(&args)
+}
+
 /// A recorded trajectory as data (the channels observe the rates of q and p through midpoint
 /// differences of consecutive frames, some dropped), and a rollout at the recording's own uneven
 /// times, from the command line.
@@ -307,18 +327,7 @@ fn trajectories_are_data_and_rollouts_follow_uneven_times() {
         .join("\n");
     std::fs::write(&tfile, list).unwrap();
     let traj = dir.join("traj.csv");
-    let o = noether(&[
-        "rollout",
-        result.to_str().unwrap(),
-        "--from",
-        "q=1,p=0",
-        "--dt",
-        "0.05",
-        "--times",
-        tfile.to_str().unwrap(),
-        "--out",
-        traj.to_str().unwrap(),
-    ]);
+    let o = rollout_at(&result, &tfile, &["--out", traj.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&traj).unwrap();
     let rows: Vec<Vec<f64>> = text
@@ -368,16 +377,7 @@ fn trajectories_are_data_and_rollouts_follow_uneven_times() {
     for (k, (body, why)) in cases.iter().enumerate() {
         let f = dir.join(format!("times{k}.txt"));
         std::fs::write(&f, body).unwrap();
-        let o = noether(&[
-            "rollout",
-            result.to_str().unwrap(),
-            "--from",
-            "q=1,p=0",
-            "--dt",
-            "0.05",
-            "--times",
-            f.to_str().unwrap(),
-        ]);
+        let o = rollout_at(&result, &f, &[]);
         let e = stderr(&o);
         assert!(
             !o.status.success() && e.lines().count() == 1 && e.contains(why),
