@@ -89,7 +89,7 @@ pub enum LikelihoodError {
         gib: f64,
     },
     /// A feature the chosen solver does not have.
-    #[error("{solver} do not support {what}")]
+    #[error("not supported with {solver}: {what}")]
     Unsupported {
         /// The solver (`inducing points`).
         solver: String,

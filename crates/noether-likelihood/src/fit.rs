@@ -365,9 +365,9 @@ pub fn fit(
         StartFrom::Initial => ((Origin::Initial, base.clone()), None),
         // The data-driven start fits exact sub-models of every latent's direct data: not at the
         // sizes inducing points are for.
-        StartFrom::Data if model.approximation().is_some() || model.basis().is_some() => (
+        StartFrom::Data if !model.solver().supports(crate::solver::Feature::DataStart) => (
             (Origin::Initial, base.clone()),
-            Some("no data-driven start with inducing points or a basis (it would fit exact sub-models); the first start is the initial values".into()),
+            Some(format!("no data-driven start with {} (it would fit exact sub-models); the first start is the initial values", model.solver().name())),
         ),
         StartFrom::Data => match estimate(model, &base, opts, progress) {
             Ok((v, note)) => ((Origin::DataDriven, v), Some(note)),

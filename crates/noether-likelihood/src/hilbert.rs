@@ -28,8 +28,8 @@
 //! of zeros, the exact gradient, and predictions. The sums are over the observations as given
 //! (a merged repeat counts n times, its scatter in Σ y²), so sums over disjoint shards of the
 //! rows add up to the one pass ([`RawSums::add`], [`Source`]): the way past one machine. Not
-//! yet: fields, integral and fractional terms, known means. A fourth solver would sit beside this
-//! one behind the match on the approximation in `Model::nlml_with`.
+//! yet: integral and fractional terms, known means. It is one of the solvers behind
+//! [`crate::solver::Solver`], where a fourth would go.
 
 use crate::model::Model;
 use crate::LikelihoodError;

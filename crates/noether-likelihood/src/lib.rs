@@ -27,6 +27,7 @@ pub mod problems;
 pub mod replicates;
 pub mod rollout;
 pub mod sample;
+pub mod solver;
 pub mod space;
 pub mod sparse;
 pub mod start;

@@ -237,10 +237,8 @@ pub struct Model {
     pub(crate) channels: Vec<Channel>,
     pub(crate) params: Vec<Param>,
     pub(crate) blocks: Vec<Block>,
-    /// Inducing points: when set, the NLML is the variational bound ([`crate::sparse`]).
-    pub(crate) inducing: Option<crate::sparse::Inducing>,
-    /// A Hilbert-space basis: when set, the NLML is its reduced-rank one ([`crate::hilbert`]).
-    pub(crate) basis: Option<crate::hilbert::Hilbert>,
+    /// The solver: exact, inducing points or a Hilbert-space basis ([`crate::solver`]).
+    pub(crate) choice: crate::solver::Choice,
     /// For each channel whose data are all zero: its prior variance at the first start of the
     /// fit ([`Model::scale_zero_channels`]), by channel index.
     pub(crate) zero_scales: Vec<(usize, f64)>,
@@ -320,8 +318,7 @@ impl Model {
             channels: Vec::new(),
             params,
             blocks: Vec::new(),
-            inducing: None,
-            basis: None,
+            choice: crate::solver::Choice::Exact,
             zero_scales: Vec::new(),
             condition_on_zeros: true,
         })
@@ -346,7 +343,7 @@ impl Model {
             });
         }
         let ind = self.inducing(z)?;
-        self.inducing = Some(ind);
+        self.choice = crate::solver::Choice::Inducing(ind);
         Ok(())
     }
 
@@ -363,12 +360,6 @@ impl Model {
         per_input: &[usize],
         boundary_factor: &[f64],
     ) -> Result<(), LikelihoodError> {
-        if self.inducing.is_some() {
-            return Err(LikelihoodError::Unsupported {
-                solver: "the Hilbert-space basis".into(),
-                what: "inducing points as well".into(),
-            });
-        }
         self.use_basis_from(per_input, boundary_factor, crate::hilbert::Source::Model)
     }
 
@@ -383,13 +374,13 @@ impl Model {
         boundary_factor: &[f64],
         source: crate::hilbert::Source,
     ) -> Result<(), LikelihoodError> {
-        if self.inducing.is_some() {
+        if self.approximation().is_some() {
             return Err(LikelihoodError::Unsupported {
                 solver: "the Hilbert-space basis".into(),
                 what: "inducing points as well".into(),
             });
         }
-        self.basis = Some(crate::hilbert::Hilbert::new(
+        self.choice = crate::solver::Choice::Basis(crate::hilbert::Hilbert::new(
             self,
             per_input,
             boundary_factor,
@@ -400,20 +391,25 @@ impl Model {
 
     /// The Hilbert-space basis in use, if any.
     pub fn basis(&self) -> Option<&crate::hilbert::Hilbert> {
-        self.basis.as_ref()
+        match &self.choice {
+            crate::solver::Choice::Basis(h) => Some(h),
+            _ => None,
+        }
     }
 
     /// This model without its inducing points: the exact likelihood, for comparison.
     pub fn exact(&self) -> Model {
         let mut m = self.clone();
-        m.inducing = None;
-        m.basis = None;
+        m.choice = crate::solver::Choice::Exact;
         m
     }
 
     /// The inducing points in use, if the model is approximated.
     pub fn approximation(&self) -> Option<&crate::sparse::Inducing> {
-        self.inducing.as_ref()
+        match &self.choice {
+            crate::solver::Choice::Inducing(i) => Some(i),
+            _ => None,
+        }
     }
 
     /// The names operators may use.
@@ -494,11 +490,14 @@ impl Model {
             Some((x, y, r)) => (x, y, Some(r)),
             None => (x, y, None),
         };
-        if self.inducing.is_some() && operator.offset.is_some() {
-            return Err(LikelihoodError::Unsupported {
-                solver: "inducing points".into(),
-                what: format!("a known mean (`{}` has a latent-free part)", operator.text),
-            });
+        if operator.offset.is_some() {
+            let solver = self.solver();
+            if !solver.supports(crate::solver::Feature::KnownMeans) {
+                return Err(LikelihoodError::Unsupported {
+                    solver: solver.name().into(),
+                    what: format!("a known mean (`{}` has a latent-free part)", operator.text),
+                });
+            }
         }
         // An operator that annihilates the kernel (the derivative of a constant kernel, the
         // second derivative of a linear one) observes 0 whatever the latent: its data could only
@@ -578,13 +577,14 @@ impl Model {
         });
         self.refresh_default_priors();
         self.compile_blocks()?;
-        // Inducing points compiled before this channel need its blocks too.
-        if let Some(ind) = self.inducing.take() {
-            self.inducing = Some(self.inducing(ind.z)?);
-        }
-        // A basis's sums built before this channel need its data too.
-        if let Some(h) = self.basis.take() {
-            self.use_basis(&h.per_input, &h.boundary_factor)?;
+        // Inducing points compiled before this channel need its blocks too, and a basis's sums
+        // built before it its data.
+        match std::mem::take(&mut self.choice) {
+            crate::solver::Choice::Exact => {}
+            crate::solver::Choice::Inducing(ind) => {
+                self.choice = crate::solver::Choice::Inducing(self.inducing(ind.z)?);
+            }
+            crate::solver::Choice::Basis(h) => self.use_basis(&h.per_input, &h.boundary_factor)?,
         }
         Ok(())
     }

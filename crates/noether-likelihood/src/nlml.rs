@@ -206,27 +206,50 @@ impl Model {
     /// Add each channel's noise, and the nugget: NUGGET × the channel's mean prior variance.
     fn add_noise(&self, k: &mut [f64], values: &[f64]) {
         let n = self.num_observations();
-        let offsets = self.offsets();
-        for (c, m) in self.diagonal_means(k).into_iter().enumerate() {
-            let (noise, ch) = (values[self.noise_index(c)], &self.channels[c]);
-            for (j, i) in (offsets[c]..offsets[c + 1]).enumerate() {
-                k[i * n + i] += noise * ch.noise_weight(j) + NUGGET * m;
-            }
+        let extra = self.noise_diagonal(values, |i| k[i * n + i]);
+        for (i, e) in extra.into_iter().enumerate() {
+            k[i * n + i] += e;
         }
     }
 
-    /// The mean of the kernel's diagonal over each channel's points (its mean prior variance),
-    /// from a covariance without noise.
-    fn diagonal_means(&self, k: &[f64]) -> Vec<f64> {
-        let n = self.num_observations();
+    /// What every solver adds to each observation's prior variance `prior(i)` (stacked index):
+    /// its channel's noise σ²_c w_i (w_i = 1/(observations merged at i)) and the nugget
+    /// NUGGET × the channel's mean prior variance. The one place both are formed.
+    pub(crate) fn noise_diagonal(&self, values: &[f64], prior: impl Fn(usize) -> f64) -> Vec<f64> {
         let offsets = self.offsets();
-        (0..self.channels.len())
-            .map(|c| {
-                let r = offsets[c]..offsets[c + 1];
-                let len = r.len().max(1) as f64;
-                r.map(|i| k[i * n + i]).sum::<f64>() / len
-            })
-            .collect()
+        let mut out = vec![0.0; self.num_observations()];
+        for (c, ch) in self.channels.iter().enumerate() {
+            let r = offsets[c]..offsets[c + 1];
+            let mean = r.clone().map(&prior).sum::<f64>() / r.len().max(1) as f64;
+            let noise = values[self.noise_index(c)];
+            for (j, i) in r.enumerate() {
+                out[i] = noise * ch.noise_weight(j) + NUGGET * mean;
+            }
+        }
+        out
+    }
+
+    /// The noises' and the nugget's share of the gradient, from `adjoint[i]` = ∂NLML/∂(the
+    /// diagonal variance of observation i) (stacked): ∂NLML/∂σ²_c = Σ_i adjoint_i w_i plus the
+    /// merged points' own term `ds[c]` ([`Model::replicate_terms`]), into `grad`. The nugget NUGGET·mean_c(K_ii) moves with every
+    /// kernel parameter; its share is NUGGET·Σ_c adjoint / n_c on each K_ii of the channel,
+    /// which this adds to `adjoint` for the caller's pass over ∂K_ii/∂p.
+    pub(crate) fn noise_gradient(&self, ds: &[f64], adjoint: &mut [f64], grad: &mut [f64]) {
+        let offsets = self.offsets();
+        for (c, ch) in self.channels.iter().enumerate() {
+            let r = offsets[c]..offsets[c + 1];
+            let weighted: f64 = r
+                .clone()
+                .enumerate()
+                .map(|(j, i)| adjoint[i] * ch.noise_weight(j))
+                .sum();
+            grad[self.noise_index(c)] += weighted + ds[c];
+            let total: f64 = adjoint[r.clone()].iter().sum();
+            let extra = NUGGET * total / r.len().max(1) as f64;
+            for a in &mut adjoint[r] {
+                *a += extra;
+            }
+        }
     }
 
     /// Factor the covariance at `values` and solve for α = K⁻¹y.
@@ -383,12 +406,7 @@ impl Model {
         gradient: bool,
         policy: &JitterPolicy,
     ) -> Result<Evaluation, LikelihoodError> {
-        // The one place the NLML's solver is chosen.
-        match (&self.inducing, &self.basis) {
-            (Some(ind), _) => ind.nlml(self, values, gradient),
-            (None, Some(h)) => h.nlml(self, values, gradient),
-            (None, None) => self.exact_nlml(values, gradient, policy),
-        }
+        self.solver().nlml(self, values, gradient, policy)
     }
 
     /// The NLML's term for observations merged at one point ([`crate::replicates`]), summed over
@@ -420,7 +438,11 @@ impl Model {
     /// by how well, once made to satisfy the law, it explains the data. The posterior is the
     /// same either way.
     pub fn constraint_rows(&self) -> Option<Vec<usize>> {
-        if !self.condition_on_zeros || self.inducing.is_some() {
+        if !self.condition_on_zeros
+            || !self
+                .solver()
+                .supports(crate::solver::Feature::ConditionOnZeros)
+        {
             return None;
         }
         let offsets = self.offsets();
@@ -443,7 +465,7 @@ impl Model {
     }
 
     /// The exact solver's NLML.
-    fn exact_nlml(
+    pub(crate) fn exact_nlml(
         &self,
         values: &[f64],
         gradient: bool,
@@ -507,26 +529,12 @@ impl Model {
                     }
                 }
             }
-            let offsets = self.offsets();
-            for c in 0..self.channels.len() {
-                let r = offsets[c]..offsets[c + 1];
-                // K_ii carries σ²_c·w_i, with w_i = 1/(observations merged at i), and the
-                // merged points' own term depends on σ²_c (ds[c] its derivative).
-                let ch = &self.channels[c];
-                let weighted: f64 = r
-                    .clone()
-                    .enumerate()
-                    .map(|(j, i)| w[i * n + i] * ch.noise_weight(j))
-                    .sum();
-                grad[self.noise_index(c)] = 0.5 * weighted + ds[c];
-                // The nugget NUGGET·mean(diag K_cc) moves with every kernel parameter: its share
-                // of ∂NLML/∂p is ½ NUGGET tr_c(W)/n_c Σ_i ∂K_ii/∂p, which is what adding
-                // NUGGET tr_c(W)/n_c to W's diagonal gives in the sum below.
-                let trace: f64 = r.clone().map(|i| w[i * n + i]).sum();
-                let extra = NUGGET * trace / r.len().max(1) as f64;
-                for i in r {
-                    w[i * n + i] += extra;
-                }
+            // ∂NLML/∂K_ii = ½ W_ii; the pass below takes ½ W, so the nugget's share goes on
+            // W's diagonal doubled back.
+            let mut adjoint: Vec<f64> = (0..n).map(|i| 0.5 * w[i * n + i]).collect();
+            self.noise_gradient(&ds, &mut adjoint, &mut grad);
+            for (i, a) in adjoint.into_iter().enumerate() {
+                w[i * n + i] = 2.0 * a;
             }
             self.accumulate_gradient(values, &w, &mut grad);
             // The mean's share, −αᵀ∂μ/∂p, less the constraints' own −α_zᵀ∂μ_z/∂p.

@@ -7,6 +7,7 @@
 use crate::factor::JitterPolicy;
 use crate::model::Model;
 use crate::nlml::Factored;
+use crate::solver::{Conditioned, Feature, Solver};
 use crate::LikelihoodError;
 use faer::linalg::solvers::Solve;
 use faer::Mat;
@@ -22,17 +23,9 @@ use rand_distr::{Distribution, StandardNormal};
 pub struct Posterior<'m> {
     model: &'m Model,
     values: Vec<f64>,
-    /// The exact factorisation, or for a model with inducing points the bound's.
-    fact: Fitted,
+    /// What the model's solver conditioned on ([`crate::solver`]).
+    fact: Conditioned,
     graph: Graph,
-}
-
-/// The factorisation a posterior rests on.
-#[derive(Debug)]
-enum Fitted {
-    Exact(Factored),
-    Sparse(crate::sparse::SparseFactor),
-    Basis(crate::hilbert::HilbertFactor),
 }
 
 /// A prediction at m points.
@@ -194,11 +187,9 @@ impl Model {
     /// # Errors
     /// As [`Model::factor`].
     pub fn posterior(&self, values: &[f64]) -> Result<Posterior<'_>, LikelihoodError> {
-        let fact = match (&self.inducing, &self.basis) {
-            (Some(ind), _) => Fitted::Sparse(ind.factor(self, values)?),
-            (None, Some(h)) => Fitted::Basis(h.factor(self, values)?),
-            (None, None) => Fitted::Exact(self.factor(values, &JitterPolicy::default())?),
-        };
+        let fact = self
+            .solver()
+            .condition(self, values, &JitterPolicy::default())?;
         Ok(Posterior {
             model: self,
             values: values.to_vec(),
@@ -211,24 +202,22 @@ impl Model {
 impl Posterior<'_> {
     /// The relative jitter the factorisation needed.
     pub fn jitter(&self) -> f64 {
-        match &self.fact {
-            Fitted::Exact(f) => f.factor.jitter,
-            Fitted::Sparse(f) => f.jitter,
-            Fitted::Basis(_) => 0.0,
-        }
+        self.fact.jitter()
     }
 
-    /// The exact factorisation; with inducing points, what needs it says so.
+    /// The exact factorisation (α = K⁻¹y and the Cholesky factor); under another solver, what
+    /// needs it says so, naming the solver.
     fn exact(&self) -> Result<&Factored, LikelihoodError> {
         match &self.fact {
-            Fitted::Exact(f) => Ok(f),
-            Fitted::Sparse(_) => Err(LikelihoodError::NotEvaluable {
-                what: "this with inducing points (they give means, variances and joint covariances; rollouts and term means need the exact likelihood)".into(),
-            }),
-            Fitted::Basis(_) => Err(LikelihoodError::Unsupported {
-                solver: "the Hilbert-space basis".into(),
-                what: "this (it gives means, variances and joint covariances; rollouts and term means need the exact likelihood)".into(),
-            }),
+            Conditioned::Exact(f) => Ok(f),
+            _ => Err(self
+                .model
+                .solver()
+                .require(Feature::Weights)
+                .err()
+                .unwrap_or(LikelihoodError::NotEvaluable {
+                    what: "the exact weights of a solver that has none".into(),
+                })),
         }
     }
 
@@ -332,8 +321,8 @@ impl Posterior<'_> {
             }
         };
         // The approximations give the means and joint covariance themselves.
-        let approximate = match (&self.fact, &self.model.inducing) {
-            (Fitted::Sparse(f), Some(ind)) => Some(ind.predict_joint(
+        let approximate = match (&self.fact, self.model.approximation()) {
+            (Conditioned::Inducing(f), Some(ind)) => Some(ind.predict_joint(
                 self.model,
                 &self.values,
                 f,
@@ -341,7 +330,7 @@ impl Posterior<'_> {
                 &ops,
                 points,
             )?),
-            (Fitted::Basis(_), _) => {
+            (Conditioned::Basis(_), _) => {
                 let (mean, _, covariance) = self.basis_joint(&ops, points, true)?;
                 Some((mean, covariance.unwrap_or_default()))
             }
@@ -456,7 +445,7 @@ impl Posterior<'_> {
         points: &[f64],
         full: bool,
     ) -> Result<(Vec<f64>, Vec<f64>, Option<Vec<f64>>), LikelihoodError> {
-        let (Fitted::Basis(f), Some(h)) = (&self.fact, &self.model.basis) else {
+        let (Conditioned::Basis(f), Some(h)) = (&self.fact, self.model.basis()) else {
             return Err(LikelihoodError::NotEvaluable {
                 what: "a basis prediction without a basis".into(),
             });
@@ -634,11 +623,9 @@ impl Posterior<'_> {
     ) -> Result<Prediction, LikelihoodError> {
         let d = self.model.dim();
         let m = self.check_points(op, points)?;
-        if let (Fitted::Sparse(f), Some(ind)) = (&self.fact, &self.model.inducing) {
+        if let (Conditioned::Inducing(f), Some(ind)) = (&self.fact, self.model.approximation()) {
             if full {
-                return Err(LikelihoodError::NotEvaluable {
-                    what: "a full covariance with inducing points".into(),
-                });
+                ind.require(Feature::FullCovariance)?;
             }
             let mut p = ind.predict(self.model, &self.values, f, &mut self.graph, op, points)?;
             let gp = &self.values[..self.model.num_graph_params()];
@@ -647,7 +634,7 @@ impl Posterior<'_> {
             }
             return Ok(p);
         }
-        if let Fitted::Basis(_) = &self.fact {
+        if let Conditioned::Basis(_) = &self.fact {
             let (mean, variance, cov) = self.basis_joint(std::slice::from_ref(op), points, full)?;
             return Ok(Prediction {
                 mean,

@@ -14,7 +14,7 @@
 
 use crate::factor::{cholesky_with_jitter, JitterPolicy};
 use crate::model::{compile_pair, Model, PairProgram};
-use crate::nlml::{Evaluation, NUGGET};
+use crate::nlml::Evaluation;
 use crate::LikelihoodError;
 use faer::Mat;
 use noether_kernels::compile::Shape;
@@ -343,16 +343,7 @@ impl Inducing {
                 }
             }
         }
-        let offsets = model.offsets();
-        let mut lambda = vec![0.0; n];
-        for c in 0..model.channels.len() {
-            let r = offsets[c]..offsets[c + 1];
-            let mean = r.clone().map(|i| kdiag[i]).sum::<f64>() / r.len().max(1) as f64;
-            let (noise, ch) = (values[model.noise_index(c)], &model.channels[c]);
-            for (j, i) in r.enumerate() {
-                lambda[i] = noise * ch.noise_weight(j) + NUGGET * mean;
-            }
-        }
+        let lambda = model.noise_diagonal(values, |i| kdiag[i]);
         // B = I + (VΛ^{-1/2})(VΛ^{-1/2})ᵀ.
         let vs = mat_from(mt, n, |a, i| v[(a, i)] / lambda[i].sqrt());
         let mut b = &vs * vs.transpose();
@@ -620,26 +611,12 @@ impl Inducing {
                     - 0.5 * (f.kdiag[i] - qdiag[i]) / (lam[i] * lam[i])
             })
             .collect();
+        // λ_i = σ²_c·w_i + the nugget: the noises' share, and the nugget's on ∂NLML/∂K_ii.
         let offsets = model.offsets();
         let ds = model.replicate_terms(values).1;
-        let mut dkdiag: Vec<f64> = (0..n).map(|i| 0.5 / lam[i]).collect();
-        for c in 0..model.channels.len() {
-            let r = offsets[c]..offsets[c + 1];
-            // λ_i = σ²_c·w_i + ν_c; the merged points' own term moves with σ²_c (ds[c]).
-            let ch = &model.channels[c];
-            let total: f64 = r.clone().map(|i| dlam[i]).sum();
-            grad[model.noise_index(c)] += r
-                .clone()
-                .enumerate()
-                .map(|(j, i)| dlam[i] * ch.noise_weight(j))
-                .sum::<f64>()
-                + ds[c];
-            // The nugget NUGGET·mean(K_ii over c) moves with the kernel parameters.
-            let extra = NUGGET * total / r.len().max(1) as f64;
-            for i in r {
-                dkdiag[i] += extra;
-            }
-        }
+        let mut dl = dlam.clone();
+        model.noise_gradient(&ds, &mut dl, grad);
+        let dkdiag: Vec<f64> = (0..n).map(|i| 0.5 / lam[i] + dl[i] - dlam[i]).collect();
         let gp = &values[..model.num_graph_params()];
         let (m, nl) = (self.m, model.latents.len());
         let d = model.dim();

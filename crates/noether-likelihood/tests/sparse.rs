@@ -149,3 +149,55 @@ fn predictions_with_inducing_points_match_the_exact_ones_at_the_data() {
     let b = s.nlml(&v, false).unwrap().nlml;
     assert!((b - m.nlml(&v, false).unwrap().nlml).abs() < 1e-8 * b.abs());
 }
+
+/// The solver seam: one choice decides the NLML and the posterior, and what a solver lacks is a
+/// structured error naming it.
+#[test]
+fn the_solver_seam_names_the_solver_that_lacks_a_feature() {
+    use noether_likelihood::solver::Feature;
+    use noether_likelihood::LikelihoodError;
+    let mut m = regression();
+    assert_eq!(m.solver().name(), "the exact likelihood");
+    let v = m.values();
+    let exact = m.nlml(&v, false).unwrap().nlml;
+    let z = m.channels()[0].x.clone();
+    m.approximate(z).unwrap();
+    assert_eq!(m.solver().name(), "inducing points");
+    // At the data, the bound is the exact NLML: the seam routes the evaluation.
+    assert!((m.nlml(&v, false).unwrap().nlml - exact).abs() < 1e-8 * exact.abs().max(1.0));
+    for f in [
+        Feature::KnownMeans,
+        Feature::ConditionOnZeros,
+        Feature::DataStart,
+        Feature::FullCovariance,
+        Feature::Weights,
+    ] {
+        match m.solver().require(f) {
+            Err(e @ LikelihoodError::Unsupported { .. }) => {
+                let s = e.to_string();
+                assert!(s.contains("inducing points"), "{s}");
+                assert!(s.contains(f.describe()), "{s}");
+            }
+            other => panic!("{f:?}: {other:?}"),
+        }
+    }
+    // Through the conditioned object: a full covariance and the weights are refused by name.
+    let mut post = m.posterior(&v).unwrap();
+    let e = post
+        .predict("u", &[0.1, 0.2], true)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("inducing points") && e.contains("full covariance"),
+        "{e}"
+    );
+    let e = post.mean_function(&["u"]).unwrap_err().to_string();
+    assert!(
+        e.contains("inducing points") && e.contains("rollouts"),
+        "{e}"
+    );
+    // Back to the exact solver: everything is there.
+    let exact_model = m.exact();
+    assert_eq!(exact_model.solver().name(), "the exact likelihood");
+    assert!(exact_model.solver().require(Feature::Weights).is_ok());
+}
