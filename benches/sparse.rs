@@ -6,7 +6,10 @@
 //! and 1000, the exact NLML at N = 2,500, 5,000 and 10⁴, and the Hilbert-space basis (12 × 24 =
 //! 288 functions, the box 10 × 3 times the data's half-range, as in `hilbert_heat`) at N = 10⁴,
 //! 10⁵ and 10⁶, whose evaluations after the one pass over the data should not depend on N.
-//! `cargo bench --bench sparse -- --one N M` runs one (M = 0: exact; `--one N basis` the basis).
+//! Against M at N = 10⁴: the bound at M = 250, 500 and 1000, the basis at 128, 288, 800 and
+//! 2,048 functions.
+//! `cargo bench --bench sparse -- --one N M` runs one (M = 0: exact; `--one N basis` the basis,
+//! `--one N basisAxB` a basis of A × B functions).
 
 use noether_likelihood::problems::heat_e4;
 use noether_likelihood::sparse::kmeans;
@@ -23,11 +26,12 @@ fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
-/// The Hilbert-space basis at N observations: the pass over the data, then one evaluation.
-fn basis(n: usize) {
+/// The Hilbert-space basis of `per[0] × per[1]` functions at N observations: the pass over the
+/// data, then one evaluation.
+fn basis(n: usize, per: [usize; 2]) {
     let mut model = heat_e4(n / 2, n / 2, 0, 0.8).expect("the problem builds");
     let setup = Instant::now();
-    model.use_basis(&[12, 24], &[10.0, 3.0]).expect("the basis");
+    model.use_basis(&per, &[10.0, 3.0]).expect("the basis");
     let setup = setup.elapsed().as_secs_f64();
     let v = model.values();
     let _ = model.nlml(&v, true).expect("evaluates");
@@ -39,7 +43,8 @@ fn basis(n: usize) {
     }
     let secs = t.elapsed().as_secs_f64() / reps as f64;
     println!(
-        "{{\"case\": \"basis\", \"n\": {n}, \"m\": 288, \"seconds_nlml_and_gradient\": {secs:.5}, \"setup_seconds\": {setup:.3}, \"peak_mib\": {:.0}, \"nlml\": {:.6}}}",
+        "{{\"case\": \"basis\", \"n\": {n}, \"m\": {}, \"seconds_nlml_and_gradient\": {secs:.5}, \"setup_seconds\": {setup:.3}, \"peak_mib\": {:.0}, \"nlml\": {:.6}}}",
+        per[0] * per[1],
         peak_rss_mib(),
         e.nlml
     );
@@ -73,8 +78,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--one") {
         let n: usize = args[i + 1].parse().expect("N");
-        if args[i + 2] == "basis" {
-            basis(n);
+        if let Some(per) = args[i + 2].strip_prefix("basis") {
+            // `basis` (12 × 24) or `basisAxB`.
+            let per = per.split_once('x').map_or([12, 24], |(a, b)| {
+                [a.parse().expect("A"), b.parse().expect("B")]
+            });
+            basis(n, per);
         } else {
             one(n, args[i + 2].parse().expect("M"));
         }
@@ -92,9 +101,15 @@ fn main() {
         (10_000, "basis"),
         (100_000, "basis"),
         (1_000_000, "basis"),
+        // Against M at N = 10⁴: the bound at M = 250 (500 and 1000 above), the basis at
+        // 8 × 16 = 128, 20 × 40 = 800 and 32 × 64 = 2048 functions (288 above).
+        (10_000, "250"),
+        (10_000, "basis8x16"),
+        (10_000, "basis20x40"),
+        (10_000, "basis32x64"),
     ];
     for (n, m) in cases {
-        if std::env::args().any(|a| a == "--basis") && m != "basis" {
+        if std::env::args().any(|a| a == "--basis") && !m.starts_with("basis") {
             continue;
         }
         let out = std::process::Command::new(&me)

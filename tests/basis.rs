@@ -259,3 +259,112 @@ fn sharded_statistics_merge_and_fit_as_one_pass() {
         "another problem",
     );
 }
+
+/// Shards by rank: `--rows K/N` and `--rows env` under the variables an MPI or Slurm launcher
+/// sets cut the rows into equal shards whose merge is the one pass, `{rank}` naming each file.
+#[test]
+fn shards_by_rank_under_a_launcher_merge_to_the_one_pass() {
+    let dir = heat(
+        "shards-rank",
+        serde_json::json!({"per_input": [8, 12], "boundary_factor": [10, 3]}),
+    );
+    // Three ranks as Open MPI would start them, one as Slurm would: the variables decide.
+    for k in 0..3 {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_noether"))
+            .args([
+                "stats",
+                "p.json",
+                "--rows",
+                "env",
+                "--out",
+                "part{rank}.stats",
+            ])
+            .env("OMPI_COMM_WORLD_RANK", k.to_string())
+            .env("OMPI_COMM_WORLD_SIZE", "3")
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(dir.join(format!("part{k}.stats")).exists());
+    }
+    run_in(
+        &dir,
+        &[
+            "merge",
+            "part0.stats",
+            "part1.stats",
+            "part2.stats",
+            "--out",
+            "env.stats",
+        ],
+    );
+    // The same shards as K/N, and the whole as one shard: equal sums.
+    for k in 0..3 {
+        let rows = format!("{k}/3");
+        run_in(
+            &dir,
+            &[
+                "stats",
+                "p.json",
+                "--rows",
+                &rows,
+                "--out",
+                "kn{rank}.stats",
+            ],
+        );
+    }
+    run_in(
+        &dir,
+        &[
+            "merge",
+            "kn0.stats",
+            "kn1.stats",
+            "kn2.stats",
+            "--out",
+            "kn.stats",
+        ],
+    );
+    run_in(
+        &dir,
+        &["stats", "p.json", "--rows", "0/1", "--out", "one.stats"],
+    );
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
+    };
+    assert_eq!(read("env.stats")["rows"], read("kn.stats")["rows"]);
+    assert_eq!(read("env.stats")["sums"], read("kn.stats")["sums"]);
+    let rows: Vec<[usize; 2]> = serde_json::from_value(read("kn.stats")["rows"].clone()).unwrap();
+    assert_eq!(rows.first().unwrap()[0], 0);
+    for w in rows.windows(2) {
+        assert_eq!(w[0][1], w[1][0], "contiguous shards: {rows:?}");
+    }
+    run_in(
+        &dir,
+        &["fit", "p.json", "--stats", "kn.stats", "--out", "r.json"],
+    );
+    // No launcher, a rank past the size, more shards than rows: one line, nothing written.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_noether"))
+        .args(["stats", "p.json", "--rows", "env", "--out", "x{rank}.stats"])
+        .env_remove("OMPI_COMM_WORLD_RANK")
+        .env_remove("PMI_RANK")
+        .env_remove("PMIX_RANK")
+        .env_remove("SLURM_PROCID")
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("mpirun"));
+    refused(
+        &dir,
+        &["stats", "p.json", "--rows", "3/3", "--out", "x.stats"],
+        "--rows",
+        "0 ≤ K < N",
+    );
+    refused(
+        &dir,
+        &["stats", "p.json", "--rows", "0/100000", "--out", "x.stats"],
+        "--rows",
+        "shards of",
+    );
+}

@@ -265,9 +265,19 @@ fn fractional_e3_learns_the_order() {
 /// 500 positions.
 #[test]
 fn magnetic_field_full_runs_with_inducing_points() {
-    let r = noether::demos::magnetic_field_full::run(40, 150, 200, None, 0, &mut |_| {}).unwrap();
+    let plan = noether::demos::magnetic_field_full::Plan {
+        start: 150,
+        exact: vec![200],
+        inducing: vec![40],
+        basis: vec![6],
+        independent: None,
+        seed: 0,
+    };
+    let r = noether::demos::magnetic_field_full::run(&plan, &mut |_| {}).unwrap();
     // Achieved at example size (400 inducing points): 0.0301 against 0.0312 (exact, 500).
-    let (exact, approx) = (r.models[0].rmse, r.models[2].rmse);
+    let (exact, approx, basis) = (r.models[0].rmse, r.models[2].rmse, r.models[3].rmse);
+    assert!(basis < 0.1 && basis.is_finite(), "{basis}");
+    assert!(r.models[3].fitted.model.basis().is_some());
     assert!(approx < 0.1 && approx.is_finite(), "{approx}");
     assert!(exact < 0.06, "{exact}");
     let rep = r.models[2].fitted.result().approximation.unwrap();

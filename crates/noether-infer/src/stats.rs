@@ -67,6 +67,36 @@ impl Problem {
         Ok((key, files))
     }
 
+    /// The rows of shard `k` of `n` (0 ≤ k < n): the data's rows (the longest channel's) cut
+    /// into `n` ranges of equal size within one, the k-th of them. What `--rows K/N` and
+    /// `--rows env` (the rank and size an MPI or Slurm launcher sets) ask for.
+    ///
+    /// # Errors
+    /// `n` = 0, `k` ≥ `n`, more shards than rows; any file or data error.
+    pub fn shard_rows(&self, k: usize, n: usize) -> Result<(usize, usize), InferError> {
+        if n == 0 || k >= n {
+            return Err(InferError::field(
+                "--rows",
+                format!("shard {k} of {n}: give K/N with 0 ≤ K < N"),
+            ));
+        }
+        let top = (0..self.channels.len())
+            .map(|i| self.channel_data(i).map(|(_, y)| y.len()))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .max()
+            .unwrap_or(0);
+        if n > top {
+            return Err(InferError::field(
+                "--rows",
+                format!("{n} shards of {top} rows: use at most {top}"),
+            ));
+        }
+        // Row boundaries k·top/n, rounded down: sizes differ by at most one.
+        let cut = |k: usize| (k as u128 * top as u128 / n as u128) as usize;
+        Ok((cut(k), cut(k + 1)))
+    }
+
     /// The sums over rows `lo..hi` of every channel's data (a channel with fewer rows gives what
     /// it has in the range), on the basis the problem's `approximation` asks for, with the box of
     /// all the data.

@@ -482,6 +482,25 @@ impl Program {
         out
     }
 
+    /// Every output at each pair (x_i, x_i) of `xs`: the diagonal of the block `xs × xs`, each
+    /// output's as a vector, with one workspace for all (what a loop of
+    /// [`Program::eval_pair`] would allocate per point).
+    pub fn diagonal(&self, bound: &Bound, xs: &[f64]) -> Vec<Vec<f64>> {
+        let d = self.dim.max(1);
+        let n = xs.len() / d;
+        let mut out = vec![vec![0.0; n]; self.outputs.len()];
+        let mut ws = self.workspace();
+        for i in 0..n {
+            let x = &xs[i * d..(i + 1) * d];
+            self.visit(bound, &mut ws, x, x, 0..1, Shape::Full, |b| {
+                for (k, o) in out.iter_mut().enumerate() {
+                    o[i] = b.output(k)[0];
+                }
+            });
+        }
+        out
+    }
+
     /// Every output at one pair (x, x').
     pub fn eval_pair(&self, bound: &Bound, x: &[f64], y: &[f64]) -> Vec<f64> {
         self.fill(bound, x, y).into_iter().map(|v| v[0]).collect()

@@ -27,8 +27,9 @@
 //! of derivatives with coefficients that depend on the parameters only, conditioning on channels
 //! of zeros, the exact gradient, and predictions. The sums are over the observations as given
 //! (a merged repeat counts n times, its scatter in Σ y²), so sums over disjoint shards of the
-//! rows add up to the one pass ([`RawSums::add`], [`Source`]): the way past one machine. Not
-//! yet: integral and fractional terms, known means. It is one of the solvers behind
+//! rows add up to the one pass ([`RawSums::add`], [`Source`]): the way past one machine.
+//! Integral terms ∫₀ˣ enter in closed form (the antiderivative of a sine is a cosine). Not yet:
+//! fractional terms, known means. It is one of the solvers behind
 //! [`crate::solver::Solver`], where a fourth would go.
 
 use crate::model::Model;
@@ -100,7 +101,7 @@ impl Density {
 /// The sums one channel's data enter through, per pair of its operator's terms.
 #[derive(Clone, Debug)]
 struct ChannelSums {
-    /// The terms' latents and derivative orders.
+    /// The terms' latents and derivative orders ([`INTEGRAL`] for ∫₀ˣ).
     terms: Vec<(usize, Vec<u8>)>,
     /// G_kl (M × M, column-major), k ≤ l stored for all pairs (k, l).
     gram: Vec<Vec<Vec<f64>>>,
@@ -173,17 +174,28 @@ enum Extra {
 }
 
 impl Extra {
-    /// The column's derivative of order `orders` at `x`.
+    /// The column's derivative of order `orders` (per input; [`INTEGRAL`] for ∫₀ˣ) at `x`: a
+    /// product over the inputs of what each does to the monomial 1 or x_d.
     fn value(&self, orders: &[u8], x: &[f64]) -> f64 {
-        let total: u32 = orders.iter().map(|&o| u32::from(o)).sum();
-        match *self {
-            Extra::Constant(_) => f64::from(u8::from(total == 0)),
-            Extra::Linear(d, _) => match total {
-                0 => x[d],
-                1 if orders[d] == 1 => 1.0,
-                _ => 0.0,
-            },
+        let linear_in = match *self {
+            Extra::Constant(_) => None,
+            Extra::Linear(d, _) => Some(d),
+        };
+        let mut v = 1.0;
+        for (k, &o) in orders.iter().enumerate() {
+            v *= match (Some(k) == linear_in, o) {
+                // The monomial 1 in this input.
+                (false, 0) => 1.0,
+                (false, INTEGRAL) => x[k],
+                (false, _) => 0.0,
+                // The monomial x_k.
+                (true, 0) => x[k],
+                (true, 1) => 1.0,
+                (true, INTEGRAL) => 0.5 * x[k] * x[k],
+                (true, _) => 0.0,
+            };
         }
+        v
     }
 
     fn variance(&self) -> usize {
@@ -193,7 +205,28 @@ impl Extra {
     }
 }
 
-/// The value at `x` of every basis function's derivative of order `orders` (per input).
+/// In a term's per-input orders, ∫₀ˣ in that input (the operator parser allows no derivative in
+/// an integrated input): the antiderivative of a sine is a cosine in closed form, so integral
+/// operators enter the basis as derivatives do.
+pub const INTEGRAL: u8 = u8::MAX;
+
+/// A term's per-input orders with [`INTEGRAL`] where it integrates; `None` for a fractional
+/// term (no closed form on the basis).
+fn encoded(t: &noether_kernels::operator::Term) -> Option<Vec<u8>> {
+    if t.fractional.is_some() {
+        return None;
+    }
+    Some(
+        t.orders
+            .iter()
+            .zip(&t.integrals)
+            .map(|(&o, &i)| if i > 0 { INTEGRAL } else { o })
+            .collect(),
+    )
+}
+
+/// The value at `x` of every basis function's derivative of order `orders` (per input;
+/// [`INTEGRAL`] for ∫₀ˣ).
 fn features(
     centre: &[f64],
     half: &[f64],
@@ -216,6 +249,14 @@ fn features(
             .map(|jk| {
                 let w = std::f64::consts::PI * jk as f64 / (2.0 * half[k]);
                 let u = w * u0;
+                if orders[k] == INTEGRAL {
+                    // ∫₀ˣ sin(ω(ξ − c + L)) dξ = (cos(ω(L − c)) − cos(ω(x − c + L)))/ω.
+                    return if w == 0.0 {
+                        0.0
+                    } else {
+                        ((w * (half[k] - centre[k])).cos() - u.cos()) / w * norm
+                    };
+                }
                 // The o-th derivative of sin: sin, cos, −sin, −cos.
                 let f = match o % 4 {
                     0 => u.sin(),
@@ -247,7 +288,7 @@ impl Hilbert {
     ///
     /// # Errors
     /// [`LikelihoodError::Unsupported`] for a kernel without a spectral density here, a term
-    /// this solver does not build (an integral, a fractional derivative, a coefficient that
+    /// this solver does not build (a fractional derivative, a coefficient that
     /// varies with the inputs) or a known mean; [`LikelihoodError::Data`] for a basis of the
     /// wrong shape, a factor ≤ 1, or data with no extent in an input.
     pub fn new(
@@ -352,11 +393,25 @@ impl Hilbert {
             let mut terms = Vec::new();
             let mut coeffs = Vec::new();
             for t in &ch.operator.terms {
-                if t.integrals.iter().any(|&i| i > 0) || t.fractional.is_some() {
+                let Some(orders) = encoded(t) else {
                     return Err(unsupported(format!(
-                        "an integral or fractional term (in `{}`)",
+                        "a fractional term (in `{}`)",
                         ch.operator.text
                     )));
+                };
+                // ∫₀ˣ runs from 0: the basis is the kernel only well inside the box, so 0 must
+                // lie no further out than halfway from the data's edge to the wall.
+                for k in (0..d).filter(|&k| orders[k] == INTEGRAL) {
+                    let reach = 0.5 * (hi[k] - lo[k]) * (1.0 + factors[k]) / 2.0;
+                    if (0.0 - centre[k]).abs() > reach {
+                        return Err(unsupported(format!(
+                            "an integral from 0 in `{}` (in `{}`) with the data in [{}, {}]: 0 lies outside the part of the box where the basis is the kernel; shift the input so that 0 is near the data, or use a larger boundary_factor",
+                            model.inputs()[k],
+                            ch.operator.text,
+                            lo[k],
+                            hi[k]
+                        )));
+                    }
                 }
                 if (0..d).any(|k| graph.depends_on(t.coeff, Var::X(k as u16))) {
                     return Err(unsupported(format!(
@@ -364,7 +419,7 @@ impl Hilbert {
                         ch.operator.text
                     )));
                 }
-                terms.push((t.latent, t.orders.clone()));
+                terms.push((t.latent, orders));
                 coeffs.push(coefficient_program(&mut graph, t.coeff));
             }
             channel_terms.push((terms, coeffs));
@@ -678,15 +733,15 @@ impl Hilbert {
         let (w, d) = (self.width, self.centre.len());
         let mut coeffs = Vec::with_capacity(op.terms.len());
         for t in &op.terms {
-            if t.integrals.iter().any(|&i| i > 0) || t.fractional.is_some() {
+            let Some(orders) = encoded(t) else {
                 return Err(LikelihoodError::Unsupported {
                     solver: "the Hilbert-space basis".into(),
-                    what: format!("an integral or fractional term (in `{}`)", op.text),
+                    what: format!("a fractional term (in `{}`)", op.text),
                 });
-            }
+            };
             let prog = Program::compile(graph, &[t.coeff]);
             let bound = prog.bind(gp);
-            coeffs.push((prog, bound));
+            coeffs.push((prog, bound, orders));
         }
         let cols = self.columns();
         let mut f = vec![0.0; w];
@@ -694,9 +749,9 @@ impl Hilbert {
             .chunks(d.max(1))
             .map(|x| {
                 let mut out = vec![0.0; self.latents.len() * w];
-                for (t, (prog, bound)) in op.terms.iter().zip(&coeffs) {
+                for (t, (prog, bound, orders)) in op.terms.iter().zip(&coeffs) {
                     let c = prog.eval_pair(bound, x, x)[0];
-                    cols.block(t.latent, &t.orders, x, &mut f);
+                    cols.block(t.latent, orders, x, &mut f);
                     for j in 0..w {
                         out[t.latent * w + j] += c * f[j];
                     }
@@ -941,7 +996,7 @@ impl Columns<'_> {
 pub struct RawSums {
     /// The channel.
     pub channel: String,
-    /// Its terms' latents and derivative orders.
+    /// Its terms' latents and derivative orders per input ([`INTEGRAL`] for ∫₀ˣ).
     pub terms: Vec<(usize, Vec<u8>)>,
     /// G_kl (column-major, every latent's columns), for k ≤ l: `gram[k][l]`.
     pub gram: Vec<Vec<Vec<f64>>>,
@@ -1365,6 +1420,12 @@ mod tests {
             // Matérn 5/2 with first derivatives: its spectrum (ω^{-7} in 2-D) times ω² converges
             // as the basis grows; with second derivatives only as 1/M.
             (KernelSpec::Matern52 { ard: true }, "u_t - a*u_x", false),
+            // An integral term: ∫₀ˣ of each sine is a cosine in closed form.
+            (
+                KernelSpec::SquaredExponential { ard: true },
+                "u_t + a*int(u, x)",
+                false,
+            ),
         ] {
             let mut m = model(spec.clone(), law, zeros);
             if matches!(spec, KernelSpec::Matern52 { .. }) {
@@ -1426,6 +1487,41 @@ mod tests {
     }
 
     #[test]
+    fn explicit_columns_integrate_in_closed_form() {
+        // ∫₀ˣ of the constant 1 is x; of x itself x²/2; of another input's x_t, x_t·x.
+        let x = [0.3, 0.8];
+        let int_x = [0, INTEGRAL];
+        assert_eq!(Extra::Constant(0).value(&int_x, &x), 0.8);
+        assert!((Extra::Linear(1, 0).value(&int_x, &x) - 0.32).abs() < 1e-15);
+        assert!((Extra::Linear(0, 0).value(&int_x, &x) - 0.24).abs() < 1e-15);
+        // A derivative in t of ∫₀ˣ x_t dx is x; of the constant, 0.
+        assert_eq!(Extra::Linear(0, 0).value(&[1, INTEGRAL], &x), 0.8);
+        assert_eq!(Extra::Constant(0).value(&[1, INTEGRAL], &x), 0.0);
+    }
+
+    #[test]
+    fn an_integral_from_far_outside_the_box_is_refused_by_name() {
+        // The data in x ∈ [10, 11]: ∫₀ˣ would run through the walls of a box of c = 2.
+        let mut m = Model::new(
+            &["x"],
+            &[("u", KernelSpec::SquaredExponential { ard: false })],
+            &[],
+        )
+        .unwrap();
+        let x: Vec<f64> = (0..20).map(|i| 10.0 + i as f64 / 19.0).collect();
+        let y: Vec<f64> = x.iter().map(|v| v.sin()).collect();
+        m.add_channel("u", "u", x.clone(), y.clone(), 1e-2).unwrap();
+        m.add_channel("g", "int(u, x)", x, y, 1e-2).unwrap();
+        let e = Hilbert::new(&m, &[16], &[2.0], Source::Model)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("integral from 0 in `x`") && e.contains("int(u, x)"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn what_the_basis_cannot_do_is_named() {
         let m = model(
             KernelSpec::RationalQuadratic { ard: true },
@@ -1480,7 +1576,7 @@ mod tests {
         b.use_basis(&[32, 32], &[5.0]).unwrap();
         assert!(b.basis().is_some() && b.exact().basis().is_none());
         let at = [0.3, 0.4, 0.55, 0.7, 0.9, 0.15];
-        for target in ["u", "u_x", "u_t - a*u_xx"] {
+        for target in ["u", "u_x", "u_t - a*u_xx", "int(u, x)"] {
             let e = m.posterior(&v).unwrap().predict(target, &at, true).unwrap();
             let h = b.posterior(&v).unwrap().predict(target, &at, true).unwrap();
             for j in 0..3 {

@@ -190,6 +190,8 @@ pub struct SparseFactor {
     pub lambda: Vec<f64>,
     /// The prior variances Kᵢᵢ.
     pub kdiag: Vec<f64>,
+    /// Each channel's share of B − I, V_cΛ_c⁻¹V_cᵀ (lower half).
+    pub per_channel: Vec<Mat<f64>>,
     /// c = L_B⁻¹VΛ⁻¹y.
     pub c: Vec<f64>,
     /// The jitter K_zz needed, relative to its mean diagonal.
@@ -247,27 +249,34 @@ impl Inducing {
             }
         }
         let mut kzx = Mat::<f64>::zeros(m * nl, n);
+        let d = model.dim().max(1);
         for l in 0..nl {
             for (c, ch) in model.channels.iter().enumerate() {
                 let p = &self.zx[l][c].value;
-                let b = p.fill(&p.bind(gp), &self.z, &ch.x);
+                let bound = p.bind(gp);
                 let len = ch.len();
-                for a in 0..m {
-                    for i in 0..len {
-                        kzx[(l * m + a, offsets[c] + i)] = b[0][a * len + i];
-                    }
-                }
+                // Row-major M × len, rows in parallel, then one blocked copy into K_zx's
+                // column-major block.
+                let mut b = vec![0.0; m * len];
+                b.par_chunks_mut(len.max(1)).enumerate().for_each_init(
+                    || p.workspace(),
+                    |ws, (a, row)| {
+                        let za = &self.z[a * d..(a + 1) * d];
+                        p.visit(&bound, ws, za, &ch.x, 0..1, Shape::Full, |bt| {
+                            row[bt.col0..bt.col0 + bt.len].copy_from_slice(bt.output(0));
+                        });
+                    },
+                );
+                kzx.as_mut()
+                    .submatrix_mut(l * m, offsets[c], m, len)
+                    .copy_from(faer::MatRef::from_row_major_slice(&b, m, len));
             }
         }
         let mut kdiag = vec![0.0; n];
-        let d = model.dim();
         for (c, ch) in model.channels.iter().enumerate() {
             let p = &self.diag[c].value;
-            let bound = p.bind(gp);
-            for i in 0..ch.len() {
-                let x = &ch.x[i * d..(i + 1) * d];
-                kdiag[offsets[c] + i] = p.eval_pair(&bound, x, x)[0];
-            }
+            let own = p.diagonal(&p.bind(gp), &ch.x);
+            kdiag[offsets[c]..offsets[c] + ch.len()].copy_from_slice(&own[0]);
         }
         (kzz, kzx, kdiag)
     }
@@ -344,26 +353,45 @@ impl Inducing {
             }
         }
         let lambda = model.noise_diagonal(values, |i| kdiag[i]);
-        // B = I + (VΛ^{-1/2})(VΛ^{-1/2})ᵀ.
+        // B = I + (VΛ^{-1/2})(VΛ^{-1/2})ᵀ: its lower half only (the factorisation reads no
+        // more), half a product's work.
+        // Per channel: B_c = V_cΛ_c⁻¹V_cᵀ (lower halves), kept for the gradient's traces.
         let vs = mat_from(mt, n, |a, i| v[(a, i)] / lambda[i].sqrt());
-        let mut b = &vs * vs.transpose();
-        for a in 0..mt {
-            b[(a, a)] += 1.0;
+        let offsets = model.offsets();
+        let mut b = Mat::<f64>::identity(mt, mt);
+        let mut per_channel = Vec::with_capacity(model.channels.len());
+        for c in 0..model.channels.len() {
+            let (o, len) = (offsets[c], offsets[c + 1] - offsets[c]);
+            let mut bc = Mat::<f64>::zeros(mt, mt);
+            faer::linalg::matmul::triangular::matmul(
+                bc.as_mut(),
+                faer::linalg::matmul::triangular::BlockStructure::TriangularLower,
+                faer::Accum::Replace,
+                vs.as_ref().subcols(o, len),
+                faer::linalg::matmul::triangular::BlockStructure::Rectangular,
+                vs.as_ref().subcols(o, len).transpose(),
+                faer::linalg::matmul::triangular::BlockStructure::Rectangular,
+                1.0,
+                faer::Par::rayon(0),
+            );
+            b += &bc;
+            per_channel.push(bc);
         }
+        drop(vs);
         let mut bb: Vec<f64> = (0..mt * mt).map(|k| b[(k % mt, k / mt)]).collect();
         let fb = cholesky_with_jitter(&mut bb, mt, &JitterPolicy::default())?;
         let lb = fb.llt.L().to_owned();
         let y = model.stacked_y();
-        let vr = mat_from(mt, 1, |a, _| {
-            (0..n).map(|i| v[(a, i)] * y[i] / lambda[i]).sum()
-        });
-        let c = lower_solve(&lb, vr);
+        // VΛ⁻¹y as one product (a row-wise sum over V's columns would stride through memory).
+        let yl = mat_from(n, 1, |i, _| y[i] / lambda[i]);
+        let c = lower_solve(&lb, &v * &yl);
         Ok(SparseFactor {
             lz,
             lb,
             v,
             lambda,
             kdiag,
+            per_channel,
             c: (0..mt).map(|a| c[(a, 0)]).collect(),
             jitter: jitter.max(inducing_jitter),
             inducing_jitter,
@@ -579,27 +607,72 @@ impl Inducing {
         let beta = lower_t_solve(&f.lb, cm);
         let vtb = v.transpose() * &beta;
         let alpha: Vec<f64> = (0..n).map(|i| (y[i] - vtb[(i, 0)]) / lam[i]).collect();
-        // B⁻¹VΛ⁻¹ = V(Q + Λ)⁻¹ (M × N), and diag((Q + Λ)⁻¹) = 1/λ − ‖L_B⁻¹V_i‖²/λ².
+        let eye = Mat::<f64>::identity(mt, mt);
+        let binv = lower_t_solve(&f.lb, lower_solve(&f.lb, eye.clone()));
+        // diag((Q + Λ)⁻¹)_i = 1/λ_i − ‖L_B⁻¹V_i‖²/λ_i². What the gradient needs of it are its
+        // sums over each channel (the noise's derivative, the nugget's share); where a channel's
+        // λ is one number (no merged repeats), its sum is n_c/λ_c − tr(B⁻¹B_c)/λ_c, M² work in
+        // place of an M × N triangular solve, and each observation carries the channel's mean.
+        let offsets = model.offsets();
+        let uniform = model.channels.iter().all(|c| c.replicates.is_none());
         let vl = mat_from(mt, n, |a, i| v[(a, i)] / lam[i]);
-        let lbinv_vl = lower_solve(&f.lb, vl.clone());
-        let binv_vl = lower_t_solve(&f.lb, lbinv_vl.clone());
-        // diag((Q+Λ)⁻¹)_i = 1/λ_i − ‖L_B⁻¹V_i/λ_i‖².
-        let sinv: Vec<f64> = (0..n)
-            .map(|i| {
-                let s: f64 = lbinv_vl.col(i).iter().map(|x| x * x).sum();
-                1.0 / lam[i] - s
-            })
-            .collect();
-        // H = ∂NLML/∂Q = ½(Q+Λ)⁻¹ − ½ααᵀ − ½Λ⁻¹ (the last from the trace term); VH (M × N).
-        let va: Vec<f64> = (0..mt)
-            .map(|a| (0..n).map(|i| v[(a, i)] * alpha[i]).sum())
-            .collect();
-        let vh = mat_from(mt, n, |a, i| {
-            0.5 * binv_vl[(a, i)] - 0.5 * va[a] * alpha[i] - 0.5 * v[(a, i)] / lam[i]
+        let sinv: Vec<f64> = if uniform {
+            let mut out = vec![0.0; n];
+            for (c, bc) in f.per_channel.iter().enumerate() {
+                let r = offsets[c]..offsets[c + 1];
+                let Some(&lc) = lam.get(r.start) else {
+                    continue;
+                };
+                // tr(B⁻¹B_c) from B_c's lower half.
+                let mut tr = 0.0;
+                for j in 0..mt {
+                    tr += binv[(j, j)] * bc[(j, j)];
+                    for i in j + 1..mt {
+                        tr += 2.0 * binv[(i, j)] * bc[(i, j)];
+                    }
+                }
+                let mean = (r.len() as f64 - tr) / lc / r.len().max(1) as f64;
+                out[r].iter_mut().for_each(|v| *v = mean);
+            }
+            out
+        } else {
+            let lbinv_vl = lower_solve(&f.lb, vl.clone());
+            (0..n)
+                .into_par_iter()
+                .map(|i| {
+                    let s: f64 = lbinv_vl.col(i).iter().map(|x| x * x).sum();
+                    1.0 / lam[i] - s
+                })
+                .collect()
+        };
+        // H = ∂NLML/∂Q = ½(Q+Λ)⁻¹ − ½ααᵀ − ½Λ⁻¹ (the last from the trace term), and
+        // V(Q + Λ)⁻¹ = B⁻¹VΛ⁻¹, so VH = ½(B⁻¹ − I)VΛ⁻¹ − ½(Vα)αᵀ. Then
+        //   ∂NLML/∂K_zx = 2 L_z⁻ᵀ(VH) = L_z⁻ᵀ(B⁻¹ − I)·VΛ⁻¹ − (L_z⁻ᵀVα)αᵀ,
+        // one M × M by M × N product, and, as VΛ⁻¹Vᵀ = B − I,
+        //   (VH)Vᵀ = ½(B⁻¹ − I)(B − I) − ½(Vα)(Vα)ᵀ = ½(2I − B − B⁻¹) − ½(Vα)(Vα)ᵀ,
+        // M × M work only: ∂NLML/∂K_zz = −L_z⁻ᵀ (VH)Vᵀ L_z⁻¹.
+        let bmat = &f.lb * f.lb.transpose();
+        let alpha_m = mat_from(n, 1, |i, _| alpha[i]);
+        let va = v * &alpha_m;
+        let cz = lower_t_solve(&f.lz, &binv - &eye);
+        let w = lower_t_solve(&f.lz, va.clone());
+        // Kept transposed (N × M_tot), so that the visits below, which run over the
+        // observations for one inducing value, read it down a column, not across a row.
+        let mut dzx_t = vl.transpose() * cz.transpose();
+        drop(vl);
+        dzx_t
+            .par_col_chunks_mut(1)
+            .enumerate()
+            .for_each(|(a, mut col)| {
+                // Halved: the visits below take 2·dzx, as they took 2 L_z⁻ᵀ(VH).
+                for i in 0..n {
+                    col[(i, 0)] = 0.5 * (col[(i, 0)] - w[(a, 0)] * alpha[i]);
+                }
+            });
+        let s = mat_from(mt, mt, |a, b| {
+            let two_i = if a == b { 2.0 } else { 0.0 };
+            0.5 * (two_i - bmat[(a, b)] - binv[(a, b)]) - 0.5 * va[(a, 0)] * va[(b, 0)]
         });
-        // ∂NLML/∂K_zx = 2 L_z⁻ᵀ(VH); ∂NLML/∂K_zz = −L_z⁻ᵀ (VH)Vᵀ L_z⁻¹.
-        let dzx = lower_t_solve(&f.lz, vh.clone());
-        let s = &vh * v.transpose();
         let t = lower_t_solve(&f.lz, s);
         let dzz_t = lower_t_solve(&f.lz, t.transpose().to_owned());
         // dzz = −(L_z⁻ᵀ S L_z⁻¹) = −dzz_tᵀ.
@@ -619,7 +692,6 @@ impl Inducing {
         let dkdiag: Vec<f64> = (0..n).map(|i| 0.5 / lam[i] + dl[i] - dlam[i]).collect();
         let gp = &values[..model.num_graph_params()];
         let (m, nl) = (self.m, model.latents.len());
-        let d = model.dim();
         // K_zz blocks. The jitter INDUCING_JITTER·mean(diag K_zz) moves with the kernel
         // parameters too: its share is INDUCING_JITTER·tr(adjoint)/M_tot on the diagonal.
         let trace_adj: f64 = (0..mt).map(|a| -dzz_t[(a, a)]).sum();
@@ -657,6 +729,11 @@ impl Inducing {
                     .map_init(
                         || pp.grad.workspace(),
                         |ws, a| {
+                            let col = dzx_t
+                                .col(l * m + a)
+                                .try_as_col_major()
+                                .expect("contiguous")
+                                .as_slice();
                             let mut acc = vec![0.0; pp.params.len()];
                             pp.grad
                                 .visit(&bound, ws, &self.z, &ch.x, a..a + 1, Shape::Full, |b| {
@@ -664,7 +741,7 @@ impl Inducing {
                                         let out = b.output(k);
                                         let mut s = 0.0;
                                         for j in 0..b.len {
-                                            s += 2.0 * dzx[(l * m + a, o + b.col0 + j)] * out[j];
+                                            s += 2.0 * col[o + b.col0 + j] * out[j];
                                         }
                                         acc[k] += s;
                                     }
@@ -687,13 +764,10 @@ impl Inducing {
         // The diagonal.
         for (c, ch) in model.channels.iter().enumerate() {
             let pp = &self.diag[c];
-            let bound = pp.grad.bind(gp);
-            for i in 0..ch.len() {
-                let x = &ch.x[i * d..(i + 1) * d];
-                let out = pp.grad.eval_pair(&bound, x, x);
-                for k in 0..pp.params.len() {
-                    grad[pp.params[k]] += dkdiag[offsets[c] + i] * out[k];
-                }
+            let out = pp.grad.diagonal(&pp.grad.bind(gp), &ch.x);
+            for (k, o) in out.iter().enumerate() {
+                let adj = &dkdiag[offsets[c]..offsets[c] + ch.len()];
+                grad[pp.params[k]] += adj.iter().zip(o).map(|(a, b)| a * b).sum::<f64>();
             }
         }
     }

@@ -73,10 +73,12 @@ enum Command {
     Stats {
         /// The problem file (JSON).
         problem: PathBuf,
-        /// The rows, `A:B` (from A up to, not including, B; 0 is the first data row).
+        /// The rows: `A:B` (from A up to, not including, B; 0 is the first data row), `K/N`
+        /// (shard K of N equal shards, 0 ≤ K < N) or `env` (the shard of this process's rank
+        /// under mpirun or srun).
         #[arg(long)]
         rows: String,
-        /// Write the statistics here, whole or not at all.
+        /// Write the statistics here, whole or not at all; `{rank}` becomes the shard's number.
         #[arg(long)]
         out: PathBuf,
     },
