@@ -15,17 +15,6 @@ use noether_likelihood::problems::heat_e4;
 use noether_likelihood::sparse::kmeans;
 use std::time::Instant;
 
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
-
 /// The Hilbert-space basis of `per[0] × per[1]` functions at N observations: the pass over the
 /// data, then one evaluation.
 fn basis(n: usize, per: [usize; 2]) {
@@ -45,7 +34,7 @@ fn basis(n: usize, per: [usize; 2]) {
     println!(
         "{{\"case\": \"basis\", \"n\": {n}, \"m\": {}, \"seconds_nlml_and_gradient\": {secs:.5}, \"setup_seconds\": {setup:.3}, \"peak_mib\": {:.0}, \"nlml\": {:.6}}}",
         per[0] * per[1],
-        peak_rss_mib(),
+        noether::demos::peak_memory_mib(),
         e.nlml
     );
 }
@@ -69,7 +58,7 @@ fn one(n: usize, m: usize) {
     println!(
         "{{\"case\": \"{}\", \"n\": {n}, \"m\": {m}, \"seconds_nlml_and_gradient\": {secs:.4}, \"setup_seconds\": {setup:.3}, \"peak_mib\": {:.0}, \"nlml\": {:.6}}}",
         if m > 0 { "bound" } else { "exact" },
-        peak_rss_mib(),
+        noether::demos::peak_memory_mib(),
         e.nlml
     );
 }

@@ -95,24 +95,6 @@ fn fit(p: Problem, iters: u64) -> Result<(Fitted, f64), InferError> {
     Ok((f, t.elapsed().as_secs_f64()))
 }
 
-/// Forget the process's peak resident memory so far (Linux: `/proc/self/clear_refs`), so that
-/// the next reading is one model's.
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-/// The process's peak resident memory since the last reset, MiB.
-fn peak_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
-
 /// Run the comparison `plan`; each line of progress goes to `progress`.
 ///
 /// # Errors
@@ -137,7 +119,7 @@ pub fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, InferE
         let t = Instant::now();
         let rmse = rmse(&f, comps, &pos, &h, &test)?;
         let seconds = seconds + t.elapsed().as_secs_f64();
-        let peak = peak_mib();
+        let peak = super::peak_memory_mib();
         progress(&format!(
             "{name}, {n_train} positions: RMSE {}, {} s (fit and predictions) in {} evaluations, peak {} MiB",
             number(rmse, 4),
@@ -145,7 +127,7 @@ pub fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, InferE
             f.report.evaluations,
             number(peak, 3)
         ));
-        reset_peak();
+        super::reset_peak_memory();
         Ok(Scored {
             name,
             n_train,
@@ -157,7 +139,7 @@ pub fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, InferE
         })
     };
     // Exact curl-free on `start` random training positions: the starting values.
-    reset_peak();
+    super::reset_peak_memory();
     let t = Instant::now();
     let first = problem(&pos, &h, &train[..plan.start], true).fit()?;
     let s_start = t.elapsed().as_secs_f64();

@@ -138,6 +138,25 @@ pub fn u_and_f_problem(
         .seed(seed)
 }
 
+/// The process's peak resident memory, MiB (Linux: `VmHWM` of `/proc/self/status`; NaN where
+/// the system cannot say): since the start, or since the last [`reset_peak_memory`].
+pub fn peak_memory_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// Forget the process's peak resident memory so far (Linux: `/proc/self/clear_refs`), so that
+/// the next [`peak_memory_mib`] is what came after.
+pub fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 /// The mean and the sample standard deviation of values (0 for fewer than two).
 pub fn mean_sd(v: &[f64]) -> (f64, f64) {
     let n = v.len().max(1) as f64;
