@@ -8,7 +8,7 @@
 //!
 //! | solver | module | cost of an evaluation | what it lacks |
 //! |---|---|---|---|
-//! | [`Exact`] | [`crate::nlml`] | O(N³) | nothing |
+//! | [`Exact`] | `nlml.rs` | O(N³) | nothing |
 //! | [`crate::sparse::Inducing`] | [`crate::sparse`] | O(N M²) | known means, conditioning on zeros, full covariances, compiled mean functions |
 //! | [`crate::hilbert::Hilbert`] | [`crate::hilbert`] | O(M³) after one O(N M²) pass | fields, integral and fractional terms, known means, compiled mean functions |
 //!
