@@ -8,7 +8,8 @@
 //! of the larger exact fits and of the bound (with M inducing points placed by k-means; its
 //! seconds count the starting fit); the basis starts from the problem's initial values. Each
 //! model's seconds are its fit and its predictions of the held-out positions; its memory is the
-//! process's peak resident set over them.
+//! process's peak resident set over them, which includes what the earlier models' fits still
+//! hold (the quick run's 400-point model peaks at 577 MiB, the full run's at 934 MiB).
 
 use super::magnetic_field::{load, problem, rmse};
 use noether_infer::format::number;
