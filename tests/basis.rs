@@ -368,3 +368,45 @@ fn shards_by_rank_under_a_launcher_merge_to_the_one_pass() {
         "shards of",
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..proptest::prelude::ProptestConfig::default() })]
+
+    /// Any `--rows` (ranges, shards, `env`, garbage, huge or negative numbers) with a `{rank}`
+    /// output: never a panic; either a statistics file is written, or one line names `--rows`
+    /// and nothing in the folder changes.
+    #[test]
+    fn any_rows_is_a_shard_or_one_line(rows in "(env|[0-9]{0,3}[:/][0-9]{0,3}|-?[0-9]{1,20}[:/]-?[0-9]{1,20}|[ a-z:/0-9]{0,8})") {
+        let dir = heat(
+            "shards-prop",
+            serde_json::json!({"per_input": [6, 8], "boundary_factor": [10, 3]}),
+        );
+        let before = common::snapshot(&dir);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_noether"))
+            .args(["stats", "p.json", "--rows", &rows, "--out", "x{rank}.stats"])
+            .env_remove("OMPI_COMM_WORLD_RANK")
+            .env_remove("PMI_RANK")
+            .env_remove("PMIX_RANK")
+            .env_remove("SLURM_PROCID")
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let e = stderr(&o);
+        proptest::prop_assert!(!e.contains("panicked"), "{rows:?}: {e}");
+        if o.status.success() {
+            let after = common::snapshot(&dir);
+            proptest::prop_assert_eq!(after.len(), before.len() + 1, "{:?}: one file written", rows);
+            for f in std::fs::read_dir(&dir).unwrap() {
+                let p = f.unwrap().path();
+                if p.extension().is_some_and(|x| x == "stats") {
+                    std::fs::remove_file(p).unwrap();
+                }
+            }
+        } else {
+            proptest::prop_assert_eq!(e.lines().count(), 1, "{:?}: {}", rows, e);
+            proptest::prop_assert!(e.contains("--rows"), "{:?}: {}", rows, e);
+            proptest::prop_assert!(common::snapshot(&dir) == before, "{:?} changed a file", rows);
+        }
+    }
+}

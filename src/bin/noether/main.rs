@@ -76,7 +76,7 @@ enum Command {
         /// The rows: `A:B` (from A up to, not including, B; 0 is the first data row), `K/N`
         /// (shard K of N equal shards, 0 ≤ K < N) or `env` (the shard of this process's rank
         /// under mpirun or srun).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         rows: String,
         /// Write the statistics here, whole or not at all; `{rank}` becomes the shard's number.
         #[arg(long)]
