@@ -260,6 +260,23 @@ fn sharded_statistics_merge_and_fit_as_one_pass() {
     );
 }
 
+/// `noether stats p.json --rows ROWS --out x{rank}.stats` in `dir`, with no launcher's rank
+/// variables in its environment.
+fn stats_without_launcher(dir: &Path, rows: &str) -> std::process::Output {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_noether"));
+    c.args(["stats", "p.json", "--rows", rows, "--out", "x{rank}.stats"]);
+    for v in [
+        "OMPI_COMM_WORLD_RANK",
+        "PMI_RANK",
+        "PMIX_RANK",
+        "SLURM_PROCID",
+        "SLURM_ARRAY_TASK_ID",
+    ] {
+        c.env_remove(v);
+    }
+    c.current_dir(dir).output().unwrap()
+}
+
 /// Shards by rank: `--rows K/N` and `--rows env` under the variables an MPI or Slurm launcher
 /// sets cut the rows into equal shards whose merge is the one pass, `{rank}` naming each file.
 #[test]
@@ -343,16 +360,7 @@ fn shards_by_rank_under_a_launcher_merge_to_the_one_pass() {
         &["fit", "p.json", "--stats", "kn.stats", "--out", "r.json"],
     );
     // No launcher, a rank past the size, more shards than rows: one line, nothing written.
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_noether"))
-        .args(["stats", "p.json", "--rows", "env", "--out", "x{rank}.stats"])
-        .env_remove("OMPI_COMM_WORLD_RANK")
-        .env_remove("PMI_RANK")
-        .env_remove("PMIX_RANK")
-        .env_remove("SLURM_PROCID")
-        .env_remove("SLURM_ARRAY_TASK_ID")
-        .current_dir(&dir)
-        .output()
-        .unwrap();
+    let o = stats_without_launcher(&dir, "env");
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("mpirun"));
     refused(
@@ -382,16 +390,7 @@ proptest::proptest! {
             serde_json::json!({"per_input": [6, 8], "boundary_factor": [10, 3]}),
         );
         let before = common::snapshot(&dir);
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_noether"))
-            .args(["stats", "p.json", "--rows", &rows, "--out", "x{rank}.stats"])
-            .env_remove("OMPI_COMM_WORLD_RANK")
-            .env_remove("PMI_RANK")
-            .env_remove("PMIX_RANK")
-            .env_remove("SLURM_PROCID")
-            .env_remove("SLURM_ARRAY_TASK_ID")
-            .current_dir(&dir)
-            .output()
-            .unwrap();
+        let o = stats_without_launcher(&dir, &rows);
         let e = stderr(&o);
         proptest::prop_assert!(!e.contains("panicked"), "{rows:?}: {e}");
         if o.status.success() {
