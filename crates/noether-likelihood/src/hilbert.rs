@@ -403,7 +403,7 @@ impl Hilbert {
                 // lie no further out than halfway from the data's edge to the wall.
                 for k in (0..d).filter(|&k| orders[k] == INTEGRAL) {
                     let reach = 0.5 * (hi[k] - lo[k]) * (1.0 + factors[k]) / 2.0;
-                    if (0.0 - centre[k]).abs() > reach {
+                    if centre[k].abs() > reach {
                         return Err(unsupported(format!(
                             "an integral from 0 in `{}` (in `{}`) with the data in [{}, {}]: 0 lies outside the part of the box where the basis is the kernel; shift the input so that 0 is near the data, or use a larger boundary_factor",
                             model.inputs()[k],
