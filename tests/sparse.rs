@@ -146,3 +146,26 @@ fn nested_inducing_sets_close_in_on_the_exact_nlml() {
         r.exact_a
     );
 }
+
+/// Inducing points jitter K_zz, not the data's covariance: a model whose inducing points crowd
+/// one another (K_zz needs jitter at the initial values) builds and fits even when its data
+/// repeat a point, where the exact solver's check for repeated points once named two rows (and
+/// refused the whole magnetometer set at 1,000 inducing points this way).
+#[test]
+fn crowded_inducing_points_are_not_blamed_on_repeated_rows() {
+    let xs: Vec<f64> = (0..40).map(|i| (i % 30) as f64 / 29.0).collect();
+    let ys: Vec<f64> = xs.iter().map(|x| (3.0 * x).sin()).collect();
+    let p = noether::infer::Problem::new(&["x"])
+        .latent("u", noether::infer::Latent::se(1.0, &[1.0]))
+        .channel("u", "u", noether::infer::Data::from_rows(&xs, 1, &ys), 1e-2)
+        .restarts(0)
+        .approximate(Approximation {
+            placement: Placement::Grid,
+            ..Approximation::kmeans(30)
+        });
+    let model = p.model().unwrap();
+    let at = model.nlml(&model.values(), false).unwrap();
+    assert!(at.jitter > 0.0, "K_zz should need jitter here: {at:?}");
+    let f = p.fit().unwrap();
+    assert!(f.report.best.nlml.is_finite());
+}

@@ -905,7 +905,13 @@ impl Problem {
             return Err(msg);
         }
         // A covariance that needs jitter, or cannot be factored at all, at the initial values is
-        // most often duplicate points with a noise too small to separate them: say which.
+        // most often duplicate points with a noise too small to separate them: say which. Only
+        // the exact solver factors the data's covariance; inducing points and the basis are
+        // evaluated first by the fit, which reports a failure at the initial values (an
+        // evaluation here would cost as much as one of the fit's: seconds at 45,000 points).
+        if !m.solver().jitters_the_data() {
+            return Ok(m);
+        }
         match m.nlml(&m.values(), false) {
             Ok(e) if e.jitter > 0.0 => {
                 if let Some(msg) = duplicates(self, &data, false) {
