@@ -3,7 +3,7 @@
 use crate::problem::{Data, Problem};
 use crate::InferError;
 use noether_likelihood::fit::{fit, Event, FitReport, Origin, StartReport};
-use noether_likelihood::laplace::{laplace_with, Uncertainty};
+use noether_likelihood::laplace::{laplace_from, Uncertainty};
 use noether_likelihood::objective::ObjectiveKind;
 use noether_likelihood::posterior::{JointPrediction, Prediction};
 use noether_likelihood::sample::{Draws, Method, Summary};
@@ -376,8 +376,14 @@ impl Problem {
     ) -> Result<Fitted, InferError> {
         let opts = self.fit.clone();
         let report = fit(&mut model, &opts, progress).map_err(InferError::model("fit"))?;
-        let uncertainty = laplace_with(&model, &report.best.values, &opts.jitter, opts.objective)
-            .map_err(InferError::model("uncertainty"))?;
+        let uncertainty = laplace_from(
+            &model,
+            &report.best.values,
+            Some(&report.best.gradient),
+            &opts.jitter,
+            opts.objective,
+        )
+        .map_err(InferError::model("uncertainty"))?;
         let draws = match opts.method {
             Method::Optimize => None,
             Method::Nuts => {

@@ -2,7 +2,8 @@
 //!
 //! At the optimum θ̂ of the NLML (in the free, transformed space), the posterior of θ under a flat
 //! prior is approximately N(θ̂, H⁻¹), H the Hessian of the NLML. H is built from central
-//! differences of the exact gradient and symmetrised. Standard errors are mapped to natural
+//! differences of the exact gradient (forward differences past [`FORWARD_DIFFERENCES`]
+//! observations) and symmetrised. Standard errors are mapped to natural
 //! units by the delta method (`se_p = |dp/dθ| se_θ`). A direction in which H is not positive
 //! (the data do not pin the parameters down) is reported: the parameters that make it up are
 //! listed as not identifiable and get no standard error.
@@ -28,6 +29,13 @@ pub struct Uncertainty {
     /// Names of parameters the data cannot identify.
     pub unidentifiable: Vec<String>,
 }
+
+/// Past this many observations the Hessian is built from forward differences of the gradient
+/// (m + 1 evaluations for m free parameters) rather than central ones (2m): there one
+/// evaluation costs seconds (45,000 observations with 1,000 inducing points: 5 s), and the
+/// forward difference's O(h) error, h = 1e-4 in the free space, moves a standard error by about
+/// 1e-4 of itself.
+pub const FORWARD_DIFFERENCES: usize = 10_000;
 
 /// The curvature of the NLML in the free space at a point: a pseudo-inverse of its Hessian over
 /// the directions the data inform, and the parameters that make up the flat directions.
@@ -55,6 +63,17 @@ pub(crate) fn curvature(
     policy: &JitterPolicy,
     kind: ObjectiveKind,
 ) -> Curvature {
+    curvature_from(model, values, None, policy, kind)
+}
+
+/// [`curvature`] given the objective's gradient at `values` (natural units), if known.
+pub(crate) fn curvature_from(
+    model: &Model,
+    values: &[f64],
+    gradient: Option<&[f64]>,
+    policy: &JitterPolicy,
+    kind: ObjectiveKind,
+) -> Curvature {
     let space = Space::new(model, values);
     let free = space.free.clone();
     let m = free.len();
@@ -74,6 +93,15 @@ pub(crate) fn curvature(
         let e = model.score(&v, true, policy, kind)?;
         Ok(space.gradient_to_free(&v, &e.gradient))
     };
+    // Central differences (2m gradients, error O(h²)) unless evaluations are costly: past
+    // FORWARD_DIFFERENCES observations, forward differences from the gradient at the point
+    // (m + 1 gradients, error O(h): about 1e-4 relative on a standard error).
+    let centre = (model.num_observations() > FORWARD_DIFFERENCES)
+        .then(|| match gradient {
+            Some(g) if g.len() == values.len() => Some(space.gradient_to_free(values, g)),
+            _ => grad_at(&theta).ok(),
+        })
+        .flatten();
     let mut h = vec![0.0; m * m];
     for j in 0..m {
         // Log-scale parameters are already relative: a fixed step. A parameter driven to the edge
@@ -86,6 +114,12 @@ pub(crate) fn curvature(
         let mut tp = theta.clone();
         tp[j] += step;
         let gp = grad_at(&tp);
+        if let (Some(g0), Ok(gp)) = (&centre, &gp) {
+            for i in 0..m {
+                h[i * m + j] = (gp[i] - g0[i]) / step;
+            }
+            continue;
+        }
         tp[j] = theta[j] - step;
         let gm = grad_at(&tp);
         if let (Ok(gp), Ok(gm)) = (gp, gm) {
@@ -147,13 +181,29 @@ pub fn laplace_with(
     policy: &JitterPolicy,
     kind: ObjectiveKind,
 ) -> Result<Uncertainty, LikelihoodError> {
+    laplace_from(model, values, None, policy, kind)
+}
+
+/// [`laplace_with`] given the objective's gradient at `values` (natural units, one entry per
+/// parameter; a fit's [`crate::fit::StartReport::gradient`]): past [`FORWARD_DIFFERENCES`]
+/// observations it saves one evaluation.
+///
+/// # Errors
+/// As [`laplace`].
+pub fn laplace_from(
+    model: &Model,
+    values: &[f64],
+    gradient: Option<&[f64]>,
+    policy: &JitterPolicy,
+    kind: ObjectiveKind,
+) -> Result<Uncertainty, LikelihoodError> {
     let params = model.params();
     let Curvature {
         free,
         cov,
         flagged,
         eigenvalues,
-    } = curvature(model, values, policy, kind);
+    } = curvature_from(model, values, gradient, policy, kind);
     let m = free.len();
     let mut std_errors = vec![None; params.len()];
     for (k, &i) in free.iter().enumerate() {
