@@ -2,8 +2,8 @@
 //! the 16,782 positions (45,312 observations) exactly on subsets, with inducing points and with
 //! the Hilbert-space basis, tested on the other 10 %.
 //!
-//! Run: `cargo run --release --example magnetic_field_full [quick]` (about 12 minutes; `quick`
-//! about 3). Writes `figures/magnetic_field_full/`.
+//! Run: `cargo run --release --example magnetic_field_full [quick]` (about 8 minutes; `quick`
+//! about 2). Writes `figures/magnetic_field_full/`.
 
 use noether::demos::magnetic_field_full;
 use std::path::Path;
