@@ -353,8 +353,8 @@ impl Inducing {
             start: 1e-8,
             ..JitterPolicy::default()
         };
-        // V = L_z⁻¹K_zx is solved in K_zx's own memory (a copy is 8·N·M bytes: 360 MB on the
-        // magnetometer); a retry with jitter fills K_zx again.
+        // V = L_z⁻¹K_zx is solved in a copy of K_zx, kept for a retry with jitter (filling K_zx
+        // again costs more than the copy where second derivatives are observed).
         let attempt =
             |extra: f64, kzx: Mat<f64>| -> Result<(Mat<f64>, Mat<f64>, f64), LikelihoodError> {
                 let mut zz: Vec<f64> = (0..mt * mt).map(|k| kzz[(k % mt, k / mt)]).collect();
@@ -366,7 +366,7 @@ impl Inducing {
                 let v = lower_solve(&lz, kzx);
                 Ok((lz, v, fz.jitter))
             };
-        let (mut lz, mut v, mut jitter) = attempt(0.0, kzx)?;
+        let (mut lz, mut v, mut jitter) = attempt(0.0, kzx.clone())?;
         let mut inducing_jitter = 0.0;
         let mut qdiag = column_norms(&v);
         let exceeds = |q: &[f64]| {
@@ -379,7 +379,7 @@ impl Inducing {
         // second derivative observed with little noise) pays for every bit of jitter.
         if jitter > 0.0 || exceeds(&qdiag) {
             for extra in [1e-12, 1e-10, INDUCING_JITTER] {
-                (lz, v, jitter) = attempt(extra, self.blocks(model, values).1)?;
+                (lz, v, jitter) = attempt(extra, kzx.clone())?;
                 inducing_jitter = extra;
                 qdiag = column_norms(&v);
                 if !exceeds(&qdiag) {
