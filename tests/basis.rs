@@ -409,3 +409,90 @@ proptest::proptest! {
         }
     }
 }
+
+/// Declared faces become the basis's walls: with Dirichlet (sines) or Neumann (cosines) sides
+/// on x ∈ [0, π], every posterior sample meets them, the heat coefficient is learned as with the
+/// exact solver and the same declarations, and the fit says what it built.
+#[test]
+fn declared_faces_are_the_basis_walls() {
+    use noether::infer::{
+        Approximation, Boundary, Condition, Data, Init, Latent, PerInput, Problem,
+    };
+    use std::f64::consts::PI;
+    for (cond, u) in [
+        (
+            Condition::Dirichlet,
+            (|t: f64, x: f64| (-t).exp() * x.sin()) as fn(f64, f64) -> f64,
+        ),
+        (Condition::Neumann, |t: f64, x: f64| (-t).exp() * x.cos()),
+    ] {
+        // 40 noisy u (a fixed pseudo-random design) and 40 zeros of the law on a grid.
+        let mut s = 11u64;
+        let mut r = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut xu = Vec::new();
+        let mut yu = Vec::new();
+        for _ in 0..40 {
+            let (t, x) = (r(), PI * r());
+            xu.extend([t, x]);
+            yu.push(u(t, x) + 0.01 * (r() - 0.5));
+        }
+        let xf: Vec<f64> = (0..40)
+            .flat_map(|k| {
+                [
+                    ((k / 8) as f64 + 0.5) / 5.0,
+                    PI * ((k % 8) as f64 + 0.5) / 8.0,
+                ]
+            })
+            .collect();
+        let p = Problem::new(&["t", "x"])
+            .latent(
+                "u",
+                Latent::se(1.0, &[1.0, 1.0])
+                    .boundary("x", Boundary::faces(0.0, PI, [Some(cond); 2])),
+            )
+            .parameter("a", Init::Value(0.5))
+            .channel("u", "u", Data::from_rows(&xu, 2, &yu), 1e-3)
+            .channel(
+                "f",
+                "u_t - a*u_xx",
+                Data::from_rows(&xf, 2, &vec![0.0; 40]),
+                1e-3,
+            )
+            .restarts(0);
+        let exact = p.fit().unwrap();
+        let pb = p
+            .clone()
+            .approximate(Approximation::basis(&[10, 16], PerInput::One(3.0)));
+        let basis = pb.fit().unwrap();
+        let (ae, ab) = (exact.parameter("a").unwrap(), basis.parameter("a").unwrap());
+        eprintln!("{cond:?}: a = {ab} (basis) vs {ae} (exact)");
+        assert!(
+            (ab - 1.0).abs() < 0.02 && (ab - ae).abs() < 0.01,
+            "{cond:?}: basis a = {ab}, exact a = {ae}"
+        );
+        let text = pb.describe_conditions().join("\n");
+        assert!(text.contains("the basis's walls"), "{text}");
+        // The posterior at the walls: u (Dirichlet) or u_x (Neumann) is 0 with no variance.
+        let target = if cond == Condition::Dirichlet {
+            "u"
+        } else {
+            "u_x"
+        };
+        let at = [0.2, 0.0, 0.7, 0.0, 0.4, PI, 0.9, PI];
+        let pr = basis.predict(target, &at).unwrap();
+        for k in 0..4 {
+            assert!(
+                pr.mean[k].abs() < 1e-10 && pr.variance[k] < 1e-18,
+                "{cond:?} {target} at {:?}: {} ± {}",
+                &at[2 * k..2 * k + 2],
+                pr.mean[k],
+                pr.variance[k]
+            );
+        }
+    }
+}

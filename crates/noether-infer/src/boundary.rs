@@ -23,6 +23,7 @@
 use crate::problem::{FieldKind, Latent};
 use crate::InferError;
 use noether_kernels::InputMap;
+use noether_likelihood::hilbert::{Wall, Walls};
 use serde::{Deserialize, Serialize};
 
 /// A condition on one face.
@@ -233,6 +234,75 @@ pub(crate) fn declared_faces(
         .filter(|f| f.2.is_none())
         .map(|(i, f, _)| (i, f[0].map(|x| x.0), f[1].map(|x| x.0)))
         .collect())
+}
+
+/// With the Hilbert-space basis: per input, the walls the basis builds itself: both faces of
+/// a scalar latent declared, each Dirichlet or Neumann (sines, cosines, or the quarter-shifted
+/// pair on [lo, hi]: every sample meets them exactly). The basis is shared by all latents, so
+/// an input walled on one latent must be walled alike on every latent.
+///
+/// # Errors
+/// The declarations' checks; an input walled differently (or not at all) on another latent.
+pub(crate) fn basis_walls(
+    latents: &std::collections::BTreeMap<String, Latent>,
+    inputs: &[String],
+) -> Result<Vec<Option<Walls>>, InferError> {
+    let mut per_latent = Vec::with_capacity(latents.len());
+    for (name, l) in latents {
+        let mut w = vec![None; inputs.len()];
+        if l.field.is_none() {
+            for (i, f, period) in faces(name, l, inputs)? {
+                let wall = |c: Condition| match c {
+                    Condition::Dirichlet => Some(Wall::Dirichlet),
+                    Condition::Neumann => Some(Wall::Neumann),
+                    _ => None,
+                };
+                if let (None, [Some((lo, a)), Some((hi, b))]) = (period, f) {
+                    if let (Some(a), Some(b)) = (wall(a), wall(b)) {
+                        w[i] = Some(Walls {
+                            lo,
+                            hi,
+                            conditions: [a, b],
+                        });
+                    }
+                }
+            }
+        }
+        per_latent.push((name, w));
+    }
+    let mut out = vec![None; inputs.len()];
+    for (i, x) in inputs.iter().enumerate() {
+        let Some((first, w)) = per_latent.iter().find_map(|(n, w)| w[i].map(|w| (n, w))) else {
+            continue;
+        };
+        if let Some((other, _)) = per_latent.iter().find(|(_, v)| v[i] != Some(w)) {
+            return Err(InferError::field(
+                format!("latents.{other}.boundary.{x}"),
+                format!(
+                    "with the Hilbert-space basis the faces of `{x}` are the basis's walls, shared by every latent: `{first}` declares {} at {} and {} at {}, so `{other}` must declare the same (or use the exact solver)",
+                    w.conditions[0].name(),
+                    w.lo,
+                    w.conditions[1].name(),
+                    w.hi
+                ),
+            ));
+        }
+        out[i] = Some(w);
+    }
+    Ok(out)
+}
+
+trait WallName {
+    fn name(self) -> &'static str;
+}
+
+impl WallName for Wall {
+    fn name(self) -> &'static str {
+        match self {
+            Wall::Dirichlet => "dirichlet",
+            Wall::Neumann => "neumann",
+        }
+    }
 }
 
 /// The construction of scalar conditions (Dirichlet, Neumann, Cauchy) in one input.

@@ -822,7 +822,7 @@ impl Problem {
                 }
                 BasisPass::Sums(s) => Source::Sums(s),
             };
-            m.use_basis_from(&per, &c, source)
+            m.use_basis_walled(&per, &c, &expansion.walls, source)
                 .map_err(InferError::model("approximation"))?;
         } else if !matches!(pass, BasisPass::All) {
             return Err(InferError::field(

@@ -34,6 +34,9 @@ pub struct Expansion {
     pub conditions: Vec<String>,
     /// The problem's inputs.
     pub inputs: Vec<String>,
+    /// With the Hilbert-space basis: per input, the declared faces its functions meet (empty
+    /// without a basis).
+    pub walls: Vec<Option<noether_likelihood::hilbert::Walls>>,
 }
 
 impl Expansion {
@@ -336,6 +339,13 @@ impl Problem {
             inputs: self.inputs.clone(),
             ..Expansion::default()
         };
+        let basis = self
+            .approximation
+            .as_ref()
+            .is_some_and(|a| a.basis.is_some() || a.per_input.is_some());
+        if basis {
+            out.walls = crate::boundary::basis_walls(&self.latents, &self.inputs)?;
+        }
         for (name, l) in &self.latents {
             let mut spec = self.latent_spec(name, l)?;
             let ins = self.field_inputs(l);
@@ -353,7 +363,40 @@ impl Problem {
                 }
                 _ => vec![name.clone()],
             };
-            let built = crate::boundary::construct(name, l, &self.inputs, &ins, &potentials)?;
+            // Faces the basis builds as its walls are not built into the kernel.
+            let walled: Vec<usize> = (0..out.walls.len())
+                .filter(|&i| out.walls[i].is_some())
+                .collect();
+            let unwalled;
+            let l_built = if walled.is_empty() || l.field.is_some() {
+                l
+            } else {
+                let mut c = l.clone();
+                for &i in &walled {
+                    c.boundary.remove(&self.inputs[i]);
+                }
+                unwalled = c;
+                &unwalled
+            };
+            let mut built =
+                crate::boundary::construct(name, l_built, &self.inputs, &ins, &potentials)?;
+            if l.field.is_none() {
+                for &i in &walled {
+                    let w = out.walls[i].expect("walled");
+                    let cond = |c: noether_likelihood::hilbert::Wall| match c {
+                        noether_likelihood::hilbert::Wall::Dirichlet => "Dirichlet",
+                        noether_likelihood::hilbert::Wall::Neumann => "Neumann",
+                    };
+                    built[0].described.push(format!(
+                        "{x}: {} at {} and {} at {} (the basis's walls: its functions in {x} meet them)",
+                        cond(w.conditions[0]),
+                        w.lo,
+                        cond(w.conditions[1]),
+                        w.hi,
+                        x = self.inputs[i]
+                    ));
+                }
+            }
             for &(i, ref map) in &built[0].maps {
                 if matches!(map, noether_kernels::InputMap::Period { .. }) && !spec.is_stationary()
                 {

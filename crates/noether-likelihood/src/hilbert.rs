@@ -28,8 +28,10 @@
 //! of zeros, the exact gradient, and predictions. The sums are over the observations as given
 //! (a merged repeat counts n times, its scatter in Σ y²), so sums over disjoint shards of the
 //! rows add up to the one pass ([`RawSums::add`], [`Source`]): the way past one machine.
-//! Integral terms ∫₀ˣ enter in closed form (the antiderivative of a sine is a cosine). Not yet:
-//! fractional terms, known means. It is one of the solvers behind
+//! Integral terms ∫₀ˣ enter in closed form (the antiderivative of a sine is a cosine). Declared
+//! faces can be the box's walls ([`Walls`]): on [lo, hi] the eigenfunctions with Dirichlet
+//! (sines), Neumann (cosines) or one of each (quarter-shifted) conditions, which every sample
+//! then meets exactly. Not yet: fractional terms, known means. It is one of the solvers behind
 //! [`crate::solver::Solver`], where a fourth would go.
 
 use crate::model::Model;
@@ -43,6 +45,84 @@ use noether_kernels::KernelSpec;
 
 /// The default boundary factor c: the box is c times the data's half-range about its centre.
 pub const BOUNDARY_FACTOR: f64 = 1.5;
+
+/// A declared condition on one face of a walled input ([`Walls`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wall {
+    /// u = 0 on the face: the basis functions vanish there.
+    Dirichlet,
+    /// ∂u/∂n = 0 on the face: the basis functions' derivative vanishes there.
+    Neumann,
+}
+
+/// An input whose box is given by declared faces rather than by the data's extent: the
+/// Laplacian's eigenfunctions with those conditions on [lo, hi] (Solin & Särkkä 2020, §4),
+/// so that every prior and posterior sample meets them exactly.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Walls {
+    /// The lower face.
+    pub lo: f64,
+    /// The upper face.
+    pub hi: f64,
+    /// The conditions at the lower and the upper face.
+    pub conditions: [Wall; 2],
+}
+
+/// One input's one-dimensional functions: N_j sin(ω_j (x − lo) + phase) on [lo, lo + 2L] with
+/// ω_j = π (j + shift) / 2L for j = first, first + 1, …: the Dirichlet sines (shift 0, phase 0,
+/// from 1; the default box), the Neumann cosines (phase π/2, from 0), or a Dirichlet and a
+/// Neumann face (shift −½, phase 0 or π/2). N_j = L^{−1/2}, (2L)^{−1/2} for the constant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Axis {
+    centre: f64,
+    half: f64,
+    first: usize,
+    shift: f64,
+    phase: f64,
+}
+
+impl Axis {
+    /// The default: Dirichlet sines on [centre − half, centre + half].
+    fn sines(centre: f64, half: f64) -> Axis {
+        Axis {
+            centre,
+            half,
+            first: 1,
+            shift: 0.0,
+            phase: 0.0,
+        }
+    }
+
+    /// The eigenfunctions with the declared conditions on [lo, hi].
+    fn walled(w: &Walls) -> Axis {
+        use std::f64::consts::FRAC_PI_2;
+        let (first, shift, phase) = match w.conditions {
+            [Wall::Dirichlet, Wall::Dirichlet] => (1, 0.0, 0.0),
+            [Wall::Neumann, Wall::Neumann] => (0, 0.0, FRAC_PI_2),
+            [Wall::Dirichlet, Wall::Neumann] => (1, -0.5, 0.0),
+            [Wall::Neumann, Wall::Dirichlet] => (1, -0.5, FRAC_PI_2),
+        };
+        Axis {
+            centre: 0.5 * (w.lo + w.hi),
+            half: 0.5 * (w.hi - w.lo),
+            first,
+            shift,
+            phase,
+        }
+    }
+
+    fn omega(&self, j: usize) -> f64 {
+        std::f64::consts::PI * (j as f64 + self.shift) / (2.0 * self.half)
+    }
+
+    fn norm(&self, j: usize) -> f64 {
+        if self.omega(j) == 0.0 {
+            1.0 / (2.0 * self.half).sqrt()
+        } else {
+            1.0 / self.half.sqrt()
+        }
+    }
+}
 
 /// What a latent's kernel is, for its spectral density.
 #[derive(Clone, Debug, PartialEq)]
@@ -151,6 +231,8 @@ pub struct Hilbert {
     pub boundary_factor: Vec<f64>,
     centre: Vec<f64>,
     half: Vec<f64>,
+    /// Each input's one-dimensional functions.
+    axes: Vec<Axis>,
     /// The frequency vector ω_j of every basis function, and its multi-index.
     freqs: Vec<Vec<f64>>,
     index: Vec<Vec<usize>>,
@@ -227,34 +309,28 @@ fn encoded(t: &noether_kernels::operator::Term) -> Option<Vec<u8>> {
 
 /// The value at `x` of every basis function's derivative of order `orders` (per input;
 /// [`INTEGRAL`] for ∫₀ˣ).
-fn features(
-    centre: &[f64],
-    half: &[f64],
-    index: &[Vec<usize>],
-    orders: &[u8],
-    x: &[f64],
-    out: &mut [f64],
-) {
-    // One table per input of the one-dimensional factors L^{-1/2} ω^o sin^{(o)}(ω u) for
-    // j = 1 … max j in that input (a few trigonometric calls per input, not one per function),
+fn features(axes: &[Axis], index: &[Vec<usize>], orders: &[u8], x: &[f64], out: &mut [f64]) {
+    // One table per input of the one-dimensional factors N_j ω^o sin^{(o)}(ω u + phase) for
+    // j = 0 … max j in that input (a few trigonometric calls per input, not one per function),
     // then each function is a product of table entries.
     let d = x.len();
     let mut tables: Vec<Vec<f64>> = Vec::with_capacity(d);
-    for k in 0..d {
+    for (k, ax) in axes.iter().enumerate().take(d) {
         let top = index.iter().map(|idx| idx[k]).max().unwrap_or(0);
         let o = orders[k] as i32;
-        let u0 = x[k] - centre[k] + half[k];
-        let norm = 1.0 / half[k].sqrt();
+        // x − lo, written as the default box always wrote it (bit for bit the same basis).
+        let u0 = x[k] - ax.centre + ax.half;
         let table = (0..=top)
             .map(|jk| {
-                let w = std::f64::consts::PI * jk as f64 / (2.0 * half[k]);
-                let u = w * u0;
+                let (w, norm) = (ax.omega(jk), ax.norm(jk));
+                let u = w * u0 + ax.phase;
                 if orders[k] == INTEGRAL {
-                    // ∫₀ˣ sin(ω(ξ − c + L)) dξ = (cos(ω(L − c)) − cos(ω(x − c + L)))/ω.
+                    // ∫₀ˣ sin(ω(ξ − lo) + φ) dξ = (cos(φ − ω lo) − cos(ω(x − lo) + φ))/ω, and
+                    // x for the constant.
                     return if w == 0.0 {
-                        0.0
+                        x[k] * norm * ax.phase.sin()
                     } else {
-                        ((w * (half[k] - centre[k])).cos() - u.cos()) / w * norm
+                        ((w * (ax.half - ax.centre) + ax.phase).cos() - u.cos()) / w * norm
                     };
                 }
                 // The o-th derivative of sin: sin, cos, −sin, −cos.
@@ -295,6 +371,24 @@ impl Hilbert {
         model: &Model,
         per_input: &[usize],
         boundary_factor: &[f64],
+        source: Source,
+    ) -> Result<Hilbert, LikelihoodError> {
+        Hilbert::with_walls(model, per_input, boundary_factor, &[], source)
+    }
+
+    /// [`Hilbert::new`] with the box of input d given by `walls[d]` where it is `Some`: the
+    /// eigenfunctions with those faces' conditions on [lo, hi] (sines for Dirichlet faces,
+    /// cosines for Neumann ones, quarter-shifted for one of each), so that every sample meets
+    /// them exactly; `boundary_factor` applies to the other inputs.
+    ///
+    /// # Errors
+    /// As [`Hilbert::new`]; walls for an input that does not exist, or with lo ≥ hi, or with
+    /// data beyond them.
+    pub fn with_walls(
+        model: &Model,
+        per_input: &[usize],
+        boundary_factor: &[f64],
+        walls: &[Option<Walls>],
         source: Source,
     ) -> Result<Hilbert, LikelihoodError> {
         let d = model.dim();
@@ -348,9 +442,36 @@ impl Hilbert {
                 }
             }
         }
-        let centre: Vec<f64> = (0..d).map(|k| 0.5 * (lo[k] + hi[k])).collect();
+        if walls.len() > d {
+            return Err(bad(format!(
+                "walls for {} inputs, but the model has {d}",
+                walls.len()
+            )));
+        }
+        let mut centre: Vec<f64> = (0..d).map(|k| 0.5 * (lo[k] + hi[k])).collect();
         let mut half = Vec::with_capacity(d);
+        let mut axes = Vec::with_capacity(d);
         for k in 0..d {
+            if let Some(w) = walls.get(k).copied().flatten() {
+                let name = &model.inputs()[k];
+                if !(w.lo < w.hi && w.lo.is_finite() && w.hi.is_finite()) {
+                    return Err(bad(format!(
+                        "the walls of `{name}` must be finite with lower < upper, got [{}, {}]",
+                        w.lo, w.hi
+                    )));
+                }
+                let tol = 1e-12 * w.lo.abs().max(w.hi.abs()).max(1.0);
+                if lo[k] < w.lo - tol || hi[k] > w.hi + tol {
+                    return Err(bad(format!(
+                        "the data in `{name}` span [{}, {}], beyond the walls [{}, {}]",
+                        lo[k], hi[k], w.lo, w.hi
+                    )));
+                }
+                centre[k] = 0.5 * (w.lo + w.hi);
+                half.push(0.5 * (w.hi - w.lo));
+                axes.push(Axis::walled(&w));
+                continue;
+            }
             let h = 0.5 * (hi[k] - lo[k]);
             if !(h > 0.0 && h.is_finite()) {
                 return Err(bad(format!(
@@ -359,25 +480,22 @@ impl Hilbert {
                 )));
             }
             half.push(factors[k] * h);
+            axes.push(Axis::sines(centre[k], factors[k] * h));
         }
-        // Multi-indices j ∈ Π_d {1, …, M_d}, the last input fastest.
+        // Multi-indices j ∈ Π_d {first, …, first + M_d − 1}, the last input fastest.
         let m = total as usize;
         let mut index = Vec::with_capacity(m);
         for mut k in 0..m {
             let mut idx = vec![0; d];
             for dd in (0..d).rev() {
-                idx[dd] = k % per_input[dd] + 1;
+                idx[dd] = k % per_input[dd] + axes[dd].first;
                 k /= per_input[dd];
             }
             index.push(idx);
         }
         let freqs = index
             .iter()
-            .map(|idx| {
-                (0..d)
-                    .map(|k| std::f64::consts::PI * idx[k] as f64 / (2.0 * half[k]))
-                    .collect()
-            })
+            .map(|idx| (0..d).map(|k| axes[k].omega(idx[k])).collect())
             .collect();
         let width = m + latents.iter().map(|l| l.1.len()).max().unwrap_or(0);
         let mut graph = model.graph.clone();
@@ -425,8 +543,7 @@ impl Hilbert {
             channel_terms.push((terms, coeffs));
         }
         let cols = Columns {
-            centre: &centre,
-            half: &half,
+            axes: &axes,
             index: &index,
             latents: &latents,
             width,
@@ -499,6 +616,7 @@ impl Hilbert {
             boundary_factor: factors,
             centre,
             half,
+            axes,
             freqs,
             index,
             latents,
@@ -540,7 +658,8 @@ impl Hilbert {
                 crate::format::number(half, 3),
                 crate::format::number(1.75 * half / m, 3)
             ))
-        } else if l > half / 3.2 {
+        } else if l > half / 3.2 && self.axes[d] == Axis::sines(self.centre[d], half) {
+            // (Declared walls are the problem's own: a long lengthscale there is no error.)
             Some(format!(
                 "too long for the box of half-width {} (L/3.2 = {}: its walls change the kernel): give a larger boundary_factor in this input",
                 crate::format::number(half, 3),
@@ -582,8 +701,7 @@ impl Hilbert {
 
     fn columns(&self) -> Columns<'_> {
         Columns {
-            centre: &self.centre,
-            half: &self.half,
+            axes: &self.axes,
             index: &self.index,
             latents: &self.latents,
             width: self.width,
@@ -968,8 +1086,7 @@ fn coefficient_values(
 /// What a latent's columns are made of: the box and the sine basis, and each latent's spectral
 /// part and explicit columns.
 struct Columns<'a> {
-    centre: &'a [f64],
-    half: &'a [f64],
+    axes: &'a [Axis],
     index: &'a [Vec<usize>],
     latents: &'a [(Option<Density>, Vec<Extra>)],
     width: usize,
@@ -980,7 +1097,7 @@ impl Columns<'_> {
     /// order `orders` at `x`, then its explicit columns' (0 beyond them).
     fn block(&self, l: usize, orders: &[u8], x: &[f64], out: &mut [f64]) {
         let m = self.index.len();
-        features(self.centre, self.half, self.index, orders, x, &mut out[..m]);
+        features(self.axes, self.index, orders, x, &mut out[..m]);
         for v in &mut out[m..] {
             *v = 0.0;
         }
@@ -1073,7 +1190,7 @@ fn reduce(
     terms: &[(usize, Vec<u8>)],
     cols: &Columns,
 ) -> Reduced {
-    let (m, d) = (cols.width, cols.centre.len());
+    let (m, d) = (cols.width, cols.axes.len());
     let t = terms.len();
     let mut acc: Vec<Vec<Mat<f64>>> = (0..t)
         .map(|_| (0..t).map(|_| Mat::zeros(m, m)).collect())
@@ -1484,6 +1601,101 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn walls_give_every_sample_its_conditions_and_the_kernel_inside() {
+        // Walls on x at the data's faces 0 and 1, each pair of conditions: the basis kernel (and
+        // so every prior and posterior sample, which are linear in the same functions) vanishes
+        // on a Dirichlet face and its x-derivative on a Neumann one, to rounding; away from the
+        // walls it is the exact kernel; the gradient is exact against finite differences.
+        let mut m = model(
+            KernelSpec::SquaredExponential { ard: true },
+            "u_t - a*u_xx",
+            false,
+        );
+        let coarse = m.clone();
+        m.set("u.lengthscales.x", 0.08).unwrap();
+        let v = m.values();
+        let kinds = [Wall::Dirichlet, Wall::Neumann];
+        for lo_kind in kinds {
+            for hi_kind in kinds {
+                let walls = [
+                    None,
+                    Some(Walls {
+                        lo: 0.0,
+                        hi: 1.0,
+                        conditions: [lo_kind, hi_kind],
+                    }),
+                ];
+                let h = Hilbert::with_walls(&m, &[24, 64], &[5.0], &walls, Source::Model).unwrap();
+                let inside = [0.5, 0.37];
+                for (face, kind) in [(0.0, lo_kind), (1.0, hi_kind)] {
+                    let order: u8 = if kind == Wall::Dirichlet { 0 } else { 1 };
+                    for t in [0.1, 0.6] {
+                        let k = h.kernel(&v, 0, &[0, order], &[t, face], 0, &[0, 0], &inside);
+                        let k2 = h.kernel(&v, 0, &[0, order], &[t, face], 0, &[1, 2], &inside);
+                        assert!(
+                            k.abs() < 1e-12 && k2.abs() < 1e-10,
+                            "{lo_kind:?}/{hi_kind:?} at x = {face}: {k}, {k2}"
+                        );
+                    }
+                }
+                // Inside, three lengthscales from either wall: the exact SE kernel.
+                let exact = |x: [f64; 2], y: [f64; 2]| {
+                    1.3 * (-0.5 * ((x[0] - y[0]) / 0.7).powi(2)
+                        - 0.5 * ((x[1] - y[1]) / 0.08).powi(2))
+                    .exp()
+                };
+                for y in [[0.4, 0.5], [0.55, 0.45], [0.2, 0.62]] {
+                    let k = h.kernel(&v, 0, &[0, 0], &inside, 0, &[0, 0], &y);
+                    assert!(
+                        (k - exact(inside, y)).abs() < 1e-3,
+                        "{lo_kind:?}/{hi_kind:?}: {k} vs {}",
+                        exact(inside, y)
+                    );
+                }
+                // The gradient against finite differences, on a basis that is well conditioned
+                // at the model's own lengthscale (0.4).
+                let h =
+                    Hilbert::with_walls(&coarse, &[9, 12], &[2.0], &walls, Source::Model).unwrap();
+                let w = coarse.values();
+                let approx = h.nlml(&coarse, &w, true).unwrap();
+                for i in 0..w.len() {
+                    let step = 1e-6 * w[i].abs().max(1e-3);
+                    let (mut up, mut dn) = (w.clone(), w.clone());
+                    up[i] += step;
+                    dn[i] -= step;
+                    let fd = (h.nlml(&coarse, &up, false).unwrap().nlml
+                        - h.nlml(&coarse, &dn, false).unwrap().nlml)
+                        / (2.0 * step);
+                    assert!(
+                        (fd - approx.gradient[i]).abs() < 1e-5 * fd.abs().max(1.0),
+                        "{lo_kind:?}/{hi_kind:?} {}: exact {} vs FD {fd}",
+                        coarse.param_names()[i],
+                        approx.gradient[i]
+                    );
+                }
+            }
+        }
+        // Walls the data lie beyond, or upside down: one line naming the input.
+        let bad = |w: Walls| {
+            Hilbert::with_walls(&m, &[8, 8], &[2.0], &[None, Some(w)], Source::Model)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = bad(Walls {
+            lo: 0.2,
+            hi: 1.0,
+            conditions: [Wall::Dirichlet; 2],
+        });
+        assert!(e.contains("`x`") && e.contains("beyond the walls"), "{e}");
+        let e = bad(Walls {
+            lo: 1.0,
+            hi: 0.0,
+            conditions: [Wall::Neumann; 2],
+        });
+        assert!(e.contains("lower < upper"), "{e}");
     }
 
     #[test]

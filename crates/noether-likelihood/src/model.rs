@@ -380,10 +380,33 @@ impl Model {
                 what: "inducing points as well".into(),
             });
         }
-        self.choice = crate::solver::Choice::Basis(crate::hilbert::Hilbert::new(
+        self.use_basis_walled(per_input, boundary_factor, &[], source)
+    }
+
+    /// [`Model::use_basis_from`] with declared walls: input d's box is `walls[d]` where it is
+    /// `Some`, with the eigenfunctions of its faces' conditions
+    /// ([`crate::hilbert::Hilbert::with_walls`]).
+    ///
+    /// # Errors
+    /// As [`Model::use_basis_from`]; walls the data lie beyond.
+    pub fn use_basis_walled(
+        &mut self,
+        per_input: &[usize],
+        boundary_factor: &[f64],
+        walls: &[Option<crate::hilbert::Walls>],
+        source: crate::hilbert::Source,
+    ) -> Result<(), LikelihoodError> {
+        if self.approximation().is_some() {
+            return Err(LikelihoodError::Unsupported {
+                solver: "the Hilbert-space basis".into(),
+                what: "inducing points as well".into(),
+            });
+        }
+        self.choice = crate::solver::Choice::Basis(crate::hilbert::Hilbert::with_walls(
             self,
             per_input,
             boundary_factor,
+            walls,
             source,
         )?);
         Ok(())
