@@ -365,6 +365,31 @@ impl KernelSpec {
         }
     }
 
+    /// The spectral density of a stationary base kernel, and whether it has one lengthscale
+    /// per input (`true`) or one shared; `None` for every other kernel (the rational quadratic
+    /// and periodic kernels have none here, combinations are not base kernels).
+    ///
+    /// # Examples
+    /// ```
+    /// use noether_kernels::{spectral::SpectralDensity, KernelSpec};
+    /// assert_eq!(
+    ///     KernelSpec::Matern52 { ard: true }.spectral_density(),
+    ///     Some((SpectralDensity::Matern { nu: 2.5 }, true))
+    /// );
+    /// assert_eq!(KernelSpec::Constant.spectral_density(), None);
+    /// ```
+    pub fn spectral_density(&self) -> Option<(crate::spectral::SpectralDensity, bool)> {
+        use crate::spectral::SpectralDensity;
+        match self {
+            KernelSpec::SquaredExponential { ard } => {
+                Some((SpectralDensity::SquaredExponential, *ard))
+            }
+            KernelSpec::Matern32 { ard } => Some((SpectralDensity::Matern { nu: 1.5 }, *ard)),
+            KernelSpec::Matern52 { ard } => Some((SpectralDensity::Matern { nu: 2.5 }, *ard)),
+            _ => None,
+        }
+    }
+
     /// Whether the kernel depends on its arguments through their differences alone (so that a
     /// period can be built into an input, [`InputMap::Period`]).
     pub fn is_stationary(&self) -> bool {

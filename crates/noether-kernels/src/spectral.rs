@@ -13,6 +13,10 @@
 //! The family is closed under differentiation: ∂J_m/∂t = J_m(n + 1, φ + π/2, t),
 //! ∂J_m/∂φ = J_m(n, φ + π/2, t), ∂J_m/∂n = J_{m+1}(n, φ, t), so the graph differentiates it like
 //! any other node. At integer orders it reproduces the ordinary derivatives of the kernel.
+//!
+//! It also holds the spectral densities of the stationary base kernels ([`SpectralDensity`],
+//! from [`crate::KernelSpec::spectral_density`]): what the Hilbert-space solver weights its basis
+//! functions by.
 
 /// J_m(n, φ, t), for n > −1, to about 1e-12 relative to the integral's scale.
 ///
@@ -131,6 +135,102 @@ mod tests {
             );
             let dn2 = (j(1, n + h, phi, t) - j(1, n - h, phi, t)) / (2.0 * h);
             assert!((dn2 - j(2, n, phi, t)).abs() < 1e-7);
+        }
+    }
+}
+
+/// ln √(2π).
+pub const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
+
+/// log Γ(a) for a > 0 (Lanczos, g = 7, 9 terms: relative error below 1e-13).
+pub fn ln_gamma(a: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if a < 0.5 {
+        // Reflection: Γ(a)Γ(1 − a) = π / sin(πa).
+        return (std::f64::consts::PI / (std::f64::consts::PI * a).sin()).ln() - ln_gamma(1.0 - a);
+    }
+    let x = a - 1.0;
+    let mut s = G[0];
+    for (i, &g) in G.iter().enumerate().skip(1) {
+        s += g / (x + i as f64);
+    }
+    let t = x + 7.5;
+    LN_SQRT_2PI + (x + 0.5) * t.ln() - t + s.ln()
+}
+
+/// The spectral density of a stationary base kernel, per unit of its variance, in d inputs with
+/// one lengthscale each (Rasmussen & Williams 2006, §4.2):
+/// - squared exponential: S(ω) = σ² (2π)^{d/2} Π ℓ_d e^{−½ Σ ℓ_d² ω_d²};
+/// - Matérn ν: S(ω) = σ² 2^d π^{d/2} Γ(ν + d/2) (2ν)^ν / Γ(ν) Π ℓ_d (2ν + Σ ℓ_d² ω_d²)^{−(ν + d/2)}.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SpectralDensity {
+    /// The squared exponential's Gaussian spectrum.
+    SquaredExponential,
+    /// Matérn with smoothness ν (3/2, 5/2): a Student-t-like spectrum.
+    Matern {
+        /// The smoothness ν.
+        nu: f64,
+    },
+}
+
+impl SpectralDensity {
+    /// log S(ω) for `variance` and `lengthscales` (one per input) at the frequency vector `omega`,
+    /// with ∂ log S/∂ℓ_d for each input (∂ log S/∂ log σ² is 1).
+    ///
+    /// # Examples
+    /// ```
+    /// use noether_kernels::spectral::SpectralDensity;
+    /// // At ω = 0 the 1-D squared exponential's density is σ² ℓ √(2π).
+    /// let (log_s, _) = SpectralDensity::SquaredExponential.log_density(2.0, &[0.5], &[0.0]);
+    /// assert!((log_s.exp() - 2.0 * 0.5 * (2.0 * std::f64::consts::PI).sqrt()).abs() < 1e-12);
+    /// ```
+    pub fn log_density(
+        &self,
+        variance: f64,
+        lengthscales: &[f64],
+        omega: &[f64],
+    ) -> (f64, Vec<f64>) {
+        let d = omega.len() as f64;
+        let q: f64 = lengthscales
+            .iter()
+            .zip(omega)
+            .map(|(l, w)| l * l * w * w)
+            .sum();
+        let log_prod: f64 = lengthscales.iter().map(|l| l.ln()).sum();
+        match *self {
+            SpectralDensity::SquaredExponential => {
+                let s = variance.ln() + 0.5 * d * (2.0 * std::f64::consts::PI).ln() + log_prod
+                    - 0.5 * q;
+                let dl = lengthscales
+                    .iter()
+                    .zip(omega)
+                    .map(|(l, w)| 1.0 / l - l * w * w)
+                    .collect();
+                (s, dl)
+            }
+            SpectralDensity::Matern { nu } => {
+                let p = nu + 0.5 * d;
+                let c = d * 2f64.ln() + 0.5 * d * std::f64::consts::PI.ln() + ln_gamma(p)
+                    - ln_gamma(nu)
+                    + nu * (2.0 * nu).ln();
+                let s = variance.ln() + c + log_prod - p * (2.0 * nu + q).ln();
+                let dl = lengthscales
+                    .iter()
+                    .zip(omega)
+                    .map(|(l, w)| 1.0 / l - p * 2.0 * l * w * w / (2.0 * nu + q))
+                    .collect();
+                (s, dl)
+            }
         }
     }
 }

@@ -41,6 +41,7 @@ use faer::linalg::solvers::{DenseSolveCore, Solve};
 use faer::{Accum, Mat, Side};
 use noether_kernels::compile::Program;
 use noether_kernels::expr::{ExprId, Var};
+use noether_kernels::spectral::SpectralDensity;
 use noether_kernels::KernelSpec;
 
 /// The default boundary factor c: the box is c times the data's half-range about its centre.
@@ -124,20 +125,11 @@ impl Axis {
     }
 }
 
-/// What a latent's kernel is, for its spectral density.
-#[derive(Clone, Debug, PartialEq)]
-enum Family {
-    /// Squared exponential.
-    Se,
-    /// Matérn with smoothness ν.
-    Matern(f64),
-}
-
 /// A latent's spectral density: its family and the indices of its variance and per-input
 /// lengthscales among the model's parameters.
 #[derive(Clone, Debug)]
 struct Density {
-    family: Family,
+    family: SpectralDensity,
     variance: usize,
     lengthscales: Vec<usize>,
 }
@@ -145,36 +137,8 @@ struct Density {
 impl Density {
     /// log S(ω) and its derivatives by log σ² (1) and by each ℓ_d.
     fn log_s(&self, values: &[f64], omega: &[f64]) -> (f64, Vec<f64>) {
-        let d = omega.len() as f64;
-        let v = values[self.variance];
         let ls: Vec<f64> = self.lengthscales.iter().map(|&i| values[i]).collect();
-        let q: f64 = ls.iter().zip(omega).map(|(l, w)| l * l * w * w).sum();
-        let log_prod: f64 = ls.iter().map(|l| l.ln()).sum();
-        match self.family {
-            Family::Se => {
-                let s = v.ln() + 0.5 * d * (2.0 * std::f64::consts::PI).ln() + log_prod - 0.5 * q;
-                let dl = ls
-                    .iter()
-                    .zip(omega)
-                    .map(|(l, w)| 1.0 / l - l * w * w)
-                    .collect();
-                (s, dl)
-            }
-            Family::Matern(nu) => {
-                use crate::prior::ln_gamma;
-                let p = nu + 0.5 * d;
-                let c = d * 2f64.ln() + 0.5 * d * std::f64::consts::PI.ln() + ln_gamma(p)
-                    - ln_gamma(nu)
-                    + nu * (2.0 * nu).ln();
-                let s = v.ln() + c + log_prod - p * (2.0 * nu + q).ln();
-                let dl = ls
-                    .iter()
-                    .zip(omega)
-                    .map(|(l, w)| 1.0 / l - p * 2.0 * l * w * w / (2.0 * nu + q))
-                    .collect();
-                (s, dl)
-            }
-        }
+        self.family.log_density(values[self.variance], &ls, omega)
     }
 }
 
@@ -999,11 +963,11 @@ fn density(model: &Model, l: usize) -> Result<(Option<Density>, Vec<Extra>), Str
     let mut spectral = None;
     let mut extras = Vec::new();
     for (pre, k) in parts {
-        let (family, ard) = match k {
-            KernelSpec::SquaredExponential { ard } => (Family::Se, *ard),
-            KernelSpec::Matern32 { ard } => (Family::Matern(1.5), *ard),
-            KernelSpec::Matern52 { ard } => (Family::Matern(2.5), *ard),
-            KernelSpec::Linear { offset } => {
+        // The kernel says what its spectral density is; linear and constant terms are explicit
+        // columns.
+        let (family, ard) = match (k.spectral_density(), k) {
+            (Some(density), _) => density,
+            (None, KernelSpec::Linear { offset }) => {
                 let v = find(format!("{pre}.variance"))?;
                 extras.extend((0..model.dim()).map(|d| Extra::Linear(d, v)));
                 if *offset {
@@ -1011,11 +975,11 @@ fn density(model: &Model, l: usize) -> Result<(Option<Density>, Vec<Extra>), Str
                 }
                 continue;
             }
-            KernelSpec::Constant => {
+            (None, KernelSpec::Constant) => {
                 extras.push(Extra::Constant(find(format!("{pre}.variance"))?));
                 continue;
             }
-            other => {
+            (None, other) => {
                 return Err(format!(
                     "the {} kernel of `{}` (it has no spectral density here: use se, matern32 or matern52, alone or in a sum with linear and constant terms)",
                     other.name(),
@@ -1433,9 +1397,13 @@ mod tests {
     #[test]
     fn spectral_densities_integrate_to_the_variance() {
         // (2π)^{-d} ∫ S(ω) dω = k(0) = σ², by the midpoint rule on a wide grid.
-        for family in [Family::Se, Family::Matern(1.5), Family::Matern(2.5)] {
+        for family in [
+            SpectralDensity::SquaredExponential,
+            SpectralDensity::Matern { nu: 1.5 },
+            SpectralDensity::Matern { nu: 2.5 },
+        ] {
             let den = Density {
-                family: family.clone(),
+                family,
                 variance: 0,
                 lengthscales: vec![1, 2],
             };
@@ -1450,7 +1418,7 @@ mod tests {
             }
             total *= h * h * 8.0 / (2.0 * std::f64::consts::PI).powi(2);
             // The Matérn 3/2 tail (ω^{-5} in 2-D) is cut at |ω| = 80: about 1e-3 of the mass.
-            let tol = if family == Family::Matern(1.5) {
+            let tol = if family == (SpectralDensity::Matern { nu: 1.5 }) {
                 3e-3
             } else {
                 1e-4

@@ -49,7 +49,7 @@ pub enum Prior {
     InverseGamma(f64, f64),
 }
 
-const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
+use noether_kernels::spectral::LN_SQRT_2PI;
 
 impl Prior {
     /// Check the prior's own numbers, and that it fits a parameter that is (`positive`) or is
@@ -175,31 +175,7 @@ impl std::fmt::Display for Prior {
     }
 }
 
-/// log Γ(a) for a > 0 (Lanczos, g = 7, 9 terms: relative error below 1e-13).
-pub fn ln_gamma(a: f64) -> f64 {
-    const G: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if a < 0.5 {
-        // Reflection: Γ(a)Γ(1 − a) = π / sin(πa).
-        return (std::f64::consts::PI / (std::f64::consts::PI * a).sin()).ln() - ln_gamma(1.0 - a);
-    }
-    let x = a - 1.0;
-    let mut s = G[0];
-    for (i, &g) in G.iter().enumerate().skip(1) {
-        s += g / (x + i as f64);
-    }
-    let t = x + 7.5;
-    LN_SQRT_2PI + (x + 0.5) * t.ln() - t + s.ln()
-}
+pub use noether_kernels::spectral::ln_gamma;
 
 /// Where a parameter's prior came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
