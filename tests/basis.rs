@@ -496,3 +496,83 @@ fn declared_faces_are_the_basis_walls() {
         }
     }
 }
+
+/// A field's `no_flux` faces become the basis's walls on its potential: Neumann on a curl-free
+/// field's φ, Dirichlet on a 2-D divergence-free field's ψ. Nothing flows through them in any
+/// sample.
+#[test]
+fn no_flux_faces_are_walls_on_a_fields_potential() {
+    use noether::infer::{
+        Approximation, Boundary, Condition, Data, FieldKind, Latent, PerInput, Problem,
+    };
+    use std::f64::consts::PI;
+    let mut s = 3u64;
+    let mut r = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let pts: Vec<f64> = (0..60).map(|_| r()).collect();
+    // Curl-free: v = ∇φ with φ = cos πx cos πy; divergence-free: (ψ_y, −ψ_x) with
+    // ψ = sin πx sin πy. Both have no normal flow through x = 0 and x = 1.
+    type Components = [fn(f64, f64) -> f64; 2];
+    let cases: [(FieldKind, Components); 2] = [
+        (
+            FieldKind::CurlFree,
+            [
+                |x, y| -PI * (PI * x).sin() * (PI * y).cos(),
+                |x, y| -PI * (PI * x).cos() * (PI * y).sin(),
+            ],
+        ),
+        (
+            FieldKind::DivergenceFree,
+            [
+                |x, y| PI * (PI * x).sin() * (PI * y).cos(),
+                |x, y| -PI * (PI * x).cos() * (PI * y).sin(),
+            ],
+        ),
+    ];
+    for (kind, comps) in cases {
+        let mut p = Problem::new(&["x", "y"]).latent(
+            "v",
+            Latent::se(1.0, &[0.5, 0.5])
+                .field(kind)
+                .boundary("x", Boundary::faces(0.0, 1.0, [Some(Condition::NoFlux); 2])),
+        );
+        for (c, name) in ["x", "y"].iter().enumerate() {
+            let y: Vec<f64> = pts.chunks(2).map(|q| comps[c](q[0], q[1])).collect();
+            p = p.channel(
+                &format!("v{name}"),
+                &format!("v[{name}]"),
+                Data::from_rows(&pts, 2, &y),
+                1e-4,
+            );
+        }
+        let p = p
+            .restarts(0)
+            .approximate(Approximation::basis(&[12, 12], PerInput::One(2.0)));
+        let text = p.describe_conditions().join("\n");
+        assert!(text.contains("the basis's walls"), "{kind:?}: {text}");
+        let f = p.fit().unwrap();
+        let at = [0.0, 0.3, 0.0, 0.8, 1.0, 0.1, 1.0, 0.6];
+        let pr = f.predict("v[x]", &at).unwrap();
+        for k in 0..4 {
+            assert!(
+                pr.mean[k].abs() < 1e-10 && pr.variance[k] < 1e-18,
+                "{kind:?} at {:?}: {} ± {}",
+                &at[2 * k..2 * k + 2],
+                pr.mean[k],
+                pr.variance[k]
+            );
+        }
+        // Inside, the field is learned.
+        let inside = f.predict("v[y]", &[0.4, 0.3]).unwrap();
+        let truth = comps[1](0.4, 0.3);
+        assert!(
+            (inside.mean[0] - truth).abs() < 0.05,
+            "{kind:?}: {} vs {truth}",
+            inside.mean[0]
+        );
+    }
+}

@@ -238,7 +238,8 @@ pub(crate) fn declared_faces(
 
 /// With the Hilbert-space basis: per input, the walls the basis builds itself: both faces of
 /// a scalar latent declared, each Dirichlet or Neumann (sines, cosines, or the quarter-shifted
-/// pair on [lo, hi]: every sample meets them exactly). The basis is shared by all latents, so
+/// pair on [lo, hi]: every sample meets them exactly), or both faces of a curl-free or 2-D
+/// divergence-free field `no_flux` (Neumann on φ, Dirichlet on ψ). The basis is shared by all latents, so
 /// an input walled on one latent must be walled alike on every latent.
 ///
 /// # Errors
@@ -250,11 +251,25 @@ pub(crate) fn basis_walls(
     let mut per_latent = Vec::with_capacity(latents.len());
     for (name, l) in latents {
         let mut w = vec![None; inputs.len()];
-        if l.field.is_none() {
+        // On a field, `no_flux` is a condition on its potential: Neumann for a curl-free field's
+        // φ, Dirichlet for a 2-D divergence-free field's ψ (an n-D one has several potentials,
+        // walled differently: not built this way).
+        let field_inputs = l.inputs.as_ref().map_or(inputs.len(), Vec::len);
+        let no_flux = match l.field {
+            None => None,
+            Some(FieldKind::CurlFree) => Some(Wall::Neumann),
+            Some(FieldKind::DivergenceFree) if field_inputs == 2 => Some(Wall::Dirichlet),
+            Some(_) => {
+                per_latent.push((name, w));
+                continue;
+            }
+        };
+        {
             for (i, f, period) in faces(name, l, inputs)? {
-                let wall = |c: Condition| match c {
-                    Condition::Dirichlet => Some(Wall::Dirichlet),
-                    Condition::Neumann => Some(Wall::Neumann),
+                let wall = |c: Condition| match (c, no_flux) {
+                    (Condition::Dirichlet, None) => Some(Wall::Dirichlet),
+                    (Condition::Neumann, None) => Some(Wall::Neumann),
+                    (Condition::NoFlux, Some(on_potential)) => Some(on_potential),
                     _ => None,
                 };
                 if let (None, [Some((lo, a)), Some((hi, b))]) = (period, f) {

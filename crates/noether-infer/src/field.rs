@@ -368,7 +368,7 @@ impl Problem {
                 .filter(|&i| out.walls[i].is_some())
                 .collect();
             let unwalled;
-            let l_built = if walled.is_empty() || l.field.is_some() {
+            let l_built = if walled.is_empty() {
                 l
             } else {
                 let mut c = l.clone();
@@ -380,15 +380,20 @@ impl Problem {
             };
             let mut built =
                 crate::boundary::construct(name, l_built, &self.inputs, &ins, &potentials)?;
-            if l.field.is_none() {
+            {
                 for &i in &walled {
                     let w = out.walls[i].expect("walled");
                     let cond = |c: noether_likelihood::hilbert::Wall| match c {
                         noether_likelihood::hilbert::Wall::Dirichlet => "Dirichlet",
                         noether_likelihood::hilbert::Wall::Neumann => "Neumann",
                     };
+                    let on = if l.field.is_some() {
+                        format!("no flux through {}: on the potential, ", self.inputs[i])
+                    } else {
+                        String::new()
+                    };
                     built[0].described.push(format!(
-                        "{x}: {} at {} and {} at {} (the basis's walls: its functions in {x} meet them)",
+                        "{on}{x}: {} at {} and {} at {} (the basis's walls: its functions in {x} meet them)",
                         cond(w.conditions[0]),
                         w.lo,
                         cond(w.conditions[1]),
