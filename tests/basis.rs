@@ -410,6 +410,30 @@ proptest::proptest! {
     }
 }
 
+/// A fixed pseudo-random stream in [0, 1) (a 64-bit LCG), for designs that do not move.
+fn uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut s = seed;
+    move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Every prediction in `pr` at the points `at` (two inputs each) is 0 with no variance: what a
+/// wall imposes.
+fn held_at_walls(pr: &noether::infer::Prediction, at: &[f64], what: &str) {
+    for (k, p) in at.chunks(2).enumerate() {
+        assert!(
+            pr.mean[k].abs() < 1e-10 && pr.variance[k] < 1e-18,
+            "{what} at {p:?}: {} ± {}",
+            pr.mean[k],
+            pr.variance[k]
+        );
+    }
+}
+
 /// Declared faces become the basis's walls: with Dirichlet (sines) or Neumann (cosines) sides
 /// on x ∈ [0, π], every posterior sample meets them, the heat coefficient is learned as with the
 /// exact solver and the same declarations, and the fit says what it built.
@@ -427,13 +451,7 @@ fn declared_faces_are_the_basis_walls() {
         (Condition::Neumann, |t: f64, x: f64| (-t).exp() * x.cos()),
     ] {
         // 40 noisy u (a fixed pseudo-random design) and 40 zeros of the law on a grid.
-        let mut s = 11u64;
-        let mut r = || {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut r = uniform(11);
         let mut xu = Vec::new();
         let mut yu = Vec::new();
         for _ in 0..40 {
@@ -485,15 +503,7 @@ fn declared_faces_are_the_basis_walls() {
         };
         let at = [0.2, 0.0, 0.7, 0.0, 0.4, PI, 0.9, PI];
         let pr = basis.predict(target, &at).unwrap();
-        for k in 0..4 {
-            assert!(
-                pr.mean[k].abs() < 1e-10 && pr.variance[k] < 1e-18,
-                "{cond:?} {target} at {:?}: {} ± {}",
-                &at[2 * k..2 * k + 2],
-                pr.mean[k],
-                pr.variance[k]
-            );
-        }
+        held_at_walls(&pr, &at, &format!("{cond:?} {target}"));
     }
 }
 
@@ -506,13 +516,7 @@ fn no_flux_faces_are_walls_on_a_fields_potential() {
         Approximation, Boundary, Condition, Data, FieldKind, Latent, PerInput, Problem,
     };
     use std::f64::consts::PI;
-    let mut s = 3u64;
-    let mut r = || {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut r = uniform(3);
     let pts: Vec<f64> = (0..60).map(|_| r()).collect();
     // Curl-free: v = ∇φ with φ = cos πx cos πy; divergence-free: (ψ_y, −ψ_x) with
     // ψ = sin πx sin πy. Both have no normal flow through x = 0 and x = 1.
@@ -557,15 +561,7 @@ fn no_flux_faces_are_walls_on_a_fields_potential() {
         let f = p.fit().unwrap();
         let at = [0.0, 0.3, 0.0, 0.8, 1.0, 0.1, 1.0, 0.6];
         let pr = f.predict("v[x]", &at).unwrap();
-        for k in 0..4 {
-            assert!(
-                pr.mean[k].abs() < 1e-10 && pr.variance[k] < 1e-18,
-                "{kind:?} at {:?}: {} ± {}",
-                &at[2 * k..2 * k + 2],
-                pr.mean[k],
-                pr.variance[k]
-            );
-        }
+        held_at_walls(&pr, &at, &format!("{kind:?} v[x]"));
         // Inside, the field is learned.
         let inside = f.predict("v[y]", &[0.4, 0.3]).unwrap();
         let truth = comps[1](0.4, 0.3);

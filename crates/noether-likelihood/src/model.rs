@@ -374,12 +374,6 @@ impl Model {
         boundary_factor: &[f64],
         source: crate::hilbert::Source,
     ) -> Result<(), LikelihoodError> {
-        if self.approximation().is_some() {
-            return Err(LikelihoodError::Unsupported {
-                solver: "the Hilbert-space basis".into(),
-                what: "inducing points as well".into(),
-            });
-        }
         self.use_basis_walled(per_input, boundary_factor, &[], source)
     }
 
