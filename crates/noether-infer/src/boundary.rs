@@ -264,22 +264,20 @@ pub(crate) fn basis_walls(
                 continue;
             }
         };
-        {
-            for (i, f, period) in faces(name, l, inputs)? {
-                let wall = |c: Condition| match (c, no_flux) {
-                    (Condition::Dirichlet, None) => Some(Wall::Dirichlet),
-                    (Condition::Neumann, None) => Some(Wall::Neumann),
-                    (Condition::NoFlux, Some(on_potential)) => Some(on_potential),
-                    _ => None,
-                };
-                if let (None, [Some((lo, a)), Some((hi, b))]) = (period, f) {
-                    if let (Some(a), Some(b)) = (wall(a), wall(b)) {
-                        w[i] = Some(Walls {
-                            lo,
-                            hi,
-                            conditions: [a, b],
-                        });
-                    }
+        for (i, f, period) in faces(name, l, inputs)? {
+            let wall = |c: Condition| match (c, no_flux) {
+                (Condition::Dirichlet, None) => Some(Wall::Dirichlet),
+                (Condition::Neumann, None) => Some(Wall::Neumann),
+                (Condition::NoFlux, Some(on_potential)) => Some(on_potential),
+                _ => None,
+            };
+            if let (None, [Some((lo, a)), Some((hi, b))]) = (period, f) {
+                if let (Some(a), Some(b)) = (wall(a), wall(b)) {
+                    w[i] = Some(Walls {
+                        lo,
+                        hi,
+                        conditions: [a, b],
+                    });
                 }
             }
         }
@@ -305,19 +303,6 @@ pub(crate) fn basis_walls(
         out[i] = Some(w);
     }
     Ok(out)
-}
-
-trait WallName {
-    fn name(self) -> &'static str;
-}
-
-impl WallName for Wall {
-    fn name(self) -> &'static str {
-        match self {
-            Wall::Dirichlet => "dirichlet",
-            Wall::Neumann => "neumann",
-        }
-    }
 }
 
 /// The construction of scalar conditions (Dirichlet, Neumann, Cauchy) in one input.

@@ -383,10 +383,6 @@ impl Problem {
             {
                 for &i in &walled {
                     let w = out.walls[i].expect("walled");
-                    let cond = |c: noether_likelihood::hilbert::Wall| match c {
-                        noether_likelihood::hilbert::Wall::Dirichlet => "Dirichlet",
-                        noether_likelihood::hilbert::Wall::Neumann => "Neumann",
-                    };
                     let on = if l.field.is_some() {
                         format!("no flux through {}: on the potential, ", self.inputs[i])
                     } else {
@@ -394,9 +390,9 @@ impl Problem {
                     };
                     built[0].described.push(format!(
                         "{on}{x}: {} at {} and {} at {} (the basis's walls: its functions in {x} meet them)",
-                        cond(w.conditions[0]),
+                        w.conditions[0].name(),
                         w.lo,
-                        cond(w.conditions[1]),
+                        w.conditions[1].name(),
                         w.hi,
                         x = self.inputs[i]
                     ));

@@ -56,6 +56,16 @@ pub enum Wall {
     Neumann,
 }
 
+impl Wall {
+    /// The condition as a problem file names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Wall::Dirichlet => "dirichlet",
+            Wall::Neumann => "neumann",
+        }
+    }
+}
+
 /// An input whose box is given by declared faces rather than by the data's extent: the
 /// Laplacian's eigenfunctions with those conditions on [lo, hi] (Solin & Särkkä 2020, §4),
 /// so that every prior and posterior sample meets them exactly.
@@ -77,6 +87,8 @@ pub struct Walls {
 struct Axis {
     centre: f64,
     half: f64,
+    /// Declared walls (the problem's own box), not the default box around the data.
+    walled: bool,
     first: usize,
     shift: f64,
     phase: f64,
@@ -88,6 +100,7 @@ impl Axis {
         Axis {
             centre,
             half,
+            walled: false,
             first: 1,
             shift: 0.0,
             phase: 0.0,
@@ -106,6 +119,7 @@ impl Axis {
         Axis {
             centre: 0.5 * (w.lo + w.hi),
             half: 0.5 * (w.hi - w.lo),
+            walled: true,
             first,
             shift,
             phase,
@@ -193,9 +207,8 @@ pub struct Hilbert {
     pub per_input: Vec<usize>,
     /// The box's size relative to the data's half-range, per input.
     pub boundary_factor: Vec<f64>,
-    centre: Vec<f64>,
     half: Vec<f64>,
-    /// Each input's one-dimensional functions.
+    /// Each input's one-dimensional functions (their box's centre among them).
     axes: Vec<Axis>,
     /// The frequency vector ω_j of every basis function, and its multi-index.
     freqs: Vec<Vec<f64>>,
@@ -578,7 +591,6 @@ impl Hilbert {
         Ok(Hilbert {
             per_input: per_input.to_vec(),
             boundary_factor: factors,
-            centre,
             half,
             axes,
             freqs,
@@ -622,7 +634,7 @@ impl Hilbert {
                 crate::format::number(half, 3),
                 crate::format::number(1.75 * half / m, 3)
             ))
-        } else if l > half / 3.2 && self.axes[d] == Axis::sines(self.centre[d], half) {
+        } else if l > half / 3.2 && !self.axes[d].walled {
             // (Declared walls are the problem's own: a long lengthscale there is no error.)
             Some(format!(
                 "too long for the box of half-width {} (L/3.2 = {}: its walls change the kernel): give a larger boundary_factor in this input",
@@ -812,7 +824,7 @@ impl Hilbert {
         gp: &[f64],
         points: &[f64],
     ) -> Result<Vec<Vec<f64>>, LikelihoodError> {
-        let (w, d) = (self.width, self.centre.len());
+        let (w, d) = (self.width, self.axes.len());
         let mut coeffs = Vec::with_capacity(op.terms.len());
         for t in &op.terms {
             let Some(orders) = encoded(t) else {
