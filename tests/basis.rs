@@ -486,6 +486,23 @@ fn declared_faces_are_the_basis_walls() {
         let pb = p
             .clone()
             .approximate(Approximation::basis(&[10, 16], PerInput::One(3.0)));
+        // Faces the basis cannot wall (one face, a Cauchy face): one line saying what it builds.
+        for faces in [
+            Boundary::faces(0.0, PI, [Some(cond), None]),
+            Boundary::faces(0.0, PI, [Some(Condition::Cauchy), Some(cond)]),
+        ] {
+            let mut q = pb.clone();
+            q.latents
+                .get_mut("u")
+                .unwrap()
+                .boundary
+                .insert("x".into(), faces);
+            let e = q.model().map(|_| ()).unwrap_err().to_string();
+            assert!(
+                e.starts_with("latents.u.boundary.x:") && e.contains("the basis's walls"),
+                "{e}"
+            );
+        }
         let basis = pb.fit().unwrap();
         let (ae, ab) = (exact.parameter("a").unwrap(), basis.parameter("a").unwrap());
         eprintln!("{cond:?}: a = {ab} (basis) vs {ae} (exact)");

@@ -259,10 +259,7 @@ pub(crate) fn basis_walls(
             None => None,
             Some(FieldKind::CurlFree) => Some(Wall::Neumann),
             Some(FieldKind::DivergenceFree) if field_inputs == 2 => Some(Wall::Dirichlet),
-            Some(_) => {
-                per_latent.push((name, w));
-                continue;
-            }
+            Some(_) => None,
         };
         for (i, f, period) in faces(name, l, inputs)? {
             let wall = |c: Condition| match (c, no_flux) {
@@ -278,8 +275,26 @@ pub(crate) fn basis_walls(
                         hi,
                         conditions: [a, b],
                     });
+                    continue;
                 }
             }
+            // The basis cannot take the kernel constructions (factors, reflections, periods):
+            // say what it does build, rather than refuse the construction it cannot read.
+            let x = &inputs[i];
+            return Err(InferError::field(
+                format!("latents.{name}.boundary.{x}"),
+                format!(
+                    "with the Hilbert-space basis, declared faces are built as the basis's walls: both faces of `{x}`, each dirichlet or neumann (no_flux on a curl-free or 2-D divergence-free field); `{name}` declares {}: declare both faces so, or use the exact solver",
+                    match (period, f) {
+                        (Some(p), _) => format!("a period {p}"),
+                        (None, [Some(_), Some(_)]) if l.field.is_some() => {
+                            "faces on a field this basis does not wall".to_string()
+                        }
+                        (None, [Some(_), Some(_)]) => "a cauchy or no_flux face".to_string(),
+                        _ => "one face only".to_string(),
+                    }
+                ),
+            ));
         }
         per_latent.push((name, w));
     }
