@@ -1,14 +1,21 @@
 //! Coverage of the 95 % intervals, Laplace against NUTS, over seeded noisy data sets of a damped
-//! oscillator and the heat equation (`noether::demos::calibration`).
+//! oscillator and the heat equation (`noether::demos::calibration`), with u fixed and with u
+//! drawn from the model's own prior.
 //!
-//! Run: `cargo run --release --example calibration [R]` (R data sets of each problem, default
-//! 210: the binomial band is then ± 2.9 %). Writes `figures/calibration/calibration.png`.
+//! Run: `cargo run --release --example calibration [R] [fixed|drawn|both]` (R data sets of each
+//! problem, default 210: the binomial band is then ± 2.9 %; default both). Writes
+//! `figures/calibration/calibration.png`.
+
+use noether::demos::calibration::Truth;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let r = std::env::args()
-        .nth(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(210);
-    noether::demos::calibration::example(r)
+    let mut args = std::env::args().skip(1);
+    let r = args.next().map(|s| s.parse()).transpose()?.unwrap_or(210);
+    let truths: &[Truth] = match args.next().as_deref() {
+        None | Some("both") => &[Truth::Fixed, Truth::Drawn],
+        Some("fixed") => &[Truth::Fixed],
+        Some("drawn") => &[Truth::Drawn],
+        Some(other) => return Err(format!("expected fixed, drawn or both, not {other:?}").into()),
+    };
+    noether::demos::calibration::example(r, truths)
 }

@@ -9,6 +9,10 @@
 //! - heat: u_t − a u_xx = f on (t, x) ∈ [0, 1]², a = 0.5, u = e^{−t} sin πx (so f = (a π² − 1) u),
 //!   30 values of u with noise sd 0.01 and 30 of f with sd 0.05.
 //!
+//! Those are the fixed u ([`Truth::Fixed`]); with [`Truth::Drawn`] each data set's u is instead
+//! a draw from the model's own prior, on the same designs with the same noise, so that the
+//! model is right and what is measured is the sampler's calibration alone.
+//!
 //! Designs are uniform at random. Over R data sets, the coverage c of a calibrated interval has
 //! standard deviation sqrt(0.95 · 0.05 / R): at R = 203 the band 95 % ± 1.96 of them is ± 3 %.
 
@@ -16,6 +20,7 @@ use crate::demos::with_error;
 use noether_infer::format::number;
 use noether_infer::plot::{curves, Curves};
 use noether_infer::{Data, InferError, Init, Latent, Problem};
+use noether_likelihood::posterior::JointPrediction;
 use noether_likelihood::sample::{Method, Summary};
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
@@ -49,56 +54,142 @@ impl Case {
     }
 }
 
+/// Where a data set's u comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Truth {
+    /// The fixed functions in the module's header: the study the figures came from. The
+    /// model is then misspecified by as much as the squared exponential misdescribes that u.
+    Fixed,
+    /// A fresh draw from the model's own prior for every data set: u a squared-exponential GP
+    /// with variance 1 and lengthscale 1 (heat: 1 in t and 0.5 in x), observed jointly with
+    /// f = L u under the true coefficients, with the same designs and noise. Here the model is
+    /// right, so calibrated intervals must cover 95 % (simulation-based calibration, Talts et
+    /// al. 2018): this tests the sampler and the posterior it samples, apart from the model.
+    Drawn,
+}
+
+impl Truth {
+    /// Its name in the tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Truth::Fixed => "u fixed",
+            Truth::Drawn => "u drawn from the prior",
+        }
+    }
+}
+
 /// The problem on data set `seed`, with the sampler's settings.
-pub fn problem(case: Case, seed: u64, chains: usize, warmup: u64, draws: u64) -> Problem {
+///
+/// # Errors
+/// Only for [`Truth::Drawn`]: the prior's covariance cannot be built or factored.
+pub fn problem(
+    case: Case,
+    truth: Truth,
+    seed: u64,
+    chains: usize,
+    warmup: u64,
+    draws: u64,
+) -> Result<Problem, InferError> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(1000 + seed);
-    let mut p = match case {
+    let pi = std::f64::consts::PI;
+    // Each channel's design, its values under the fixed u, those values with noise, and the
+    // noise sd; the random numbers are drawn in the order of the study's first runs.
+    type Set = (Vec<f64>, Vec<f64>, Vec<f64>, f64);
+    let (inputs, dim, sets): (&[&str], usize, [Set; 2]) = match case {
         Case::Oscillator => {
             let u = |x: f64| (1.5 * x).sin() + 0.3 * x;
             let f = |x: f64| 0.75 * (1.5 * x).sin() + 1.05 * (1.5 * x).cos() + 0.9 * x + 0.21;
             let mut draw = |n: usize, g: &dyn Fn(f64) -> f64, sd: f64| {
                 let noise = Normal::new(0.0, sd).expect("sd");
                 let x: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..4.0)).collect();
-                let y: Vec<f64> = x.iter().map(|&x| g(x) + noise.sample(&mut rng)).collect();
-                Data::from_rows(&x, 1, &y)
+                let y: Vec<f64> = x.iter().map(|&x| g(x)).collect();
+                let noisy = y.iter().map(|v| v + noise.sample(&mut rng)).collect();
+                (x, y, noisy, sd)
             };
-            let (du, df) = (draw(20, &u, 0.02), draw(25, &f, 0.1));
-            Problem::new(&["x"])
-                .latent("u", Latent::se(1.0, &[1.0]))
-                .parameter("a", Init::Value(0.5))
-                .parameter("b", Init::Value(1.0))
-                .channel("u", "u", du, 1e-3)
-                .channel("f", "u_xx + a*u_x + b*u", df, 1e-3)
+            (&["x"], 1, [draw(20, &u, 0.02), draw(25, &f, 0.1)])
         }
         Case::Heat => {
-            let pi = std::f64::consts::PI;
             let u = move |t: f64, x: f64| (-t).exp() * (pi * x).sin();
             let f = move |t: f64, x: f64| (0.5 * pi * pi - 1.0) * u(t, x);
             let mut draw = |n: usize, g: &dyn Fn(f64, f64) -> f64, sd: f64| {
                 let noise = Normal::new(0.0, sd).expect("sd");
                 let mut x = Vec::with_capacity(2 * n);
                 let mut y = Vec::with_capacity(n);
+                let mut noisy = Vec::with_capacity(n);
                 for _ in 0..n {
                     let (t, s) = (rng.random_range(0.0..1.0), rng.random_range(0.0..1.0));
                     x.extend([t, s]);
-                    y.push(g(t, s) + noise.sample(&mut rng));
+                    y.push(g(t, s));
+                    noisy.push(g(t, s) + noise.sample(&mut rng));
                 }
-                Data::from_rows(&x, 2, &y)
+                (x, y, noisy, sd)
             };
-            let (du, df) = (draw(30, &u, 0.01), draw(30, &f, 0.05));
-            Problem::new(&["t", "x"])
-                .latent("u", Latent::se(1.0, &[1.0, 1.0]))
-                .parameter("a", Init::Value(1.0))
-                .channel("u", "u", du, 1e-3)
-                .channel("f", "u_t - a*u_xx", df, 1e-3)
+            (&["t", "x"], 2, [draw(30, &u, 0.01), draw(30, &f, 0.05)])
         }
-    }
-    .seed(seed);
+    };
+    let build = |values: [&[f64]; 2]| {
+        let mut p = Problem::new(inputs).latent("u", Latent::se(1.0, &vec![1.0; dim]));
+        let law = match case {
+            Case::Oscillator => {
+                p = p
+                    .parameter("a", Init::Value(0.5))
+                    .parameter("b", Init::Value(1.0));
+                "u_xx + a*u_x + b*u"
+            }
+            Case::Heat => {
+                p = p.parameter("a", Init::Value(1.0));
+                "u_t - a*u_xx"
+            }
+        };
+        p.channel("u", "u", Data::from_rows(&sets[0].0, dim, values[0]), 1e-3)
+            .channel("f", law, Data::from_rows(&sets[1].0, dim, values[1]), 1e-3)
+            .seed(seed)
+    };
+    let mut p = match truth {
+        Truth::Fixed => build([&sets[0].2, &sets[1].2]),
+        Truth::Drawn => {
+            // The joint prior of both channels, noise included, at the true values.
+            let mut model = build([&sets[0].1, &sets[1].1]).model()?;
+            let ells: &[(&str, f64)] = match case {
+                Case::Oscillator => &[("u.lengthscales.x", 1.0)],
+                Case::Heat => &[("u.lengthscales.t", 1.0), ("u.lengthscales.x", 0.5)],
+            };
+            let settings = ells.iter().chain(case.truth()).copied().chain([
+                ("u.variance", 1.0),
+                ("noise.u", sets[0].3 * sets[0].3),
+                ("noise.f", sets[1].3 * sets[1].3),
+            ]);
+            let prior_of = |source| InferError::Model {
+                context: "the prior the data are drawn from".into(),
+                source,
+            };
+            for (name, v) in settings {
+                model.set(name, v).map_err(prior_of)?;
+            }
+            let n = model.num_observations();
+            let lower = model.covariance_lower(&model.values());
+            let prior = JointPrediction {
+                targets: vec!["u".into(), "f".into()],
+                points: n,
+                mean: vec![0.0; n],
+                covariance: (0..n * n)
+                    .map(|k| {
+                        let (i, j) = (k / n, k % n);
+                        lower[i.min(j) * n + i.max(j)]
+                    })
+                    .collect(),
+                zero: vec![false; n],
+            };
+            let y = prior.samples(1, 5000 + seed).map_err(prior_of)?.remove(0);
+            let (yu, yf) = y.split_at(sets[0].1.len());
+            build([yu, yf])
+        }
+    };
     p.fit.method = Method::Nuts;
     p.fit.chains = chains;
     p.fit.warmup = warmup;
     p.fit.draws = draws;
-    p
+    Ok(p)
 }
 
 /// One data set's intervals.
@@ -136,12 +227,13 @@ impl Trial {
 /// A fit or sampling failure.
 pub fn trial(
     case: Case,
+    truth: Truth,
     seed: u64,
     chains: usize,
     warmup: u64,
     draws: u64,
 ) -> Result<Trial, InferError> {
-    let p = problem(case, seed, chains, warmup, draws);
+    let p = problem(case, truth, seed, chains, warmup, draws)?;
     let t0 = Instant::now();
     let mut opt = p.clone();
     opt.fit.method = Method::Optimize;
@@ -191,12 +283,13 @@ pub fn coverage(trials: &[Trial], k: usize, truth: f64) -> (f64, f64) {
 }
 
 /// The table the example prints for one problem.
-pub fn table(case: Case, trials: &[Trial], failed: usize) -> String {
+pub fn table(case: Case, truth: Truth, trials: &[Trial], failed: usize) -> String {
     let r = trials.len();
     let (lo, hi) = band(r);
     let mut out = format!(
-        "{}: {r} data sets{}; binomial band of a calibrated 95 % interval [{:.1} %, {:.1} %]\n",
+        "{} ({}): {r} data sets{}; binomial band of a calibrated 95 % interval [{:.1} %, {:.1} %]\n",
         case.name(),
+        truth.name(),
         if failed > 0 {
             format!(" ({failed} more failed and are left out)")
         } else {
@@ -262,10 +355,10 @@ pub fn table(case: Case, trials: &[Trial], failed: usize) -> String {
 ///
 /// # Errors
 /// A file that cannot be written.
-pub fn figure(results: &[(Case, Vec<Trial>)], path: &Path) -> Result<(), InferError> {
+pub fn figure(results: &[(Case, Truth, Vec<Trial>)], path: &Path) -> Result<(), InferError> {
     let mut titles = Vec::new();
     let mut all_series = Vec::new();
-    for (case, trials) in results {
+    for (case, source, trials) in results {
         for (k, (name, truth)) in case.truth().iter().enumerate() {
             let r = trials.len();
             // The first few coverages are too noisy to draw, but a short run still shows.
@@ -301,7 +394,11 @@ pub fn figure(results: &[(Case, Vec<Trial>)], path: &Path) -> Result<(), InferEr
                 ("NUTS".to_string(), nuts),
                 ("binomial band".to_string(), outline),
             ]);
-            titles.push(format!("{}: {name} = {truth}", case.name()));
+            titles.push(format!(
+                "{}, {}: {name} = {truth}",
+                case.name(),
+                source.name()
+            ));
         }
     }
     let panels: Vec<Curves> = titles
@@ -317,32 +414,39 @@ pub fn figure(results: &[(Case, Vec<Trial>)], path: &Path) -> Result<(), InferEr
     curves(path, &panels)
 }
 
-/// What the example does: `r` data sets of each problem, 4 chains of 500 + 500; the tables and
-/// the figure in `figures/calibration/`.
+/// What the example does: `r` data sets of each problem under each of `truths`, 4 chains of
+/// 500 + 500; the tables and the figure in `figures/calibration/`.
 ///
 /// # Errors
 /// A file that cannot be written.
-pub fn example(r: usize) -> Result<(), Box<dyn std::error::Error>> {
+pub fn example(r: usize, truths: &[Truth]) -> Result<(), Box<dyn std::error::Error>> {
     let dir = Path::new("figures").join("calibration");
     std::fs::create_dir_all(&dir)?;
     let mut results = Vec::new();
-    for case in [Case::Oscillator, Case::Heat] {
-        let mut trials = Vec::new();
-        let mut failed = 0;
-        for seed in 0..r as u64 {
-            match trial(case, seed, 4, 500, 500) {
-                Ok(t) => trials.push(t),
-                Err(e) => {
-                    failed += 1;
-                    eprintln!("{} data set {seed}: {e}", case.name());
+    for &truth in truths {
+        for case in [Case::Oscillator, Case::Heat] {
+            let mut trials = Vec::new();
+            let mut failed = 0;
+            for seed in 0..r as u64 {
+                match trial(case, truth, seed, 4, 500, 500) {
+                    Ok(t) => trials.push(t),
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("{} ({}) data set {seed}: {e}", case.name(), truth.name());
+                    }
+                }
+                if (seed + 1) % 20 == 0 {
+                    eprintln!(
+                        "{} ({}): {} of {r} data sets",
+                        case.name(),
+                        truth.name(),
+                        seed + 1
+                    );
                 }
             }
-            if (seed + 1) % 20 == 0 {
-                eprintln!("{}: {} of {r} data sets", case.name(), seed + 1);
-            }
+            print!("{}", table(case, truth, &trials, failed));
+            results.push((case, truth, trials));
         }
-        print!("{}", table(case, &trials, failed));
-        results.push((case, trials));
     }
     let path = dir.join("calibration.png");
     figure(&results, &path)?;
