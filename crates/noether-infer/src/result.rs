@@ -168,8 +168,14 @@ pub struct Mixture {
 /// the variance of the means, over this many draws.
 pub const MIXTURE_DRAWS: usize = 100;
 
-/// The most observations at which a fit with inducing points also reports the exact NLML.
+/// The most observations at which a fit with inducing points or a basis also reports the exact
+/// NLML.
 pub const EXACT_COMPARISON_MAX: usize = 4000;
+
+/// The same where an operator has a fractional term: each of its covariances is a numerically
+/// evaluated integral, about a hundred times the cost of another kernel's (2,000 observations
+/// took 50 s to compare after a 2-s basis fit).
+pub const EXACT_COMPARISON_MAX_FRACTIONAL: usize = 400;
 
 /// The result of `noether fit`: its JSON form, and a saved model (`noether predict`, `noether
 /// plot` and `noether fit` read it back).
@@ -410,32 +416,44 @@ impl Problem {
             .into_iter()
             .map(|p| Ok((p.clone(), sha256_file(&p)?)))
             .collect::<Result<_, InferError>>()?;
-        let approximation = model.approximation().map(|ind| {
-            let values = model.values();
-            let exact_nlml = (model.num_observations() <= EXACT_COMPARISON_MAX)
-                .then(|| model.exact().nlml(&values, false).ok().map(|e| e.nlml))
-                .flatten();
-            ApproximationReport {
+        // The exact NLML at the fitted values, where it is affordable, to show what the
+        // approximation costs in fit.
+        let exact_nlml = || {
+            let fractional = model
+                .channels()
+                .iter()
+                .any(|c| c.operator.terms.iter().any(|t| t.fractional.is_some()));
+            let most = if fractional {
+                EXACT_COMPARISON_MAX_FRACTIONAL
+            } else {
+                EXACT_COMPARISON_MAX
+            };
+            (model.num_observations() <= most)
+                .then(|| {
+                    model
+                        .exact()
+                        .nlml(&model.values(), false)
+                        .ok()
+                        .map(|e| e.nlml)
+                })
+                .flatten()
+        };
+        let approximation = model
+            .approximation()
+            .map(|ind| ApproximationReport {
                 inducing_values: ind.size(&model),
                 basis: None,
                 bound: report.best.nlml,
-                exact_nlml,
-            }
-        });
-        let approximation = approximation.or_else(|| {
-            model.basis().map(|h| {
-                let values = model.values();
-                let exact_nlml = (model.num_observations() <= EXACT_COMPARISON_MAX)
-                    .then(|| model.exact().nlml(&values, false).ok().map(|e| e.nlml))
-                    .flatten();
-                ApproximationReport {
+                exact_nlml: exact_nlml(),
+            })
+            .or_else(|| {
+                model.basis().map(|h| ApproximationReport {
                     inducing_values: 0,
                     basis: Some((h.per_input.clone(), h.boundary_factor.clone())),
                     bound: report.best.nlml,
-                    exact_nlml,
-                }
-            })
-        });
+                    exact_nlml: exact_nlml(),
+                })
+            });
         Ok(Fitted {
             problem,
             model,

@@ -10,7 +10,7 @@
 //! |---|---|---|---|
 //! | [`Exact`] | `nlml.rs` | O(N³) | nothing |
 //! | [`crate::sparse::Inducing`] | [`crate::sparse`] | O(N M²) | known means, conditioning on zeros, full covariances, compiled mean functions |
-//! | [`crate::hilbert::Hilbert`] | [`crate::hilbert`] | O(M³) after one O(N M²) pass | fractional terms, known means, compiled mean functions (declared faces become its walls) |
+//! | [`crate::hilbert::Hilbert`] | [`crate::hilbert`] | O(M³) after one O(N M²) pass | known means, compiled mean functions (declared faces become its walls; fractional terms converge only algebraically in the box) |
 //!
 //! [`Model::solver`] is the one place that decides which solver a model gets (from what
 //! [`Model::approximate`] or [`Model::use_basis`] set); everything else asks it. A feature a
