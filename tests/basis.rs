@@ -443,12 +443,24 @@ fn declared_faces_are_the_basis_walls() {
         Approximation, Boundary, Condition, Data, Init, Latent, PerInput, Problem,
     };
     use std::f64::consts::PI;
-    for (cond, u) in [
+    // The third case lifts the walls' values off 0 with a known mean (u = 1 and 2 at the
+    // faces): the basis carries u − mean, and the sums of the residuals y − mean.
+    for (cond, u, mean) in [
         (
             Condition::Dirichlet,
             (|t: f64, x: f64| (-t).exp() * x.sin()) as fn(f64, f64) -> f64,
+            None,
         ),
-        (Condition::Neumann, |t: f64, x: f64| (-t).exp() * x.cos()),
+        (
+            Condition::Neumann,
+            |t: f64, x: f64| (-t).exp() * x.cos(),
+            None,
+        ),
+        (
+            Condition::Dirichlet,
+            |t: f64, x: f64| (-t).exp() * x.sin() + 1.0 + x / PI,
+            Some("1 + x/pi"),
+        ),
     ] {
         // 40 noisy u (a fixed pseudo-random design) and 40 zeros of the law on a grid.
         let mut r = uniform(11);
@@ -467,12 +479,13 @@ fn declared_faces_are_the_basis_walls() {
                 ]
             })
             .collect();
+        let mut latent =
+            Latent::se(1.0, &[1.0, 1.0]).boundary("x", Boundary::faces(0.0, PI, [Some(cond); 2]));
+        if let Some(m) = mean {
+            latent = latent.mean(m);
+        }
         let p = Problem::new(&["t", "x"])
-            .latent(
-                "u",
-                Latent::se(1.0, &[1.0, 1.0])
-                    .boundary("x", Boundary::faces(0.0, PI, [Some(cond); 2])),
-            )
+            .latent("u", latent)
             .parameter("a", Init::Value(0.5))
             .channel("u", "u", Data::from_rows(&xu, 2, &yu), 1e-3)
             .channel(
@@ -513,13 +526,13 @@ fn declared_faces_are_the_basis_walls() {
         let text = pb.describe_conditions().join("\n");
         assert!(text.contains("the basis's walls"), "{text}");
         // The posterior at the walls: u (Dirichlet) or u_x (Neumann) is 0 with no variance.
-        let target = if cond == Condition::Dirichlet {
-            "u"
-        } else {
-            "u_x"
+        let target = match (cond, mean) {
+            (Condition::Dirichlet, None) => "u".to_string(),
+            (Condition::Dirichlet, Some(m)) => format!("u - ({m})"),
+            _ => "u_x".to_string(),
         };
         let at = [0.2, 0.0, 0.7, 0.0, 0.4, PI, 0.9, PI];
-        let pr = basis.predict(target, &at).unwrap();
+        let pr = basis.predict(&target, &at).unwrap();
         held_at_walls(&pr, &at, &format!("{cond:?} {target}"));
     }
 }

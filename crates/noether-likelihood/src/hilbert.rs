@@ -34,7 +34,10 @@
 //! then meets exactly. Weyl fractional derivatives too: ₋∞D^ν sin(ωu + θ) = ω^ν sin(ωu + θ + νπ/2),
 //! two column sets per fractional term whose sums do not depend on the order, so a
 //! learned order costs no new pass; their error falls only as L^−(1+ν) with the box's half-width.
-//! Not yet: known means. It is one of the solvers behind
+//! A channel with a known mean μ(x; φ) (a latent-free part of its operator, or a latent's mean,
+//! which may move with the coefficients) keeps its columns at its points, and the sums of its
+//! residuals y − μ are formed at each evaluation: O(N M) per evaluation for that channel, and
+//! such a channel's sums cannot come from shards. It is one of the solvers behind
 //! [`crate::solver::Solver`], where a fourth would go.
 
 use crate::model::Model;
@@ -174,6 +177,20 @@ struct ChannelSums {
     count: f64,
     /// Each column set's weight.
     coeffs: Vec<Coefficient>,
+    /// For a channel with a known mean μ(x; φ), which may move with the parameters: what its
+    /// residuals y − μ need at every evaluation.
+    known: Option<KnownMean>,
+}
+
+/// A channel's columns at each of its points, kept so that the sums of its residuals y − μ can
+/// be formed at each evaluation (the data enter every evaluation, in O(N M) rather than
+/// O(N M²)): per column set, row-major N × width; each point's weight (the observations it
+/// stands for); the merged repeats' scatter.
+#[derive(Clone, Debug)]
+struct KnownMean {
+    features: Vec<Vec<f64>>,
+    weight: Vec<f64>,
+    scatter: f64,
 }
 
 /// A column set's weight: its term's coefficient c (compiled: c, then ∂c/∂p for p in the list),
@@ -190,6 +207,10 @@ struct Parts {
     ac: Mat<f64>,
     bc: Vec<f64>,
     dac: Vec<(usize, Mat<f64>, Vec<f64>)>,
+    /// Σ y² of the channel (of its residuals y − μ, where it has a known mean).
+    yy: f64,
+    /// For each parameter its known mean moves with: d b_c and d Σ (y − μ)².
+    dmean: Vec<(usize, Vec<f64>, f64)>,
 }
 
 /// The linear system of one evaluation.
@@ -375,7 +396,8 @@ impl Hilbert {
     /// # Errors
     /// [`LikelihoodError::Unsupported`] for a kernel without a spectral density here, a term
     /// this solver does not build (a coefficient that varies with the inputs, a fractional
-    /// derivative of a kernel with linear or constant terms) or a known mean; [`LikelihoodError::Data`] for a basis of the
+    /// derivative of a kernel with linear or constant terms) or a known mean with sums from
+    /// shards; [`LikelihoodError::Data`] for a basis of the
     /// wrong shape, a factor ≤ 1, or data with no extent in an input.
     pub fn new(
         model: &Model,
@@ -512,12 +534,6 @@ impl Hilbert {
         let mut channels = Vec::with_capacity(model.channels.len());
         let mut channel_terms = Vec::with_capacity(model.channels.len());
         for ch in &model.channels {
-            if ch.mean.is_some() {
-                return Err(unsupported(format!(
-                    "a known mean (`{}` has a latent-free part)",
-                    ch.operator.text
-                )));
-            }
             let mut terms = Vec::new();
             let mut coeffs = Vec::new();
             for t in &ch.operator.terms {
@@ -619,6 +635,43 @@ impl Hilbert {
                     (r.gram.clone(), r.proj.clone(), r.yy, r.count)
                 }
             };
+            let known = match (&ch.mean, source) {
+                (None, _) => None,
+                (Some(_), Source::Model) => {
+                    let n = ch.y.len();
+                    let bytes = 8.0 * (n * width * terms.len()) as f64;
+                    if bytes > crate::MAX_DENSE_BYTES / 4.0 {
+                        return Err(bad(format!(
+                            "channel `{}` has a known mean, so its {n} points' columns are kept ({:.1} GiB): use fewer functions or the exact likelihood",
+                            ch.name,
+                            bytes / f64::from(1u32 << 30)
+                        )));
+                    }
+                    let mut f = vec![0.0; width];
+                    let features = terms
+                        .iter()
+                        .map(|(l, orders)| {
+                            let mut out = Vec::with_capacity(n * width);
+                            for p in ch.x.chunks(d) {
+                                cols.block(*l, orders, p, &mut f);
+                                out.extend_from_slice(&f);
+                            }
+                            out
+                        })
+                        .collect();
+                    Some(KnownMean {
+                        features,
+                        weight: (0..n).map(|i| 1.0 / ch.noise_weight(i)).collect(),
+                        scatter: ch.replicates().map_or(0.0, |r| r.scatter),
+                    })
+                }
+                (Some(_), _) => {
+                    return Err(unsupported(format!(
+                        "a known mean with sums from shards (`{}` has a latent-free part, so its data enter every evaluation): fit it in one process",
+                        ch.operator.text
+                    )))
+                }
+            };
             channels.push(ChannelSums {
                 terms,
                 gram,
@@ -626,6 +679,7 @@ impl Hilbert {
                 yy,
                 count,
                 coeffs,
+                known,
             });
         }
         Ok(Hilbert {
@@ -800,7 +854,25 @@ impl Hilbert {
             }
             let s2 = values[model.noise_index(c)];
             let (cv, dc) = coefficient_values(ch, gp, &self.columns());
-            let (ac, bc) = assemble(ch, &cv, w, mt);
+            let own = &model.channels[c];
+            let residual = match (&ch.known, &own.mean) {
+                (Some(k), Some(mean)) => Some(k.residual_sums(mean, gp, &own.x, &own.y, gradient)),
+                _ => None,
+            };
+            let (proj, ch_yy) = match &residual {
+                Some(r) => (&r.proj, r.yy),
+                None => (&ch.proj, ch.yy),
+            };
+            let (ac, bc) = assemble(ch, &cv, proj, w, mt);
+            let dmean = residual
+                .as_ref()
+                .map(|r| {
+                    r.dproj
+                        .iter()
+                        .map(|(p, dp, dyy)| (*p, place(ch, &cv, dp, w, mt), *dyy))
+                        .collect()
+                })
+                .unwrap_or_default();
             let mut dac = Vec::new();
             if gradient {
                 let mut ps: Vec<usize> = dc.iter().flat_map(|d| d.iter().map(|e| e.0)).collect();
@@ -816,7 +888,7 @@ impl Hilbert {
                                 .map_or_else(|| vec![0.0; w], |e| e.1.clone())
                         })
                         .collect();
-                    let (da, db) = assemble_derivative(ch, &cv, &dk, w, mt);
+                    let (da, db) = assemble_derivative(ch, &cv, &dk, proj, w, mt);
                     dac.push((p, da, db));
                 }
             }
@@ -828,9 +900,15 @@ impl Hilbert {
             for (bi, v) in b.iter_mut().zip(&bc) {
                 *bi += v / s2;
             }
-            explicit += ch.count * (2.0 * std::f64::consts::PI * s2).ln() + ch.yy / s2;
-            yy += ch.yy / s2;
-            parts.push(Some(Parts { ac, bc, dac }));
+            explicit += ch.count * (2.0 * std::f64::consts::PI * s2).ln() + ch_yy / s2;
+            yy += ch_yy / s2;
+            parts.push(Some(Parts {
+                ac,
+                bc,
+                dac,
+                yy: ch_yy,
+                dmean,
+            }));
         }
         System {
             s,
@@ -993,10 +1071,15 @@ impl Hilbert {
                 let vb: f64 = v.iter().zip(&pt.bc).map(|(x, y)| x * y).sum();
                 grad[ni] += -0.5 * inner(&pt.ac) / (s2 * s2)
                     + vb / (s2 * s2)
-                    + 0.5 * (ch.count / s2 - ch.yy / (s2 * s2));
+                    + 0.5 * (ch.count / s2 - pt.yy / (s2 * s2));
                 for (pi, da, db) in &pt.dac {
                     let vdb: f64 = v.iter().zip(db).map(|(x, y)| x * y).sum();
                     grad[*pi] += (0.5 * inner(da) - vdb) / s2;
+                }
+                // A known mean moves b_c and Σ (y − μ)².
+                for (pi, db, dyy) in &pt.dmean {
+                    let vdb: f64 = v.iter().zip(db).map(|(x, y)| x * y).sum();
+                    grad[*pi] += (0.5 * dyy - vdb) / s2;
                 }
             }
         }
@@ -1393,17 +1476,23 @@ fn reduce(
 
 /// A_c = Σ_kl C_k G_kl C_l placed in the blocks of the terms' latents, and b_c = Σ_k C_k g_k,
 /// with C_k = diag(c_k): each column set's weight per column (its coefficient, times the
-/// fractional factor for a fractional term).
-fn assemble(ch: &ChannelSums, c: &[Vec<f64>], m: usize, mt: usize) -> (Mat<f64>, Vec<f64>) {
+/// fractional factor for a fractional term), and g_k = `proj[k]`.
+fn assemble(
+    ch: &ChannelSums,
+    c: &[Vec<f64>],
+    proj: &[Vec<f64>],
+    m: usize,
+    mt: usize,
+) -> (Mat<f64>, Vec<f64>) {
     let z = zeros(c);
-    combine(
+    let a = combine(
         ch,
-        c,
         |k, l| z[k] || z[l],
         |k, l, i, j| c[k][i] * c[l][j],
         m,
         mt,
-    )
+    );
+    (a, place(ch, c, proj, m, mt))
 }
 
 /// Which weight vectors are 0 throughout (a term whose coefficient is 0, or that does not move
@@ -1418,38 +1507,51 @@ fn assemble_derivative(
     ch: &ChannelSums,
     c: &[Vec<f64>],
     dc: &[Vec<f64>],
+    proj: &[Vec<f64>],
     m: usize,
     mt: usize,
 ) -> (Mat<f64>, Vec<f64>) {
     let (zc, zd) = (zeros(c), zeros(dc));
-    combine(
+    let a = combine(
         ch,
-        dc,
         |k, l| (zd[k] || zc[l]) && (zc[k] || zd[l]),
         |k, l, i, j| dc[k][i] * c[l][j] + c[k][i] * dc[l][j],
         m,
         mt,
-    )
+    );
+    (a, place(ch, dc, proj, m, mt))
+}
+
+/// Σ_k weight_k ∘ proj_k in the blocks of the terms' latents.
+fn place(
+    ch: &ChannelSums,
+    weight: &[Vec<f64>],
+    proj: &[Vec<f64>],
+    m: usize,
+    mt: usize,
+) -> Vec<f64> {
+    let mut b = vec![0.0; mt];
+    for (k, (l, _)) in ch.terms.iter().enumerate() {
+        for (j, g) in proj[k].iter().enumerate() {
+            b[l * m + j] += weight[k][j] * g;
+        }
+    }
+    b
 }
 
 /// Σ_kl pair(k, l, row, col) G_kl(row, col) in the blocks of the terms' latents, skipping the
-/// pairs `skip` names, and Σ_k weight_k ∘ g_k.
+/// pairs `skip` names.
 fn combine(
     ch: &ChannelSums,
-    weight: &[Vec<f64>],
     skip: impl Fn(usize, usize) -> bool,
     pair: impl Fn(usize, usize, usize, usize) -> f64,
     m: usize,
     mt: usize,
-) -> (Mat<f64>, Vec<f64>) {
+) -> Mat<f64> {
     let mut a = Mat::<f64>::zeros(mt, mt);
-    let mut b = vec![0.0; mt];
     let t = ch.terms.len();
     for k in 0..t {
         let lk = ch.terms[k].0;
-        for (j, g) in ch.proj[k].iter().enumerate() {
-            b[lk * m + j] += weight[k][j] * g;
-        }
         for l in k..t {
             let ll = ch.terms[l].0;
             if skip(k, l) {
@@ -1468,7 +1570,77 @@ fn combine(
             }
         }
     }
-    (a, b)
+    a
+}
+
+/// A channel's residual sums at one evaluation ([`KnownMean::residual_sums`]).
+struct Residual {
+    /// Σ_i w_i f_k(x_i) (y_i − μ_i) per column set.
+    proj: Vec<Vec<f64>>,
+    /// Σ_i w_i (y_i − μ_i)², with the merged repeats' scatter.
+    yy: f64,
+    /// Per parameter of μ: the derivative of `proj` and of `yy`.
+    dproj: Vec<(usize, Vec<Vec<f64>>, f64)>,
+}
+
+impl KnownMean {
+    /// The sums of the residuals y − μ(x; φ) at the parameters `gp`, with their derivatives by
+    /// the parameters μ depends on when `gradient`.
+    fn residual_sums(
+        &self,
+        mean: &crate::model::MeanProgram,
+        gp: &[f64],
+        x: &[f64],
+        y: &[f64],
+        gradient: bool,
+    ) -> Residual {
+        let n = y.len();
+        let d = x.len() / n.max(1);
+        let (mu, dmu) = mean.eval(gp, x, d, gradient);
+        let r: Vec<f64> = y.iter().zip(&mu).map(|(y, m)| y - m).collect();
+        // F_kᵀ (w ∘ v) for each column set.
+        let project = |v: &[f64]| -> Vec<Vec<f64>> {
+            self.features
+                .iter()
+                .map(|f| {
+                    let w = f.len() / n.max(1);
+                    let mut out = vec![0.0; w];
+                    for (i, row) in f.chunks(w.max(1)).enumerate() {
+                        let s = self.weight[i] * v[i];
+                        for (o, fv) in out.iter_mut().zip(row) {
+                            *o += s * fv;
+                        }
+                    }
+                    out
+                })
+                .collect()
+        };
+        let yy = self.scatter
+            + r.iter()
+                .zip(&self.weight)
+                .map(|(r, w)| w * r * r)
+                .sum::<f64>();
+        let dproj = mean
+            .params
+            .iter()
+            .zip(&dmu)
+            .map(|(&p, dm)| {
+                let neg: Vec<f64> = dm.iter().map(|v| -v).collect();
+                let dyy = -2.0
+                    * r.iter()
+                        .zip(dm)
+                        .zip(&self.weight)
+                        .map(|((r, dm), w)| w * r * dm)
+                        .sum::<f64>();
+                (p, project(&neg), dyy)
+            })
+            .collect();
+        Residual {
+            proj: project(&r),
+            yy,
+            dproj,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1897,6 +2069,85 @@ mod tests {
                 e.mean[j]
             );
         }
+    }
+
+    #[test]
+    fn a_known_mean_that_moves_with_a_coefficient_matches_the_exact_likelihood() {
+        // The law's latent-free part a·x² depends on the coefficient a: the residuals y − μ
+        // are formed at each evaluation, and ∂μ/∂a joins the gradient.
+        let m = model(
+            KernelSpec::SquaredExponential { ard: true },
+            "u_t - a*u_xx + a*x*x",
+            false,
+        );
+        let v = m.values();
+        let h = Hilbert::new(&m, &[32, 32], &[5.0], Source::Model).unwrap();
+        let approx = h.nlml(&m, &v, true).unwrap();
+        let exact = m.nlml(&v, true).unwrap();
+        assert!(
+            (approx.nlml - exact.nlml).abs() < 1e-4 * exact.nlml.abs().max(10.0),
+            "{} vs {}",
+            approx.nlml,
+            exact.nlml
+        );
+        for i in 0..v.len() {
+            assert!(
+                (approx.gradient[i] - exact.gradient[i]).abs()
+                    < 1e-3 * exact.gradient[i].abs().max(1.0),
+                "{}: {} vs {}",
+                m.param_names()[i],
+                approx.gradient[i],
+                exact.gradient[i]
+            );
+        }
+        // Against finite differences of the approximation itself, a's share from the mean
+        // included: exact to rounding.
+        let h = Hilbert::new(&m, &[9, 7], &[2.0, 3.0], Source::Model).unwrap();
+        let approx = h.nlml(&m, &v, true).unwrap();
+        for i in 0..v.len() {
+            let step = 1e-6 * v[i].abs().max(1e-3);
+            let (mut up, mut dn) = (v.clone(), v.clone());
+            up[i] += step;
+            dn[i] -= step;
+            let fd = (h.nlml(&m, &up, false).unwrap().nlml - h.nlml(&m, &dn, false).unwrap().nlml)
+                / (2.0 * step);
+            assert!(
+                (fd - approx.gradient[i]).abs() < 1e-5 * fd.abs().max(1.0),
+                "{}: {} vs FD {fd}",
+                m.param_names()[i],
+                approx.gradient[i]
+            );
+        }
+        // Predictions of the law carry its known mean.
+        let mut b = m.clone();
+        b.use_basis(&[32, 32], &[5.0]).unwrap();
+        let at = [0.3, 0.4, 0.55, 0.7];
+        for target in ["u", "u_t - a*u_xx + a*x*x"] {
+            let e = m
+                .posterior(&v)
+                .unwrap()
+                .predict(target, &at, false)
+                .unwrap();
+            let p = b
+                .posterior(&v)
+                .unwrap()
+                .predict(target, &at, false)
+                .unwrap();
+            for j in 0..2 {
+                assert!(
+                    (e.mean[j] - p.mean[j]).abs() < 1e-3 * e.mean[j].abs().max(1.0),
+                    "{target} at {j}: {} vs {}",
+                    p.mean[j],
+                    e.mean[j]
+                );
+            }
+        }
+        // Sums from shards cannot carry a mean that moves with the parameters.
+        let raw = data(false);
+        let e = Hilbert::new(&m, &[8, 8], &[BOUNDARY_FACTOR], Source::Raw(&raw))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("known mean") && e.contains("one process"), "{e}");
     }
 
     #[test]

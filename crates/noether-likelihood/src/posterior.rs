@@ -457,10 +457,20 @@ impl Posterior<'_> {
         }
         let (r, mt) = (rows.len(), f.mean.len());
         let fm = Mat::from_fn(r, mt, |i, j| rows[i][j]);
-        let mean: Vec<f64> = rows
+        let mut mean: Vec<f64> = rows
             .iter()
             .map(|row| row.iter().zip(&f.mean).map(|(a, b)| a * b).sum())
             .collect();
+        // Each target's known mean (its latent-free part), where it has one.
+        let (d, n) = (self.model.dim(), points.len() / self.model.dim().max(1));
+        for (t, op) in ops.iter().enumerate() {
+            if let Some(k) = offset_values(&mut self.graph, op, &gp, points, d) {
+                mean[t * n..(t + 1) * n]
+                    .iter_mut()
+                    .zip(k)
+                    .for_each(|(a, b)| *a += b);
+            }
+        }
         let fs = &fm * &f.cov;
         let var: Vec<f64> = (0..r)
             .map(|i| (0..mt).map(|j| fs[(i, j)] * fm[(i, j)]).sum())

@@ -10,7 +10,7 @@
 //! |---|---|---|---|
 //! | [`Exact`] | `nlml.rs` | O(N³) | nothing |
 //! | [`crate::sparse::Inducing`] | [`crate::sparse`] | O(N M²) | known means, conditioning on zeros, full covariances, compiled mean functions |
-//! | [`crate::hilbert::Hilbert`] | [`crate::hilbert`] | O(M³) after one O(N M²) pass | known means, compiled mean functions (declared faces become its walls; fractional terms converge only algebraically in the box) |
+//! | [`crate::hilbert::Hilbert`] | [`crate::hilbert`] | O(M³) after one O(N M²) pass (O(N M) more per channel with a known mean) | compiled mean functions, sharded sums of a channel with a known mean (declared faces become its walls; fractional terms converge only algebraically in the box) |
 //!
 //! [`Model::solver`] is the one place that decides which solver a model gets (from what
 //! [`Model::approximate`] or [`Model::use_basis`] set); everything else asks it. A feature a
@@ -202,10 +202,7 @@ impl Solver for crate::hilbert::Hilbert {
     }
 
     fn supports(&self, feature: Feature) -> bool {
-        !matches!(
-            feature,
-            Feature::KnownMeans | Feature::DataStart | Feature::Weights
-        )
+        !matches!(feature, Feature::DataStart | Feature::Weights)
     }
 
     fn nlml(
