@@ -1689,6 +1689,53 @@ mod tests {
         m
     }
 
+    /// The basis's NLML within `tol` (relative, at least 10 nats of scale) of the exact one, and
+    /// each gradient component within 10 `tol` (relative, at least 1).
+    fn near_exact(
+        approx: &crate::Evaluation,
+        exact: &crate::Evaluation,
+        m: &Model,
+        tol: f64,
+        what: &str,
+    ) {
+        assert!(
+            (approx.nlml - exact.nlml).abs() < tol * exact.nlml.abs().max(10.0),
+            "{what}: {} vs {}",
+            approx.nlml,
+            exact.nlml
+        );
+        for i in 0..exact.gradient.len() {
+            assert!(
+                (approx.gradient[i] - exact.gradient[i]).abs()
+                    < 10.0 * tol * exact.gradient[i].abs().max(1.0),
+                "{what} {}: {} vs {}",
+                m.param_names()[i],
+                approx.gradient[i],
+                exact.gradient[i]
+            );
+        }
+    }
+
+    /// `h`'s gradient at `v` against central finite differences of its own NLML: exact to
+    /// rounding, whatever the basis.
+    fn gradient_is_exact(h: &Hilbert, m: &Model, v: &[f64], what: &str) {
+        let approx = h.nlml(m, v, true).unwrap();
+        for i in 0..v.len() {
+            let step = 1e-6 * v[i].abs().max(1e-3);
+            let (mut up, mut dn) = (v.to_vec(), v.to_vec());
+            up[i] += step;
+            dn[i] -= step;
+            let fd = (h.nlml(m, &up, false).unwrap().nlml - h.nlml(m, &dn, false).unwrap().nlml)
+                / (2.0 * step);
+            assert!(
+                (fd - approx.gradient[i]).abs() < 1e-5 * fd.abs().max(1.0),
+                "{what} {}: {} vs FD {fd}",
+                m.param_names()[i],
+                approx.gradient[i]
+            );
+        }
+    }
+
     #[test]
     fn shards_of_the_data_add_up_to_one_pass() {
         // The sums of two shards of the observations as given (the repeated point's two copies
@@ -1881,47 +1928,16 @@ mod tests {
                 "{spec:?} {law} zeros {zeros}: NLML {} vs exact {}",
                 approx.nlml, exact.nlml
             );
-            let scale = exact.nlml.abs().max(10.0);
             let tol = if matches!(spec, KernelSpec::Matern52 { .. }) {
                 2e-2
             } else {
                 1e-4
             };
-            assert!(
-                (approx.nlml - exact.nlml).abs() < tol * scale,
-                "{spec:?}, zeros {zeros}: {} vs {}",
-                approx.nlml,
-                exact.nlml
-            );
-            for i in 0..v.len() {
-                let gscale = exact.gradient[i].abs().max(1.0);
-                assert!(
-                    (approx.gradient[i] - exact.gradient[i]).abs() < 10.0 * tol * gscale,
-                    "{spec:?} {}: {} vs {}",
-                    m.param_names()[i],
-                    approx.gradient[i],
-                    exact.gradient[i]
-                );
-            }
-            // The gradient against finite differences of the approximation itself (any basis):
-            // exact to rounding.
+            let what = format!("{spec:?}, zeros {zeros}");
+            near_exact(&approx, &exact, &m, tol, &what);
+            // The gradient against finite differences of the approximation itself (any basis).
             let h = Hilbert::new(&m, &[9, 7], &[2.0, 3.0], Source::Model).unwrap();
-            let approx = h.nlml(&m, &v, true).unwrap();
-            for i in 0..v.len() {
-                let step = 1e-6 * v[i].abs().max(1e-3);
-                let (mut up, mut dn) = (v.clone(), v.clone());
-                up[i] += step;
-                dn[i] -= step;
-                let fd = (h.nlml(&m, &up, false).unwrap().nlml
-                    - h.nlml(&m, &dn, false).unwrap().nlml)
-                    / (2.0 * step);
-                assert!(
-                    (fd - approx.gradient[i]).abs() < 1e-5 * fd.abs().max(1.0),
-                    "{spec:?} {}: exact {} vs FD {fd}",
-                    m.param_names()[i],
-                    approx.gradient[i]
-                );
-            }
+            gradient_is_exact(&h, &m, &v, &what);
         }
     }
 
@@ -2021,21 +2037,7 @@ mod tests {
         // The gradient by every parameter, ν and a among them, against finite differences of
         // the approximation itself: exact to rounding.
         let h = Hilbert::new(&m, &[9, 17], &[2.0, 3.0], Source::Model).unwrap();
-        let approx = h.nlml(&m, &v, true).unwrap();
-        for i in 0..v.len() {
-            let step = 1e-6 * v[i].abs().max(1e-3);
-            let (mut up, mut dn) = (v.clone(), v.clone());
-            up[i] += step;
-            dn[i] -= step;
-            let fd = (h.nlml(&m, &up, false).unwrap().nlml - h.nlml(&m, &dn, false).unwrap().nlml)
-                / (2.0 * step);
-            assert!(
-                (fd - approx.gradient[i]).abs() < 1e-5 * fd.abs().max(1.0),
-                "{}: {} vs FD {fd}",
-                m.param_names()[i],
-                approx.gradient[i]
-            );
-        }
+        gradient_is_exact(&h, &m, &v, "fractional");
         // Against the exact NLML (39.86 here, with u observed to sd 0.1): 40.9 nats off with
         // the boundary factor 5 in x, 12.2 with 20, as the kernel's L^−(1+ν) error predicts.
         let exact = m.nlml(&v, false).unwrap().nlml;
@@ -2083,41 +2085,17 @@ mod tests {
         let v = m.values();
         let h = Hilbert::new(&m, &[32, 32], &[5.0], Source::Model).unwrap();
         let approx = h.nlml(&m, &v, true).unwrap();
-        let exact = m.nlml(&v, true).unwrap();
-        assert!(
-            (approx.nlml - exact.nlml).abs() < 1e-4 * exact.nlml.abs().max(10.0),
-            "{} vs {}",
-            approx.nlml,
-            exact.nlml
+        near_exact(
+            &approx,
+            &m.nlml(&v, true).unwrap(),
+            &m,
+            1e-4,
+            "a known mean",
         );
-        for i in 0..v.len() {
-            assert!(
-                (approx.gradient[i] - exact.gradient[i]).abs()
-                    < 1e-3 * exact.gradient[i].abs().max(1.0),
-                "{}: {} vs {}",
-                m.param_names()[i],
-                approx.gradient[i],
-                exact.gradient[i]
-            );
-        }
         // Against finite differences of the approximation itself, a's share from the mean
-        // included: exact to rounding.
+        // included.
         let h = Hilbert::new(&m, &[9, 7], &[2.0, 3.0], Source::Model).unwrap();
-        let approx = h.nlml(&m, &v, true).unwrap();
-        for i in 0..v.len() {
-            let step = 1e-6 * v[i].abs().max(1e-3);
-            let (mut up, mut dn) = (v.clone(), v.clone());
-            up[i] += step;
-            dn[i] -= step;
-            let fd = (h.nlml(&m, &up, false).unwrap().nlml - h.nlml(&m, &dn, false).unwrap().nlml)
-                / (2.0 * step);
-            assert!(
-                (fd - approx.gradient[i]).abs() < 1e-5 * fd.abs().max(1.0),
-                "{}: {} vs FD {fd}",
-                m.param_names()[i],
-                approx.gradient[i]
-            );
-        }
+        gradient_is_exact(&h, &m, &v, "a known mean");
         // Predictions of the law carry its known mean.
         let mut b = m.clone();
         b.use_basis(&[32, 32], &[5.0]).unwrap();
@@ -2206,23 +2184,8 @@ mod tests {
                 // at the model's own lengthscale (0.4).
                 let h =
                     Hilbert::with_walls(&coarse, &[9, 12], &[2.0], &walls, Source::Model).unwrap();
-                let w = coarse.values();
-                let approx = h.nlml(&coarse, &w, true).unwrap();
-                for i in 0..w.len() {
-                    let step = 1e-6 * w[i].abs().max(1e-3);
-                    let (mut up, mut dn) = (w.clone(), w.clone());
-                    up[i] += step;
-                    dn[i] -= step;
-                    let fd = (h.nlml(&coarse, &up, false).unwrap().nlml
-                        - h.nlml(&coarse, &dn, false).unwrap().nlml)
-                        / (2.0 * step);
-                    assert!(
-                        (fd - approx.gradient[i]).abs() < 1e-5 * fd.abs().max(1.0),
-                        "{lo_kind:?}/{hi_kind:?} {}: exact {} vs FD {fd}",
-                        coarse.param_names()[i],
-                        approx.gradient[i]
-                    );
-                }
+                let what = format!("{lo_kind:?}/{hi_kind:?}");
+                gradient_is_exact(&h, &coarse, &coarse.values(), &what);
             }
         }
         // Walls the data lie beyond, or upside down: one line naming the input.
@@ -2405,21 +2368,6 @@ mod tests {
         let mut b = m.clone();
         b.use_basis(&[32, 32], &[5.0]).unwrap();
         let approx = b.nlml(&v, true).unwrap();
-        assert!(
-            (approx.nlml - exact.nlml).abs() < 1e-4 * exact.nlml.abs().max(10.0),
-            "{} vs {}",
-            approx.nlml,
-            exact.nlml
-        );
-        for i in 0..v.len() {
-            assert!(
-                (approx.gradient[i] - exact.gradient[i]).abs()
-                    < 1e-3 * exact.gradient[i].abs().max(1.0),
-                "{}: {} vs {}",
-                m.param_names()[i],
-                approx.gradient[i],
-                exact.gradient[i]
-            );
-        }
+        near_exact(&approx, &exact, &m, 1e-4, "linear and constant columns");
     }
 }
