@@ -61,21 +61,10 @@ impl Problem {
 
     /// The kernel spec of a latent's kernel, `same_as` resolved to a shared kernel.
     pub(crate) fn kernel_spec(&self, name: &str, k: &Kernel) -> Result<KernelSpec, InferError> {
-        use crate::problem::KernelName as N;
         Ok(match k {
             Kernel::Base(b) => {
                 let ard = matches!(b.lengthscales, Some(crate::Lengthscales::PerInput(_)));
-                match b.name {
-                    N::Se => KernelSpec::SquaredExponential { ard },
-                    N::Matern32 => KernelSpec::Matern32 { ard },
-                    N::Matern52 => KernelSpec::Matern52 { ard },
-                    N::Rq => KernelSpec::RationalQuadratic { ard },
-                    N::Periodic => KernelSpec::Periodic { ard },
-                    N::Constant => KernelSpec::Constant,
-                    N::Linear => KernelSpec::Linear {
-                        offset: b.own("offset").is_some(),
-                    },
-                }
+                b.name.spec(ard, b.own("offset").is_some())
             }
             Kernel::Sum(parts) => KernelSpec::Sum(
                 parts

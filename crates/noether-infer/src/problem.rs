@@ -159,6 +159,21 @@ impl KernelName {
         }
     }
 
+    /// The kernel family it names, with one lengthscale per input (`ard`) or one shared, and
+    /// (linear only) with its constant term.
+    pub fn spec(self, ard: bool, offset: bool) -> noether_kernels::KernelSpec {
+        use noether_kernels::KernelSpec as K;
+        match self {
+            KernelName::Se => K::SquaredExponential { ard },
+            KernelName::Matern32 => K::Matern32 { ard },
+            KernelName::Matern52 => K::Matern52 { ard },
+            KernelName::Rq => K::RationalQuadratic { ard },
+            KernelName::Periodic => K::Periodic { ard },
+            KernelName::Constant => K::Constant,
+            KernelName::Linear => K::Linear { offset },
+        }
+    }
+
     /// Whether the kernel has lengthscales.
     pub fn has_lengthscales(self) -> bool {
         !matches!(self, KernelName::Constant | KernelName::Linear)
@@ -1303,6 +1318,51 @@ impl<'de> Deserialize<'de> for Data {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The problem file's kernel names and the kernel crate's families are one list: every name
+    /// builds its family, in order; the hyperparameters the reader asks for (variance,
+    /// lengthscales, the family's own) are the ones the family's kernel has, no more and no
+    /// fewer; and the problem-file reference's `kernel` row names every one.
+    #[test]
+    fn kernel_names_are_the_kernel_families() {
+        use noether_kernels::expr::Graph;
+        let families = noether_kernels::KernelSpec::families(true);
+        assert_eq!(
+            KernelName::ALL.map(|n| n.spec(true, true)).to_vec(),
+            families
+        );
+        let docs = include_str!("../../../docs/problem_file.md");
+        let row = docs
+            .lines()
+            .find(|l| l.starts_with("| `kernel` |"))
+            .expect("the kernel row");
+        for name in KernelName::ALL {
+            assert!(
+                row.contains(&format!("`{}`", name.as_str())),
+                "{}",
+                name.as_str()
+            );
+            let mut g = Graph::new(&["x".to_string(), "y".to_string()]);
+            name.spec(true, true).build(&mut g, "k");
+            let mut built: Vec<String> = g
+                .param_names()
+                .iter()
+                .map(|p| {
+                    let p = p.trim_start_matches("k.");
+                    p.split('.').next().unwrap_or(p).to_string()
+                })
+                .collect();
+            built.dedup();
+            let mut asked = vec!["variance".to_string()];
+            if name.has_lengthscales() {
+                asked.push("lengthscales".into());
+            }
+            asked.extend(name.own_parameters().iter().map(|(p, _)| p.to_string()));
+            built.sort();
+            asked.sort();
+            assert_eq!(built, asked, "{}", name.as_str());
+        }
+    }
 
     #[test]
     fn grid_placement_never_exceeds_what_was_asked() {

@@ -297,6 +297,29 @@ fn min_order(a: Option<usize>, b: Option<usize>) -> Option<usize> {
 }
 
 impl KernelSpec {
+    /// Every base family, once each (`ard` for those with lengthscales; a linear kernel with its
+    /// offset): the list the kernel test suite, the problem-file reader's names and the docs
+    /// table are checked against, so that a family added here and not there fails a test.
+    ///
+    /// # Examples
+    /// ```
+    /// use noether_kernels::KernelSpec;
+    /// let names: Vec<String> = KernelSpec::families(true).iter().map(KernelSpec::name).collect();
+    /// assert_eq!(names.len(), 7);
+    /// assert!(names.contains(&"Matérn 5/2".to_string()));
+    /// ```
+    pub fn families(ard: bool) -> Vec<KernelSpec> {
+        vec![
+            KernelSpec::SquaredExponential { ard },
+            KernelSpec::Matern32 { ard },
+            KernelSpec::Matern52 { ard },
+            KernelSpec::RationalQuadratic { ard },
+            KernelSpec::Periodic { ard },
+            KernelSpec::Constant,
+            KernelSpec::Linear { offset: true },
+        ]
+    }
+
     /// The highest per-argument operator order this kernel supports (`None`: unlimited).
     pub fn max_order(&self) -> Option<usize> {
         match self {

@@ -950,3 +950,120 @@ fn random_pair(rng: &mut impl Rng) -> ([f64; 2], [f64; 2], [f64; 4]) {
     ];
     (x, y, p)
 }
+
+/// Every base family with a spectral density is the Fourier transform of it (Bochner): in 1-D,
+/// k(τ) = (1/π) ∫₀^∞ S(ω) cos(ωτ) dω at several τ; in 2-D and 3-D, k(0) = σ² = ∫ S(ω) dω/(2π)^d
+/// (the dimension's constants), by a radial integral with the lengthscales scaled out. And
+/// ∂ log S/∂ℓ against finite differences. The families without one (rational quadratic,
+/// periodic, linear, constant) say so. What the Hilbert-space solver weights its basis by.
+#[test]
+fn every_stationary_family_is_the_fourier_transform_of_its_spectral_density() {
+    use noether_kernels::spectral::{ln_gamma, SpectralDensity};
+    let mut with_density = 0;
+    for spec in KernelSpec::families(true) {
+        let Some((density, ard)) = spec.spectral_density() else {
+            assert!(
+                !matches!(
+                    spec,
+                    KernelSpec::SquaredExponential { .. }
+                        | KernelSpec::Matern32 { .. }
+                        | KernelSpec::Matern52 { .. }
+                ),
+                "{}",
+                spec.name()
+            );
+            continue;
+        };
+        assert!(ard);
+        with_density += 1;
+        // 1-D: the kernel from its own expression against the cosine transform.
+        let mut g = Graph::new(&input_names(1));
+        let k = spec.build(&mut g, "u");
+        let names = g.param_names();
+        let (s2, ell) = (1.3, 0.7);
+        let params: Vec<f64> = names
+            .iter()
+            .map(|n| if n.ends_with("variance") { s2 } else { ell })
+            .collect();
+        // Substituting ω = u/ℓ: S(u/ℓ)/ℓ; the Matérn tails (u^−(2ν+1)) are integrated to 4e4,
+        // past which they add below 1e-9 of σ².
+        let top = if matches!(density, SpectralDensity::SquaredExponential) {
+            40.0
+        } else {
+            4e4
+        };
+        for tau in [0.0, 0.3, 1.1, 2.5] {
+            let kernel = g.eval(
+                k.expr,
+                &Env {
+                    x: &[tau],
+                    y: &[0.0],
+                    params: &params,
+                },
+            );
+            let f = |u: f64| {
+                let (ls, _) = density.log_density(s2, &[ell], &[u / ell]);
+                ls.exp() * (u * tau / ell).cos() / ell
+            };
+            // Panels that grow with u (the integrand decays as a power there).
+            let (mut total, mut a) = (0.0f64, 0.0f64);
+            while a < top {
+                let b = (a + 0.05).max(a * 1.02);
+                total += simpson(&f, a, b, 1e-13);
+                a = b;
+            }
+            let transform = total / std::f64::consts::PI;
+            assert!(
+                (transform - kernel).abs() < 1e-6 * s2,
+                "{} at τ = {tau}: ∫ S = {transform}, k = {kernel}",
+                spec.name()
+            );
+        }
+        // d = 2, 3: ∫ S dω/(2π)^d = σ², radially with the lengthscales scaled out:
+        // (2π)^−d · |S^{d−1}| ∫₀^∞ S₁(r) r^{d−1} dr, S₁ the density at unit lengthscales.
+        for d in [2usize, 3] {
+            let ones = vec![1.0; d];
+            let f = |r: f64| {
+                let mut w = vec![0.0; d];
+                w[0] = r;
+                let (ls, _) = density.log_density(s2, &ones, &w);
+                ls.exp() * r.powi(d as i32 - 1)
+            };
+            let (mut total, mut a) = (0.0f64, 0.0f64);
+            while a < top {
+                let b = (a + 0.05).max(a * 1.02);
+                total += simpson(&f, a, b, 1e-13);
+                a = b;
+            }
+            let half = 0.5 * d as f64;
+            let sphere = 2.0 * std::f64::consts::PI.powf(half) / ln_gamma(half).exp();
+            let var = sphere * total / (2.0 * std::f64::consts::PI).powi(d as i32);
+            assert!(
+                (var - s2).abs() < 1e-5 * s2,
+                "{} in {d}-D: ∫ S dω/(2π)^d = {var}, σ² = {s2}",
+                spec.name()
+            );
+        }
+        // ∂ log S/∂ℓ_d against central differences.
+        let (ls, w) = ([0.6, 1.3], [0.9, -2.1]);
+        let (_, dl) = density.log_density(s2, &ls, &w);
+        for i in 0..2 {
+            let at = |h: f64| {
+                let mut l = ls;
+                l[i] += h;
+                density.log_density(s2, &l, &w).0
+            };
+            let fd = (at(1e-6) - at(-1e-6)) / 2e-6;
+            assert!(
+                (fd - dl[i]).abs() < 1e-6 * fd.abs().max(1.0),
+                "{}: ∂/∂ℓ_{i} {} vs FD {fd}",
+                spec.name(),
+                dl[i]
+            );
+        }
+    }
+    assert_eq!(
+        with_density, 3,
+        "the squared exponential and the two Matérns"
+    );
+}
