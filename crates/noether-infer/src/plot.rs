@@ -816,17 +816,23 @@ const LINES: [RGBColor; 7] = [
     RGBColor(86, 180, 233),
 ];
 
+impl CurvesFigure<'_> {
+    /// Rows and columns: one row up to four panels, rows of three past that.
+    fn grid(&self) -> (usize, usize) {
+        let n = self.panels.len().max(1);
+        let cols = if n <= 4 { n } else { 3 };
+        (n.div_ceil(cols), cols)
+    }
+}
+
 impl Figure for CurvesFigure<'_> {
     fn size(&self) -> (u32, u32) {
-        (600 * self.panels.len().max(1) as u32, 540)
+        let (rows, cols) = self.grid();
+        (600 * cols as u32, 540 * rows as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        for (area, p) in root
-            .split_evenly((1, self.panels.len().max(1)))
-            .iter()
-            .zip(self.panels)
-        {
+        for (area, p) in root.split_evenly(self.grid()).iter().zip(self.panels) {
             let all = p
                 .series
                 .iter()
