@@ -343,14 +343,19 @@ fn mass_conservation_example_conserves_mass_and_learns_d() {
 
 #[test]
 fn calibration_example_samples_both_problems_and_prints_both_coverages() {
-    use noether::demos::calibration::{band, figure, table, trial, Case, Truth};
+    use noether::demos::calibration::{band, figure, table, trial, Case, Chains, Truth};
     let mut results = Vec::new();
     for (case, truth) in [
         (Case::Oscillator, Truth::Fixed),
         (Case::Heat, Truth::Fixed),
         (Case::Oscillator, Truth::Drawn),
     ] {
-        let trials = vec![trial(case, truth, 0, 2, 150, 150).unwrap()];
+        let short = Chains {
+            chains: 2,
+            warmup: 150,
+            draws: 150,
+        };
+        let trials = vec![trial(case, truth, 0, short).unwrap()];
         for t in &trials {
             for (k, (name, truth)) in case.truth().iter().enumerate() {
                 let s = &t.nuts[k];
@@ -386,7 +391,7 @@ fn calibration_example_samples_both_problems_and_prints_both_coverages() {
 /// covariance laid out wrongly, or data from another law, would not be.
 #[test]
 fn calibration_data_drawn_from_the_prior_are_typical_of_it() {
-    use noether::demos::calibration::{problem, Case, Truth};
+    use noether::demos::calibration::{problem, Case, Chains, Truth};
     use noether::likelihood::objective::ObjectiveKind;
     use noether::likelihood::sample::Method;
     for (case, truth) in [
@@ -413,7 +418,12 @@ fn calibration_data_drawn_from_the_prior_are_typical_of_it() {
             ][..],
         ),
     ] {
-        let mut p = problem(case, Truth::Drawn, 1, 1, 10, 10).unwrap();
+        let few = Chains {
+            chains: 1,
+            warmup: 10,
+            draws: 10,
+        };
+        let mut p = problem(case, Truth::Drawn, 1, few).unwrap();
         p.fit.method = Method::Optimize;
         p.fit.objective = ObjectiveKind::Likelihood;
         let fitted = p.fit().unwrap();
@@ -429,8 +439,8 @@ fn calibration_data_drawn_from_the_prior_are_typical_of_it() {
             "{case:?}: 2 Δ NLML = {twice}"
         );
         // A fresh draw per data set, not the fixed u.
-        let other = problem(case, Truth::Drawn, 2, 1, 10, 10).unwrap();
-        let fixed = problem(case, Truth::Fixed, 1, 1, 10, 10).unwrap();
+        let other = problem(case, Truth::Drawn, 2, few).unwrap();
+        let fixed = problem(case, Truth::Fixed, 1, few).unwrap();
         let y = |p: &noether::infer::Problem| p.channel_data(0).unwrap().1.to_vec();
         assert_ne!(y(&p), y(&other));
         assert_ne!(y(&p), y(&fixed));

@@ -78,18 +78,31 @@ impl Truth {
     }
 }
 
+/// The sampler's settings for a study: chains, and warm-up and kept draws per chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chains {
+    /// Chains, run in parallel.
+    pub chains: usize,
+    /// Warm-up draws per chain.
+    pub warmup: u64,
+    /// Kept draws per chain.
+    pub draws: u64,
+}
+
+impl Chains {
+    /// The example's: 4 chains of 500 + 500.
+    pub const STUDY: Chains = Chains {
+        chains: 4,
+        warmup: 500,
+        draws: 500,
+    };
+}
+
 /// The problem on data set `seed`, with the sampler's settings.
 ///
 /// # Errors
 /// Only for [`Truth::Drawn`]: the prior's covariance cannot be built or factored.
-pub fn problem(
-    case: Case,
-    truth: Truth,
-    seed: u64,
-    chains: usize,
-    warmup: u64,
-    draws: u64,
-) -> Result<Problem, InferError> {
+pub fn problem(case: Case, truth: Truth, seed: u64, chains: Chains) -> Result<Problem, InferError> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(1000 + seed);
     let pi = std::f64::consts::PI;
     // Each channel's design, its values under the fixed u, those values with noise, and the
@@ -186,9 +199,9 @@ pub fn problem(
         }
     };
     p.fit.method = Method::Nuts;
-    p.fit.chains = chains;
-    p.fit.warmup = warmup;
-    p.fit.draws = draws;
+    p.fit.chains = chains.chains;
+    p.fit.warmup = chains.warmup;
+    p.fit.draws = chains.draws;
     Ok(p)
 }
 
@@ -225,15 +238,8 @@ impl Trial {
 ///
 /// # Errors
 /// A fit or sampling failure.
-pub fn trial(
-    case: Case,
-    truth: Truth,
-    seed: u64,
-    chains: usize,
-    warmup: u64,
-    draws: u64,
-) -> Result<Trial, InferError> {
-    let p = problem(case, truth, seed, chains, warmup, draws)?;
+pub fn trial(case: Case, truth: Truth, seed: u64, chains: Chains) -> Result<Trial, InferError> {
+    let p = problem(case, truth, seed, chains)?;
     let t0 = Instant::now();
     let mut opt = p.clone();
     opt.fit.method = Method::Optimize;
@@ -428,7 +434,7 @@ pub fn example(r: usize, truths: &[Truth]) -> Result<(), Box<dyn std::error::Err
             let mut trials = Vec::new();
             let mut failed = 0;
             for seed in 0..r as u64 {
-                match trial(case, truth, seed, 4, 500, 500) {
+                match trial(case, truth, seed, Chains::STUDY) {
                     Ok(t) => trials.push(t),
                     Err(e) => {
                         failed += 1;
