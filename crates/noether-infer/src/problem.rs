@@ -146,17 +146,15 @@ pub enum KernelName {
 }
 
 impl KernelName {
+    /// The family it names, as the kernel crate declares it ([`noether_kernels::Family`]):
+    /// its name, hyperparameters and what it supports, in one place.
+    pub fn family(self) -> Option<noether_kernels::Family> {
+        self.spec(true, true).family()
+    }
+
     /// The name as written in a problem file.
     pub fn as_str(self) -> &'static str {
-        match self {
-            KernelName::Se => "se",
-            KernelName::Matern32 => "matern32",
-            KernelName::Matern52 => "matern52",
-            KernelName::Rq => "rq",
-            KernelName::Periodic => "periodic",
-            KernelName::Constant => "constant",
-            KernelName::Linear => "linear",
-        }
+        self.family().map_or("", |f| f.key)
     }
 
     /// The kernel family it names, with one lengthscale per input (`ard`) or one shared, and
@@ -176,19 +174,14 @@ impl KernelName {
 
     /// Whether the kernel has lengthscales.
     pub fn has_lengthscales(self) -> bool {
-        !matches!(self, KernelName::Constant | KernelName::Linear)
+        self.family().is_some_and(|f| f.lengthscales)
     }
 
     /// The kernel's own hyperparameters besides `variance` and `lengthscales`, each with
     /// whether it is required: the one table that validation, reading, writing, model building
-    /// and result writing consult (all are positive).
+    /// and result writing consult (all are positive), as the family declares it.
     pub fn own_parameters(self) -> &'static [(&'static str, bool)] {
-        match self {
-            KernelName::Rq => &[("alpha", true)],
-            KernelName::Periodic => &[("period", true)],
-            KernelName::Linear => &[("offset", false)],
-            _ => &[],
-        }
+        self.family().map_or(&[], |f| f.own)
     }
 
     /// Every kernel, for messages.
@@ -1320,7 +1313,8 @@ mod tests {
     use super::*;
 
     /// The problem file's kernel names and the kernel crate's families are one list: every name
-    /// builds its family, in order; the hyperparameters the reader asks for (variance,
+    /// builds its family, in order, and is spelled as the family's key; the hyperparameters the
+    /// reader asks for (variance,
     /// lengthscales, the family's own) are the ones the family's kernel has, no more and no
     /// fewer; and the problem-file reference's `kernel` row names every one.
     #[test]
@@ -1337,6 +1331,11 @@ mod tests {
             .find(|l| l.starts_with("| `kernel` |"))
             .expect("the kernel row");
         for name in KernelName::ALL {
+            // The reader's spelling is the family's key.
+            assert_eq!(
+                serde_json::to_string(&name).unwrap(),
+                format!("\"{}\"", name.as_str())
+            );
             assert!(
                 row.contains(&format!("`{}`", name.as_str())),
                 "{}",

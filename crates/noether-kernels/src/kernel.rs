@@ -296,7 +296,118 @@ fn min_order(a: Option<usize>, b: Option<usize>) -> Option<usize> {
     }
 }
 
+/// What a base kernel family declares, in one place: the reader, validation, the results, the
+/// docs table and the kernel tests consult it ([`KernelSpec::family`], [`KernelSpec::families`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Family {
+    /// Its name in a problem file (`se`).
+    pub key: &'static str,
+    /// Its name in messages (`squared exponential`).
+    pub title: &'static str,
+    /// Whether it has lengthscales (one per input, or one shared).
+    pub lengthscales: bool,
+    /// Its hyperparameters besides the variance and the lengthscales, each with whether a
+    /// problem must give it (all are positive).
+    pub own: &'static [(&'static str, bool)],
+    /// The highest per-argument operator order it supports (`None`: unlimited).
+    pub max_order: Option<usize>,
+    /// Whether it depends on its arguments through their differences alone.
+    pub stationary: bool,
+    /// Whether it and every derivative vanish as its arguments move apart.
+    pub decays: bool,
+    /// Its spectral density, where it has one here.
+    pub density: Option<crate::spectral::SpectralDensity>,
+}
+
 impl KernelSpec {
+    /// The family of a base kernel; `None` for a combination (a sum, a product, a scaled,
+    /// shared, mapped or symmetrised kernel, the rotation-invariant SE).
+    ///
+    /// # Examples
+    /// ```
+    /// use noether_kernels::KernelSpec;
+    /// let f = KernelSpec::Matern32 { ard: false }.family().unwrap();
+    /// assert_eq!((f.key, f.max_order), ("matern32", Some(1)));
+    /// assert!(KernelSpec::Sum(vec![]).family().is_none());
+    /// ```
+    pub fn family(&self) -> Option<Family> {
+        use crate::spectral::SpectralDensity as S;
+        let f = |key, title, lengthscales, own, max_order, stationary, decays, density| Family {
+            key,
+            title,
+            lengthscales,
+            own,
+            max_order,
+            stationary,
+            decays,
+            density,
+        };
+        Some(match self {
+            KernelSpec::SquaredExponential { .. } => f(
+                "se",
+                "squared exponential",
+                true,
+                &[],
+                None,
+                true,
+                true,
+                Some(S::SquaredExponential),
+            ),
+            KernelSpec::Matern32 { .. } => f(
+                "matern32",
+                "Matérn 3/2",
+                true,
+                &[],
+                Some(RadialFamily::Matern32.smoothness()),
+                true,
+                true,
+                Some(S::Matern { nu: 1.5 }),
+            ),
+            KernelSpec::Matern52 { .. } => f(
+                "matern52",
+                "Matérn 5/2",
+                true,
+                &[],
+                Some(RadialFamily::Matern52.smoothness()),
+                true,
+                true,
+                Some(S::Matern { nu: 2.5 }),
+            ),
+            KernelSpec::RationalQuadratic { .. } => f(
+                "rq",
+                "rational quadratic",
+                true,
+                &[("alpha", true)],
+                None,
+                true,
+                true,
+                None,
+            ),
+            KernelSpec::Periodic { .. } => f(
+                "periodic",
+                "periodic",
+                true,
+                &[("period", true)],
+                None,
+                true,
+                false,
+                None,
+            ),
+            KernelSpec::Constant => f("constant", "constant", false, &[], None, true, false, None),
+            KernelSpec::Linear { .. } => f(
+                "linear",
+                "linear",
+                false,
+                &[("offset", false)],
+                None,
+                false,
+                false,
+                None,
+            ),
+            _ => return None,
+        })
+    }
+
     /// Every base family, once each (`ard` for those with lengthscales; a linear kernel with its
     /// offset): the list the kernel test suite, the problem-file reader's names and the docs
     /// table are checked against, so that a family added here and not there fails a test.
@@ -322,9 +433,10 @@ impl KernelSpec {
 
     /// The highest per-argument operator order this kernel supports (`None`: unlimited).
     pub fn max_order(&self) -> Option<usize> {
+        if let Some(f) = self.family() {
+            return f.max_order;
+        }
         match self {
-            KernelSpec::Matern32 { .. } => Some(RadialFamily::Matern32.smoothness()),
-            KernelSpec::Matern52 { .. } => Some(RadialFamily::Matern52.smoothness()),
             KernelSpec::Sum(parts) | KernelSpec::Product(parts) => parts
                 .iter()
                 .fold(None, |acc, k| min_order(acc, k.max_order())),
@@ -339,13 +451,6 @@ impl KernelSpec {
     /// A short human name.
     pub fn name(&self) -> String {
         match self {
-            KernelSpec::SquaredExponential { .. } => "squared exponential".into(),
-            KernelSpec::Matern32 { .. } => "Matérn 3/2".into(),
-            KernelSpec::Matern52 { .. } => "Matérn 5/2".into(),
-            KernelSpec::RationalQuadratic { .. } => "rational quadratic".into(),
-            KernelSpec::Periodic { .. } => "periodic".into(),
-            KernelSpec::Constant => "constant".into(),
-            KernelSpec::Linear { .. } => "linear".into(),
             KernelSpec::Sum(parts) => format!(
                 "({})",
                 parts
@@ -385,6 +490,10 @@ impl KernelSpec {
                     "antisymmetrised"
                 }
             ),
+            base => base
+                .family()
+                .map(|f| f.title.to_string())
+                .unwrap_or_default(),
         }
     }
 
@@ -402,27 +511,22 @@ impl KernelSpec {
     /// assert_eq!(KernelSpec::Constant.spectral_density(), None);
     /// ```
     pub fn spectral_density(&self) -> Option<(crate::spectral::SpectralDensity, bool)> {
-        use crate::spectral::SpectralDensity;
-        match self {
-            KernelSpec::SquaredExponential { ard } => {
-                Some((SpectralDensity::SquaredExponential, *ard))
-            }
-            KernelSpec::Matern32 { ard } => Some((SpectralDensity::Matern { nu: 1.5 }, *ard)),
-            KernelSpec::Matern52 { ard } => Some((SpectralDensity::Matern { nu: 2.5 }, *ard)),
-            _ => None,
-        }
+        let ard = match self {
+            KernelSpec::SquaredExponential { ard }
+            | KernelSpec::Matern32 { ard }
+            | KernelSpec::Matern52 { ard } => *ard,
+            _ => false,
+        };
+        Some((self.family()?.density?, ard))
     }
 
     /// Whether the kernel depends on its arguments through their differences alone (so that a
     /// period can be built into an input, [`InputMap::Period`]).
     pub fn is_stationary(&self) -> bool {
+        if let Some(f) = self.family() {
+            return f.stationary;
+        }
         match self {
-            KernelSpec::SquaredExponential { .. }
-            | KernelSpec::Matern32 { .. }
-            | KernelSpec::Matern52 { .. }
-            | KernelSpec::RationalQuadratic { .. }
-            | KernelSpec::Periodic { .. }
-            | KernelSpec::Constant => true,
             KernelSpec::Sum(p) | KernelSpec::Product(p) => p.iter().all(KernelSpec::is_stationary),
             KernelSpec::Scaled(_, k) | KernelSpec::Shared { spec: k, .. } => k.is_stationary(),
             KernelSpec::Mapped {
@@ -443,12 +547,11 @@ impl KernelSpec {
         let bounded = |k: &KernelSpec| {
             k.decays() || matches!(k, KernelSpec::Constant | KernelSpec::Periodic { .. })
         };
+        if let Some(f) = self.family() {
+            return f.decays;
+        }
         match self {
-            KernelSpec::SquaredExponential { .. }
-            | KernelSpec::Matern32 { .. }
-            | KernelSpec::Matern52 { .. }
-            | KernelSpec::RationalQuadratic { .. }
-            | KernelSpec::RotationSe { .. } => true,
+            KernelSpec::RotationSe { .. } => true,
             KernelSpec::Sum(p) => p.iter().all(KernelSpec::decays),
             KernelSpec::Product(p) => p.iter().any(KernelSpec::decays) && p.iter().all(bounded),
             KernelSpec::Scaled(_, k)

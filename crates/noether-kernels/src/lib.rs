@@ -82,4 +82,4 @@ pub mod radial;
 pub mod spectral;
 
 pub use error::KernelError;
-pub use kernel::{InputMap, Involution, Kernel, KernelSpec, Role};
+pub use kernel::{Family, InputMap, Involution, Kernel, KernelSpec, Role};
