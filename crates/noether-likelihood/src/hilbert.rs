@@ -2120,6 +2120,24 @@ mod tests {
                 );
             }
         }
+        // Joint predictions carry it once, as single ones do.
+        let law = "u_t - a*u_xx + a*x*x";
+        let e = m
+            .posterior(&v)
+            .unwrap()
+            .predict_joint(&["u", law], &at)
+            .unwrap();
+        let p = b
+            .posterior(&v)
+            .unwrap()
+            .predict_joint(&["u", law], &at)
+            .unwrap();
+        for (j, (x, y)) in e.mean.iter().zip(&p.mean).enumerate() {
+            assert!(
+                (x - y).abs() < 1e-3 * x.abs().max(1.0),
+                "joint {j}: {y} vs {x}"
+            );
+        }
         // Sums from shards cannot carry a mean that moves with the parameters.
         let raw = data(false);
         let e = Hilbert::new(&m, &[8, 8], &[BOUNDARY_FACTOR], Source::Raw(&raw))

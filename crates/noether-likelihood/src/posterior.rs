@@ -457,20 +457,10 @@ impl Posterior<'_> {
         }
         let (r, mt) = (rows.len(), f.mean.len());
         let fm = Mat::from_fn(r, mt, |i, j| rows[i][j]);
-        let mut mean: Vec<f64> = rows
+        let mean: Vec<f64> = rows
             .iter()
             .map(|row| row.iter().zip(&f.mean).map(|(a, b)| a * b).sum())
             .collect();
-        // Each target's known mean (its latent-free part), where it has one.
-        let (d, n) = (self.model.dim(), points.len() / self.model.dim().max(1));
-        for (t, op) in ops.iter().enumerate() {
-            if let Some(k) = offset_values(&mut self.graph, op, &gp, points, d) {
-                mean[t * n..(t + 1) * n]
-                    .iter_mut()
-                    .zip(k)
-                    .for_each(|(a, b)| *a += b);
-            }
-        }
         let fs = &fm * &f.cov;
         let var: Vec<f64> = (0..r)
             .map(|i| (0..mt).map(|j| fs[(i, j)] * fm[(i, j)]).sum())
@@ -631,18 +621,28 @@ impl Posterior<'_> {
         points: &[f64],
         full: bool,
     ) -> Result<Prediction, LikelihoodError> {
-        let d = self.model.dim();
+        let mut p = self.predict_latent_part(op, points, full)?;
+        // The operator's known mean (its latent-free part), once, whatever the solver.
+        let gp = &self.values[..self.model.num_graph_params()];
+        if let Some(k) = offset_values(&mut self.graph, op, gp, points, self.model.dim()) {
+            p.mean.iter_mut().zip(k).for_each(|(a, b)| *a += b);
+        }
+        Ok(p)
+    }
+
+    /// [`Posterior::predict_operator`] without the operator's known mean.
+    fn predict_latent_part(
+        &mut self,
+        op: &Operator,
+        points: &[f64],
+        full: bool,
+    ) -> Result<Prediction, LikelihoodError> {
         let m = self.check_points(op, points)?;
         if let (Conditioned::Inducing(f), Some(ind)) = (&self.fact, self.model.approximation()) {
             if full {
                 ind.require(Feature::FullCovariance)?;
             }
-            let mut p = ind.predict(self.model, &self.values, f, &mut self.graph, op, points)?;
-            let gp = &self.values[..self.model.num_graph_params()];
-            if let Some(k) = offset_values(&mut self.graph, op, gp, points, d) {
-                p.mean.iter_mut().zip(k).for_each(|(a, b)| *a += b);
-            }
-            return Ok(p);
+            return ind.predict(self.model, &self.values, f, &mut self.graph, op, points);
         }
         if let Conditioned::Basis(_) = &self.fact {
             let (mean, variance, cov) = self.basis_joint(std::slice::from_ref(op), points, full)?;
@@ -653,13 +653,13 @@ impl Posterior<'_> {
                 zero: op.is_zero(),
             });
         }
-        let gp = self.values[..self.model.num_graph_params()].to_vec();
+        let (gp, d) = (
+            self.values[..self.model.num_graph_params()].to_vec(),
+            self.model.dim(),
+        );
         let n = self.exact()?.y.len();
         let ks = self.cross(op, points, m)?;
-        let mut mean = self.mean(&ks)?;
-        if let Some(k) = offset_values(&mut self.graph, op, &gp, points, d) {
-            mean.iter_mut().zip(k).for_each(|(a, b)| *a += b);
-        }
+        let mean = self.mean(&ks)?;
         let v = self.exact()?.factor.llt.solve(&ks); // K⁻¹ K*ᵀ
         let e = covariance(
             &mut self.graph,
