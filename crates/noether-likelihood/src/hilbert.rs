@@ -319,6 +319,23 @@ enum Half {
 /// term its input and half ([`Half`]).
 type ColumnSet = (Vec<u8>, Option<(usize, Half)>);
 
+/// Why term `t` of operator `text` cannot be built on `latents`, if it cannot: a fractional
+/// derivative of a latent with linear or constant columns (a Weyl derivative of a polynomial).
+fn fractional_refused(
+    t: &noether_kernels::operator::Term,
+    latents: &[(Option<Density>, Vec<Extra>)],
+    text: &str,
+) -> Option<LikelihoodError> {
+    (t.fractional.is_some() && !latents[t.latent].1.is_empty()).then(|| {
+        LikelihoodError::Unsupported {
+            solver: "the Hilbert-space basis".into(),
+            what: format!(
+                "a fractional derivative of a kernel with linear or constant terms (in `{text}`)"
+            ),
+        }
+    })
+}
+
 /// A term's column sets: one per term, two for a fractional one.
 fn encoded(t: &noether_kernels::operator::Term) -> Vec<ColumnSet> {
     let orders: Vec<u8> = t
@@ -537,11 +554,8 @@ impl Hilbert {
             let mut terms = Vec::new();
             let mut coeffs = Vec::new();
             for t in &ch.operator.terms {
-                if t.fractional.is_some() && !latents[t.latent].1.is_empty() {
-                    return Err(unsupported(format!(
-                        "a fractional derivative of a kernel with linear or constant terms (in `{}`)",
-                        ch.operator.text
-                    )));
+                if let Some(e) = fractional_refused(t, &latents, &ch.operator.text) {
+                    return Err(e);
                 }
                 if (0..d).any(|k| graph.depends_on(t.coeff, Var::X(k as u16))) {
                     return Err(unsupported(format!(
@@ -954,27 +968,19 @@ impl Hilbert {
         // Each column set: its latent, orders, coefficient program and fractional weights.
         let mut sets = Vec::with_capacity(op.terms.len());
         for t in &op.terms {
-            if t.fractional.is_some() && !self.latents[t.latent].1.is_empty() {
-                return Err(LikelihoodError::Unsupported {
-                    solver: "the Hilbert-space basis".into(),
-                    what: format!(
-                        "a fractional derivative of a kernel with linear or constant terms (in `{}`)",
-                        op.text
-                    ),
-                });
+            if let Some(e) = fractional_refused(t, &self.latents, &op.text) {
+                return Err(e);
             }
             let prog = Program::compile(graph, &[t.coeff]);
             let bound = prog.bind(gp);
+            // The order, once per term: both of a fractional term's column sets use it.
+            let nu = t.fractional.map(|(_, nu)| {
+                let order = Program::compile(graph, &[nu]);
+                let at = vec![0.0; d];
+                order.eval_pair(&order.bind(gp), &at, &at)[0]
+            });
             for (orders, half) in encoded(t) {
-                let scale = match (half, t.fractional) {
-                    (Some((k, h)), Some((_, nu))) => {
-                        let order = Program::compile(graph, &[nu]);
-                        let at = vec![0.0; d];
-                        let nu = order.eval_pair(&order.bind(gp), &at, &at)[0];
-                        Some(cols.fractional(k, h, nu).0)
-                    }
-                    _ => None,
-                };
+                let scale = half.zip(nu).map(|((k, h), nu)| cols.fractional(k, h, nu).0);
                 sets.push((t.latent, prog.clone(), bound.clone(), orders, scale));
             }
         }
