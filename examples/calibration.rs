@@ -10,7 +10,17 @@ use noether::demos::calibration::Truth;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let r = args.next().map(|s| s.parse()).transpose()?.unwrap_or(210);
+    let r = match args.next() {
+        None => 210,
+        Some(s) => match s.parse::<usize>() {
+            Ok(r) if r > 0 => r,
+            _ => {
+                return Err(
+                    format!("R must be a whole number of data sets, at least 1, not {s:?}").into(),
+                )
+            }
+        },
+    };
     let truths: &[Truth] = match args.next().as_deref() {
         None | Some("both") => &[Truth::Fixed, Truth::Drawn],
         Some("fixed") => &[Truth::Fixed],

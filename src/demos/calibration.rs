@@ -291,6 +291,14 @@ pub fn coverage(trials: &[Trial], k: usize, truth: f64) -> (f64, f64) {
 /// The table the example prints for one problem.
 pub fn table(case: Case, truth: Truth, trials: &[Trial], failed: usize) -> String {
     let r = trials.len();
+    if r == 0 {
+        // No coverage to show: 0 % and an ESS of inf would read as results.
+        return format!(
+            "{} ({}): no data set could be fitted ({failed} failed)\n",
+            case.name(),
+            truth.name()
+        );
+    }
     let (lo, hi) = band(r);
     let mut out = format!(
         "{} ({}): {r} data sets{}; binomial band of a calibrated 95 % interval [{:.1} %, {:.1} %]\n",
@@ -426,6 +434,9 @@ pub fn figure(results: &[(Case, Truth, Vec<Trial>)], path: &Path) -> Result<(), 
 /// # Errors
 /// A file that cannot be written.
 pub fn example(r: usize, truths: &[Truth]) -> Result<(), Box<dyn std::error::Error>> {
+    if r == 0 {
+        return Err("the study needs at least one data set".into());
+    }
     let dir = Path::new("figures").join("calibration");
     std::fs::create_dir_all(&dir)?;
     let mut results = Vec::new();
