@@ -125,7 +125,7 @@ fn bad_bases_are_one_line_and_write_nothing() {
         &dir,
         &["fit", "p.json", "--out", "r.json", "--quiet"],
         "rational quadratic kernel of `u`",
-        "use se, matern32 or matern52",
+        "use se, matern32, matern52",
     );
 }
 

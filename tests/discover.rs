@@ -132,7 +132,7 @@ fn the_laplace_evidence_matches_a_brute_force_integral() {
             .latent(
                 "u",
                 Latent::new(
-                    KernelName::Se,
+                    KernelName::SE,
                     fixed(0.3),
                     Lengthscales::PerInput(vec![fixed(0.7)]),
                 ),

@@ -25,8 +25,8 @@ fn design(n: usize, d: usize, seed: u64) -> Vec<f64> {
 
 fn kernel(name: KernelName, d: usize) -> Kernel {
     let ls = Lengthscales::PerInput(vec![1.0.into(); d]);
-    match name {
-        KernelName::Rq => Kernel::base(name, 1.0, Some(ls)).with("alpha", 2.0),
+    match name.as_str() {
+        "rq" => Kernel::base(name, 1.0, Some(ls)).with("alpha", 2.0),
         _ => Kernel::base(name, 1.0, Some(ls)),
     }
 }
@@ -37,7 +37,7 @@ fn kernel(name: KernelName, d: usize) -> Kernel {
 fn divergence_free_posteriors_are_divergence_free_in_2d() {
     let x = design(30, 2, 1);
     let (f1, f2): (Vec<f64>, Vec<f64>) = x.chunks(2).map(|p| jidling(p[0], p[1])).unzip();
-    for name in [KernelName::Se, KernelName::Matern52, KernelName::Rq] {
+    for name in ["se", "matern52", "rq"].map(|k| KernelName::named(k).unwrap()) {
         let p = Problem::new(&["x1", "x2"])
             .latent(
                 "v",

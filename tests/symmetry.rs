@@ -136,7 +136,7 @@ fn rotation_invariant_samples_are_invariant() {
         .collect();
     let rot = Symmetry::Rotation("x".into(), "y".into());
     let shared = Latent::new(
-        noether::infer::KernelName::Se,
+        noether::infer::KernelName::SE,
         1.0,
         noether::infer::Lengthscales::Shared(0.5.into()),
     );

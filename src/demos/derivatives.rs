@@ -70,7 +70,7 @@ pub fn run(n_values: usize, n_slopes: usize, seed: u64) -> Result<Report, InferE
         .latent(
             "u",
             Latent::new(
-                noether_infer::KernelName::Se,
+                noether_infer::KernelName::SE,
                 1.0,
                 Lengthscales::Shared(0.5.into()),
             ),

@@ -52,11 +52,7 @@ pub fn model(n: usize, seed: u64) -> Result<Model, LikelihoodError> {
     );
     yu.iter_mut().for_each(|y| *y += nu.sample(&mut rng));
     yf.iter_mut().for_each(|y| *y += nf.sample(&mut rng));
-    let mut m = Model::new(
-        &["t", "x"],
-        &[("u", KernelSpec::SquaredExponential { ard: true })],
-        &[("a", 0.5)],
-    )?;
+    let mut m = Model::new(&["t", "x"], &[("u", KernelSpec::se(true))], &[("a", 0.5)])?;
     m.add_channel("u", "u", xu, yu, 1e-3)?;
     m.add_channel("f", "u_t - a*u_xx", xf, yf, 1e-2)?;
     Ok(m)

@@ -35,7 +35,7 @@ pub fn load() -> Result<(Vec<f64>, Vec<f64>), InferError> {
 
 fn se_shared(variance: f64, lengthscale: f64) -> Kernel {
     Kernel::base(
-        KernelName::Se,
+        KernelName::SE,
         variance,
         Some(Lengthscales::Shared(lengthscale.into())),
     )

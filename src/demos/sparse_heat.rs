@@ -62,11 +62,7 @@ pub fn run(
     let [xu, yu, xf, yf] = heat_e4_data(n, n, seed);
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed + 7);
     let normal = Normal::new(0.0, 1.0).expect("a standard normal");
-    let mut m = Model::new(
-        &["t", "x"],
-        &[("u", KernelSpec::SquaredExponential { ard: true })],
-        &[("a", 0.5)],
-    )?;
+    let mut m = Model::new(&["t", "x"], &[("u", KernelSpec::se(true))], &[("a", 0.5)])?;
     for (name, op, x, y, sd) in [("u", "u", xu, yu, 0.01), ("f", "u_t - a*u_xx", xf, yf, 0.1)] {
         let y: Vec<f64> = y.iter().map(|v| v + sd * normal.sample(&mut rng)).collect();
         m.add_channel(name, op, x, y, sd * sd)?;

@@ -79,7 +79,7 @@ fn check_kernel(k: &Kernel, path: &str, inputs: &[String]) -> Result<(), InferEr
                 }
                 _ => {}
             }
-            for &(name, required) in b.name.own_parameters() {
+            for &noether_kernels::family::Hyper { name, required, .. } in b.name.own_parameters() {
                 if required && b.own(name).is_none() {
                     return Err(InferError::field(
                         format!("{path}.{name}"),
@@ -90,7 +90,7 @@ fn check_kernel(k: &Kernel, path: &str, inputs: &[String]) -> Result<(), InferEr
             if let Some(key) = b
                 .own
                 .keys()
-                .find(|k| !b.name.own_parameters().iter().any(|p| p.0 == k.as_str()))
+                .find(|k| !b.name.own_parameters().iter().any(|p| p.name == k.as_str()))
             {
                 return Err(InferError::field(
                     format!("{path}.{key}"),

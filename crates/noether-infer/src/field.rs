@@ -143,10 +143,10 @@ impl Problem {
                     let plain_se = matches!(
                         &l.kernel,
                         Kernel::Base(crate::BaseKernel {
-                            name: crate::KernelName::Se,
+                            name,
                             lengthscales: Some(crate::Lengthscales::Shared(_)),
                             ..
-                        })
+                        }) if *name == crate::KernelName::SE
                     );
                     if k > 0 || !plain_se {
                         return Err(err(

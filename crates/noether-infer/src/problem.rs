@@ -125,75 +125,104 @@ pub enum Lengthscales {
     Shared(Init),
 }
 
-/// The base kernels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KernelName {
-    /// Squared exponential.
-    Se,
-    /// Matérn 3/2 (operators of order ≤ 1).
-    Matern32,
-    /// Matérn 5/2 (operators of order ≤ 2).
-    Matern52,
-    /// Rational quadratic (needs `alpha`).
-    Rq,
-    /// Periodic (needs `period`).
-    Periodic,
-    /// Constant: σ² (no lengthscales).
-    Constant,
-    /// Linear: σ² x·x', plus σ₀² with `offset` (no lengthscales).
-    Linear,
-}
+/// A base kernel's name in a problem file (`"se"`, `"matern52"` …): one of the kernel crate's
+/// families ([`noether_kernels::family::registry`]), read and written as the family's key, so
+/// that a family added there is a name here.
+#[derive(Clone, Copy)]
+pub struct KernelName(&'static dyn noether_kernels::BaseFamily);
 
 impl KernelName {
+    /// The squared exponential (`se`).
+    pub const SE: KernelName = KernelName(&noether_kernels::family::se::SquaredExponential);
+    /// The constant kernel (`constant`).
+    pub const CONSTANT: KernelName = KernelName(&noether_kernels::family::constant::Constant);
+    /// The linear kernel (`linear`).
+    pub const LINEAR: KernelName = KernelName(&noether_kernels::family::linear::Linear);
+
+    /// The family with problem-file name `key`.
+    ///
+    /// # Examples
+    /// ```
+    /// use noether_infer::KernelName;
+    /// assert_eq!(KernelName::named("se"), Some(KernelName::SE));
+    /// assert!(KernelName::named("gaussian").is_none());
+    /// ```
+    pub fn named(key: &str) -> Option<KernelName> {
+        noether_kernels::family::lookup(key).map(KernelName)
+    }
+
+    /// Every name, in the registry's order.
+    pub fn all() -> Vec<KernelName> {
+        noether_kernels::family::registry()
+            .iter()
+            .map(|&f| KernelName(f))
+            .collect()
+    }
+
     /// The family it names, as the kernel crate declares it ([`noether_kernels::Family`]):
     /// its name, hyperparameters and what it supports, in one place.
-    pub fn family(self) -> Option<noether_kernels::Family> {
-        self.spec(true, true).family()
+    pub fn family(self) -> noether_kernels::Family {
+        self.0.declares()
     }
 
     /// The name as written in a problem file.
     pub fn as_str(self) -> &'static str {
-        self.family().map_or("", |f| f.key)
+        self.family().key
     }
 
     /// The kernel family it names, with one lengthscale per input (`ard`) or one shared, and
-    /// (linear only) with its constant term.
-    pub fn spec(self, ard: bool, offset: bool) -> noether_kernels::KernelSpec {
-        use noether_kernels::KernelSpec as K;
-        match self {
-            KernelName::Se => K::SquaredExponential { ard },
-            KernelName::Matern32 => K::Matern32 { ard },
-            KernelName::Matern52 => K::Matern52 { ard },
-            KernelName::Rq => K::RationalQuadratic { ard },
-            KernelName::Periodic => K::Periodic { ard },
-            KernelName::Constant => K::Constant,
-            KernelName::Linear => K::Linear { offset },
-        }
+    /// with its optional hyperparameters (the linear kernel's `offset`) when `optional`.
+    pub fn spec(self, ard: bool, optional: bool) -> noether_kernels::KernelSpec {
+        noether_kernels::KernelSpec::Base(noether_kernels::Base {
+            family: self.0,
+            ard,
+            optional,
+        })
     }
 
     /// Whether the kernel has lengthscales.
     pub fn has_lengthscales(self) -> bool {
-        self.family().is_some_and(|f| f.lengthscales)
+        self.family().lengthscales
     }
 
-    /// The kernel's own hyperparameters besides `variance` and `lengthscales`, each with
-    /// whether it is required: the one table that validation, reading, writing, model building
-    /// and result writing consult (all are positive), as the family declares it.
-    pub fn own_parameters(self) -> &'static [(&'static str, bool)] {
-        self.family().map_or(&[], |f| f.own)
+    /// The kernel's own hyperparameters besides `variance` and `lengthscales` (name, role,
+    /// whether required): the one table that validation, reading, writing, model building and
+    /// result writing consult (all are positive), as the family declares it.
+    pub fn own_parameters(self) -> &'static [noether_kernels::family::Hyper] {
+        self.family().own
     }
+}
 
-    /// Every kernel, for messages.
-    pub const ALL: [KernelName; 7] = [
-        KernelName::Se,
-        KernelName::Matern32,
-        KernelName::Matern52,
-        KernelName::Rq,
-        KernelName::Periodic,
-        KernelName::Constant,
-        KernelName::Linear,
-    ];
+impl PartialEq for KernelName {
+    fn eq(&self, other: &KernelName) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for KernelName {}
+
+impl std::fmt::Debug for KernelName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KernelName({})", self.as_str())
+    }
+}
+
+impl Serialize for KernelName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for KernelName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KernelName, D::Error> {
+        let key = String::deserialize(d)?;
+        KernelName::named(&key).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown kernel `{key}` (one of {})",
+                noether_kernels::family::keys(|_| true)
+            ))
+        })
+    }
 }
 
 /// A base kernel with its initial hyperparameters.
@@ -274,7 +303,7 @@ impl Kernel {
     /// A squared exponential with one lengthscale per input.
     pub fn se(variance: f64, lengthscales: &[f64]) -> Kernel {
         Kernel::base(
-            KernelName::Se,
+            KernelName::SE,
             variance,
             Some(Lengthscales::PerInput(
                 lengthscales.iter().map(|&l| l.into()).collect(),
@@ -284,12 +313,12 @@ impl Kernel {
 
     /// A constant kernel σ².
     pub fn constant(variance: f64) -> Kernel {
-        Kernel::base(KernelName::Constant, variance, None)
+        Kernel::base(KernelName::CONSTANT, variance, None)
     }
 
     /// A linear kernel σ² x·x'.
     pub fn linear(variance: f64) -> Kernel {
-        Kernel::base(KernelName::Linear, variance, None)
+        Kernel::base(KernelName::LINEAR, variance, None)
     }
 
     /// Visit every hyperparameter's initial value with its model name (`u.variance`,
@@ -518,7 +547,7 @@ struct RawKernel(serde_json::Map<String, serde_json::Value>);
 fn kernel_forms() -> String {
     format!(
         "kernels: {}; or {{\"sum\": [...]}}, {{\"product\": [...]}}, {{\"same_as\": latent}}",
-        KernelName::ALL.map(KernelName::as_str).join(", ")
+        noether_kernels::family::keys(|_| true)
     )
 }
 
@@ -565,7 +594,12 @@ fn kernel_from_raw(
                 (false, None) => None,
             };
             let mut own = BTreeMap::new();
-            for &(key, required) in name.own_parameters() {
+            for &noether_kernels::family::Hyper {
+                name: key,
+                required,
+                ..
+            } in name.own_parameters()
+            {
                 match take(&mut r, key) {
                     Some(v) => {
                         own.insert(key.to_string(), init(v, key)?);
@@ -577,9 +611,9 @@ fn kernel_from_raw(
                 }
             }
             if let Some(key) = r.keys().next() {
-                let owner = KernelName::ALL
-                    .iter()
-                    .find(|k| k.own_parameters().iter().any(|p| p.0 == key));
+                let owner = KernelName::all()
+                    .into_iter()
+                    .find(|k| k.own_parameters().iter().any(|p| p.name == key));
                 return Err(match owner {
                     Some(k) => format!(
                         "{at}: the {s} kernel has no `{key}` (only {} has)",
@@ -1322,7 +1356,10 @@ mod tests {
         use noether_kernels::expr::Graph;
         let families = noether_kernels::KernelSpec::families(true);
         assert_eq!(
-            KernelName::ALL.map(|n| n.spec(true, true)).to_vec(),
+            KernelName::all()
+                .into_iter()
+                .map(|n| n.spec(true, true))
+                .collect::<Vec<_>>(),
             families
         );
         let docs = include_str!("../../../docs/problem_file.md");
@@ -1330,7 +1367,7 @@ mod tests {
             .lines()
             .find(|l| l.starts_with("| `kernel` |"))
             .expect("the kernel row");
-        for name in KernelName::ALL {
+        for name in KernelName::all() {
             // The reader's spelling is the family's key.
             assert_eq!(
                 serde_json::to_string(&name).unwrap(),
@@ -1356,7 +1393,7 @@ mod tests {
             if name.has_lengthscales() {
                 asked.push("lengthscales".into());
             }
-            asked.extend(name.own_parameters().iter().map(|(p, _)| p.to_string()));
+            asked.extend(name.own_parameters().iter().map(|p| p.name.to_string()));
             built.sort();
             asked.sort();
             assert_eq!(built, asked, "{}", name.as_str());

@@ -28,7 +28,7 @@ fn points(seed: u64) -> Vec<f64> {
 
 fn programs() -> Vec<Program> {
     let mut g = Graph::new(&["t", "x"]);
-    let k = KernelSpec::SquaredExponential { ard: true }.build(&mut g, "u");
+    let k = KernelSpec::se(true).build(&mut g, "u");
     let names = Names {
         latents: vec!["u".into()],
         parameters: vec!["a".into()],

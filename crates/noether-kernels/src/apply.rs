@@ -60,7 +60,7 @@ fn check_order(
 /// ```
 /// use noether_kernels::{apply::covariance, expr::{Env, Graph}, operator::{Names, Operator}, KernelSpec};
 /// let mut g = Graph::new(&["x"]);
-/// let k = KernelSpec::SquaredExponential { ard: false }.build(&mut g, "u");
+/// let k = KernelSpec::se(false).build(&mut g, "u");
 /// let names = Names { latents: vec!["u".into()], parameters: vec![] };
 /// let l = Operator::parse("u_xx", &mut g, &names)?;
 /// let kff = covariance(&mut g, &[k], &names.latents, &l, &l)?;

@@ -104,7 +104,7 @@ pub enum Shape {
 /// ```
 /// use noether_kernels::{compile::Program, expr::{Env, Graph}, KernelSpec};
 /// let mut g = Graph::new(&["x"]);
-/// let k = KernelSpec::SquaredExponential { ard: false }.build(&mut g, "u");
+/// let k = KernelSpec::se(false).build(&mut g, "u");
 /// let prog = Program::compile(&mut g, &[k.expr]);
 /// let bound = prog.bind(&[2.0, 0.5]); // variance, lengthscale
 /// let xs = [0.0, 0.1, 0.7];

@@ -4,44 +4,16 @@
 //! nothing here is hand-differentiated.
 
 use crate::expr::{ExprId, Graph, ParamId, RadialFamily, Var};
+use crate::family::{variance_param, with_variance, Family};
 
 /// The kind of a base kernel, or a combination of kernels.
 #[derive(Clone, Debug, PartialEq)]
 pub enum KernelSpec {
-    /// Squared exponential: `σ² exp(−½ s)`, `s = Σ_d (x_d − x'_d)²/ℓ_d²`. Any operator order.
-    SquaredExponential {
-        /// One lengthscale per input (true) or one shared (false).
-        ard: bool,
-    },
-    /// Matérn ν = 3/2: `σ² (1 + √3 r) e^{−√3 r}`, `r = √s`. Operators of order ≤ 1.
-    Matern32 {
-        /// One lengthscale per input.
-        ard: bool,
-    },
-    /// Matérn ν = 5/2: `σ² (1 + √5 r + 5r²/3) e^{−√5 r}`. Operators of order ≤ 2.
-    Matern52 {
-        /// One lengthscale per input.
-        ard: bool,
-    },
-    /// Rational quadratic: `σ² (1 + s/(2α))^{−α}`. Any operator order.
-    RationalQuadratic {
-        /// One lengthscale per input.
-        ard: bool,
-    },
-    /// Periodic: `σ² exp(−2 Σ_d sin²(π (x_d − x'_d)/p)/ℓ_d²)` with one period p. Any order.
-    Periodic {
-        /// One lengthscale per input.
-        ard: bool,
-    },
-    /// A constant: `σ²`. Every derivative of it is 0, so it only models a constant offset of
-    /// the latent itself.
-    Constant,
-    /// Linear: `σ² Σ_d x_d x'_d`, plus a constant `σ₀²` (its `offset`) when `offset` is true.
-    /// Any operator order (derivatives past the first vanish).
-    Linear {
-        /// With the constant term σ₀².
-        offset: bool,
-    },
+    /// A base kernel: one of the families of [`crate::family::registry`] (squared exponential,
+    /// Matérn 3/2 and 5/2, rational quadratic, periodic, constant, linear), built with
+    /// [`KernelSpec::se`], [`KernelSpec::matern32`] … or from its name
+    /// ([`crate::family::lookup`]).
+    Base(crate::family::Base),
     /// `k₁ + k₂ + …`; term i has its parameters under `<prefix>.i`.
     Sum(Vec<KernelSpec>),
     /// `k₁ · k₂ · …`; factor i has its parameters under `<prefix>.i`.
@@ -198,82 +170,7 @@ impl Kernel {
         fy: Option<(usize, ExprId)>,
     ) -> Option<ExprId> {
         let (v, ls) = self.se.as_ref()?;
-        let mut factors = Vec::with_capacity(ls.len() + 1);
-        factors.push((g.p(*v), 1.0));
-        let c = (std::f64::consts::PI / 2.0).sqrt();
-        for (d, &l) in ls.iter().enumerate() {
-            let l = g.p(l);
-            let (x, y) = (g.x(d), g.y(d));
-            let phi = |g: &mut Graph, s: ExprId| {
-                let q = g.product(&[(s, 2.0), (l, -2.0)]);
-                let e = g.scale(-0.5, q);
-                g.exp(e)
-            };
-            let erf = |g: &mut Graph, s: ExprId| {
-                let a = g.product(&[(s, 1.0), (l, -1.0)]);
-                let a = g.scale(std::f64::consts::FRAC_1_SQRT_2, a);
-                g.erf(a)
-            };
-            let g1 = |g: &mut Graph, s: ExprId| {
-                let e = erf(g, s);
-                let t = g.product(&[(l, 1.0), (e, 1.0)]);
-                g.scale(c, t)
-            };
-            let g2 = |g: &mut Graph, s: ExprId| {
-                let e = erf(g, s);
-                let a = g.product(&[(s, 1.0), (l, 1.0), (e, 1.0)]);
-                let p = phi(g, s);
-                let l2 = g.product(&[(l, 2.0)]);
-                let b = g.product(&[(l2, 1.0), (p, 1.0)]);
-                g.linear(0.0, &[(c, a), (1.0, b), (-1.0, l2)])
-            };
-            let diff = g.sub(x, y);
-            let nu = |f: Option<(usize, ExprId)>| f.filter(|f| f.0 == d).map(|f| f.1);
-            let (n1, n2) = (nu(fx), nu(fy));
-            let (i1, i2) = (
-                ix.get(d).copied().unwrap_or(0),
-                iy.get(d).copied().unwrap_or(0),
-            );
-            if n1.is_some() || n2.is_some() {
-                if i1 > 0 || i2 > 0 {
-                    return None;
-                }
-                let zero = g.constant(0.0);
-                let (a, b) = (n1.unwrap_or(zero), n2.unwrap_or(zero));
-                let n = g.add(a, b);
-                let ph = g.sub(a, b);
-                let ph = g.scale(std::f64::consts::FRAC_PI_2, ph);
-                let t = g.product(&[(diff, 1.0), (l, -1.0)]);
-                let j = g.spectral(0, n, ph, t);
-                let minus_n = g.neg(n);
-                let scale = g.pow(l, minus_n);
-                let f = g.product(&[(j, 1.0), (scale, 1.0)]);
-                factors.push((g.scale((2.0 / std::f64::consts::PI).sqrt(), f), 1.0));
-                continue;
-            }
-            let f = match (i1, i2) {
-                (0, 0) => phi(g, diff),
-                (1, 0) => {
-                    let a = g1(g, diff);
-                    let b = g1(g, y);
-                    g.add(a, b)
-                }
-                (0, 1) => {
-                    // ∫₀ʸ φ(x − η) dη = G₁(x) − G₁(x − y).
-                    let a = g1(g, x);
-                    let b = g1(g, diff);
-                    g.sub(a, b)
-                }
-                _ => {
-                    let a = g2(g, x);
-                    let b = g2(g, y);
-                    let cc = g2(g, diff);
-                    g.linear(0.0, &[(1.0, a), (1.0, b), (-1.0, cc)])
-                }
-            };
-            factors.push((f, 1.0));
-        }
-        Some(g.product(&factors))
+        crate::family::se::transformed(g, (*v, ls), ix, iy, fx, fy)
     }
 }
 
@@ -296,29 +193,6 @@ fn min_order(a: Option<usize>, b: Option<usize>) -> Option<usize> {
     }
 }
 
-/// What a base kernel family declares, in one place: the reader, validation, the results, the
-/// docs table and the kernel tests consult it ([`KernelSpec::family`], [`KernelSpec::families`]).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Family {
-    /// Its name in a problem file (`se`).
-    pub key: &'static str,
-    /// Its name in messages (`squared exponential`).
-    pub title: &'static str,
-    /// Whether it has lengthscales (one per input, or one shared).
-    pub lengthscales: bool,
-    /// Its hyperparameters besides the variance and the lengthscales, each with whether a
-    /// problem must give it (all are positive).
-    pub own: &'static [(&'static str, bool)],
-    /// The highest per-argument operator order it supports (`None`: unlimited).
-    pub max_order: Option<usize>,
-    /// Whether it depends on its arguments through their differences alone.
-    pub stationary: bool,
-    /// Whether it and every derivative vanish as its arguments move apart.
-    pub decays: bool,
-    /// Its spectral density, where it has one here.
-    pub density: Option<crate::spectral::SpectralDensity>,
-}
-
 impl KernelSpec {
     /// The family of a base kernel; `None` for a combination (a sum, a product, a scaled,
     /// shared, mapped or symmetrised kernel, the rotation-invariant SE).
@@ -326,86 +200,15 @@ impl KernelSpec {
     /// # Examples
     /// ```
     /// use noether_kernels::KernelSpec;
-    /// let f = KernelSpec::Matern32 { ard: false }.family().unwrap();
+    /// let f = KernelSpec::matern32(false).family().unwrap();
     /// assert_eq!((f.key, f.max_order), ("matern32", Some(1)));
     /// assert!(KernelSpec::Sum(vec![]).family().is_none());
     /// ```
     pub fn family(&self) -> Option<Family> {
-        use crate::spectral::SpectralDensity as S;
-        let f = |key, title, lengthscales, own, max_order, stationary, decays, density| Family {
-            key,
-            title,
-            lengthscales,
-            own,
-            max_order,
-            stationary,
-            decays,
-            density,
-        };
-        Some(match self {
-            KernelSpec::SquaredExponential { .. } => f(
-                "se",
-                "squared exponential",
-                true,
-                &[],
-                None,
-                true,
-                true,
-                Some(S::SquaredExponential),
-            ),
-            KernelSpec::Matern32 { .. } => f(
-                "matern32",
-                "Matérn 3/2",
-                true,
-                &[],
-                Some(RadialFamily::Matern32.smoothness()),
-                true,
-                true,
-                Some(S::Matern { nu: 1.5 }),
-            ),
-            KernelSpec::Matern52 { .. } => f(
-                "matern52",
-                "Matérn 5/2",
-                true,
-                &[],
-                Some(RadialFamily::Matern52.smoothness()),
-                true,
-                true,
-                Some(S::Matern { nu: 2.5 }),
-            ),
-            KernelSpec::RationalQuadratic { .. } => f(
-                "rq",
-                "rational quadratic",
-                true,
-                &[("alpha", true)],
-                None,
-                true,
-                true,
-                None,
-            ),
-            KernelSpec::Periodic { .. } => f(
-                "periodic",
-                "periodic",
-                true,
-                &[("period", true)],
-                None,
-                true,
-                false,
-                None,
-            ),
-            KernelSpec::Constant => f("constant", "constant", false, &[], None, true, false, None),
-            KernelSpec::Linear { .. } => f(
-                "linear",
-                "linear",
-                false,
-                &[("offset", false)],
-                None,
-                false,
-                false,
-                None,
-            ),
-            _ => return None,
-        })
+        match self {
+            KernelSpec::Base(b) => Some(b.declares()),
+            _ => None,
+        }
     }
 
     /// Every base family, once each (`ard` for those with lengthscales; a linear kernel with its
@@ -420,15 +223,16 @@ impl KernelSpec {
     /// assert!(names.contains(&"Matérn 5/2".to_string()));
     /// ```
     pub fn families(ard: bool) -> Vec<KernelSpec> {
-        vec![
-            KernelSpec::SquaredExponential { ard },
-            KernelSpec::Matern32 { ard },
-            KernelSpec::Matern52 { ard },
-            KernelSpec::RationalQuadratic { ard },
-            KernelSpec::Periodic { ard },
-            KernelSpec::Constant,
-            KernelSpec::Linear { offset: true },
-        ]
+        crate::family::registry()
+            .iter()
+            .map(|&family| {
+                KernelSpec::Base(crate::family::Base {
+                    family,
+                    ard,
+                    optional: true,
+                })
+            })
+            .collect()
     }
 
     /// The highest per-argument operator order this kernel supports (`None`: unlimited).
@@ -505,19 +309,16 @@ impl KernelSpec {
     /// ```
     /// use noether_kernels::{spectral::SpectralDensity, KernelSpec};
     /// assert_eq!(
-    ///     KernelSpec::Matern52 { ard: true }.spectral_density(),
+    ///     KernelSpec::matern52(true).spectral_density(),
     ///     Some((SpectralDensity::Matern { nu: 2.5 }, true))
     /// );
-    /// assert_eq!(KernelSpec::Constant.spectral_density(), None);
+    /// assert_eq!(KernelSpec::constant().spectral_density(), None);
     /// ```
     pub fn spectral_density(&self) -> Option<(crate::spectral::SpectralDensity, bool)> {
-        let ard = match self {
-            KernelSpec::SquaredExponential { ard }
-            | KernelSpec::Matern32 { ard }
-            | KernelSpec::Matern52 { ard } => *ard,
-            _ => false,
-        };
-        Some((self.family()?.density?, ard))
+        match self {
+            KernelSpec::Base(b) => Some((b.declares().density?, b.ard)),
+            _ => None,
+        }
     }
 
     /// Whether the kernel depends on its arguments through their differences alone (so that a
@@ -544,9 +345,7 @@ impl KernelSpec {
     /// where the kernel itself has underflowed to 0 is 0 (the polynomial of a derivative never
     /// outgrows the exponential).
     pub fn decays(&self) -> bool {
-        let bounded = |k: &KernelSpec| {
-            k.decays() || matches!(k, KernelSpec::Constant | KernelSpec::Periodic { .. })
-        };
+        let bounded = |k: &KernelSpec| k.decays() || k.family().is_some_and(|f| f.bounded);
         if let Some(f) = self.family() {
             return f.decays;
         }
@@ -574,7 +373,7 @@ impl KernelSpec {
     /// ```
     /// use noether_kernels::{expr::Graph, KernelSpec};
     /// let mut g = Graph::new(&["t", "x"]);
-    /// let k = KernelSpec::SquaredExponential { ard: true }.build(&mut g, "u");
+    /// let k = KernelSpec::se(true).build(&mut g, "u");
     /// assert_eq!(g.param_names(), ["u.variance", "u.lengthscales.t", "u.lengthscales.x"]);
     /// assert_eq!(k.max_order, None);
     /// ```
@@ -584,19 +383,25 @@ impl KernelSpec {
         let params: Vec<ParamId> = (before..g.num_params())
             .map(|i| ParamId(i as u32))
             .collect();
-        // The names are made in this file (`variance_param`, `lengthscales`): read roles back.
+        // The names are made by `crate::family`'s helpers: read roles back.
         let roles = params
             .iter()
             .map(|&p| {
                 let name = g.param_name(p);
-                if name.ends_with(".variance") || name.ends_with(".offset") {
+                if name.ends_with(".variance") {
                     Role::Variance
                 } else if name.ends_with(".lengthscale") {
                     Role::Lengthscale(None)
                 } else if let Some((_, input)) = name.rsplit_once(".lengthscales.") {
                     Role::Lengthscale(g.input_index(input))
                 } else {
-                    Role::Shape
+                    // A family's own hyperparameter: the role it declares.
+                    let own = name.rsplit('.').next().unwrap_or_default();
+                    crate::family::registry()
+                        .iter()
+                        .flat_map(|f| f.declares().own)
+                        .find(|h| h.name == own)
+                        .map_or(Role::Shape, |h| h.role)
                 }
             })
             .collect();
@@ -611,13 +416,11 @@ impl KernelSpec {
         }
     }
 
-    /// A plain squared exponential's variance and per-input lengthscales (already built).
+    /// Where the base family has closed-form transforms: its variance and per-input
+    /// lengthscales (already built).
     fn se_params(&self, g: &mut Graph, prefix: &str) -> Option<(ParamId, Vec<ParamId>)> {
         match self {
-            KernelSpec::SquaredExponential { ard } => {
-                let v = variance_param(g, prefix);
-                Some((v, lengthscales(g, prefix, *ard)))
-            }
+            KernelSpec::Base(b) => b.family.closed_form(g, prefix, b),
             KernelSpec::Shared { prefix, spec } => spec.se_params(g, prefix),
             _ => None,
         }
@@ -625,78 +428,7 @@ impl KernelSpec {
 
     fn build_expr(&self, g: &mut Graph, prefix: &str) -> ExprId {
         match self {
-            KernelSpec::SquaredExponential { ard } => {
-                variance_param(g, prefix);
-                let s = scaled_sq_dist(g, prefix, *ard);
-                let e = g.scale(-0.5, s);
-                let e = g.exp(e);
-                with_variance(g, prefix, e)
-            }
-            KernelSpec::Matern32 { ard } | KernelSpec::Matern52 { ard } => {
-                let fam = if matches!(self, KernelSpec::Matern32 { .. }) {
-                    RadialFamily::Matern32
-                } else {
-                    RadialFamily::Matern52
-                };
-                variance_param(g, prefix);
-                let s = scaled_sq_dist(g, prefix, *ard);
-                let f = g.radial(fam, 0, s);
-                with_variance(g, prefix, f)
-            }
-            KernelSpec::RationalQuadratic { ard } => {
-                variance_param(g, prefix);
-                let s = scaled_sq_dist(g, prefix, *ard);
-                let alpha = g.param_with_latex(&format!("{prefix}.alpha"), "\\alpha");
-                let a = g.p(alpha);
-                // (1 + s/(2α))^(−α)
-                let q = g.product(&[(s, 1.0), (a, -1.0)]);
-                let base = g.linear(1.0, &[(0.5, q)]);
-                let ex = g.neg(a);
-                let k = g.pow(base, ex);
-                with_variance(g, prefix, k)
-            }
-            KernelSpec::Periodic { ard } => {
-                variance_param(g, prefix);
-                let period = g.param_with_latex(&format!("{prefix}.period"), "p");
-                let p = g.p(period);
-                let ls = lengthscales(g, prefix, *ard);
-                let mut terms = Vec::new();
-                for d in 0..g.dim() {
-                    let (x, y) = (g.x(d), g.y(d));
-                    let diff = g.sub(x, y);
-                    let arg = g.product(&[(diff, 1.0), (p, -1.0)]);
-                    let arg = g.scale(std::f64::consts::PI, arg);
-                    let s = g.sin(arg);
-                    let l = g.p(ls[d]);
-                    terms.push((-2.0, g.product(&[(s, 2.0), (l, -2.0)])));
-                }
-                let e = g.linear(0.0, &terms);
-                let e = g.exp(e);
-                with_variance(g, prefix, e)
-            }
-            KernelSpec::Constant => {
-                let v = variance_param(g, prefix);
-                g.p(v)
-            }
-            KernelSpec::Linear { offset } => {
-                variance_param(g, prefix);
-                let c =
-                    offset.then(|| g.param_with_latex(&format!("{prefix}.offset"), "\\sigma_0^2"));
-                let mut terms = Vec::new();
-                for d in 0..g.dim() {
-                    let (x, y) = (g.x(d), g.y(d));
-                    terms.push((1.0, g.mul(x, y)));
-                }
-                let dot = g.linear(0.0, &terms);
-                let k = with_variance(g, prefix, dot);
-                match c {
-                    Some(c) => {
-                        let c = g.p(c);
-                        g.add(k, c)
-                    }
-                    None => k,
-                }
-            }
+            KernelSpec::Base(b) => b.family.build(g, prefix, b),
             KernelSpec::Sum(parts) => {
                 let ks: Vec<ExprId> = parts
                     .iter()
@@ -824,47 +556,4 @@ impl KernelSpec {
             }
         }
     }
-}
-
-/// Create the variance parameter first, so that every kernel lists it first.
-fn variance_param(g: &mut Graph, prefix: &str) -> ParamId {
-    g.param_with_latex(&format!("{prefix}.variance"), "\\sigma^2")
-}
-
-fn with_variance(g: &mut Graph, prefix: &str, body: ExprId) -> ExprId {
-    let v = variance_param(g, prefix);
-    let v = g.p(v);
-    g.mul(v, body)
-}
-
-/// The lengthscale parameter of each input (the same one repeated when shared).
-fn lengthscales(g: &mut Graph, prefix: &str, ard: bool) -> Vec<ParamId> {
-    let inputs: Vec<String> = g.inputs().to_vec();
-    if ard {
-        inputs
-            .iter()
-            .map(|n| {
-                g.param_with_latex(
-                    &format!("{prefix}.lengthscales.{n}"),
-                    &format!("\\ell_{{{n}}}"),
-                )
-            })
-            .collect()
-    } else {
-        let l = g.param_with_latex(&format!("{prefix}.lengthscale"), "\\ell");
-        vec![l; inputs.len()]
-    }
-}
-
-/// `s = Σ_d (x_d − x'_d)² / ℓ_d²`.
-fn scaled_sq_dist(g: &mut Graph, prefix: &str, ard: bool) -> ExprId {
-    let ls = lengthscales(g, prefix, ard);
-    let mut terms = Vec::new();
-    for (d, l) in ls.iter().enumerate() {
-        let (x, y) = (g.x(d), g.y(d));
-        let diff = g.sub(x, y);
-        let l = g.p(*l);
-        terms.push((1.0, g.product(&[(diff, 2.0), (l, -2.0)])));
-    }
-    g.linear(0.0, &terms)
 }

@@ -6,8 +6,9 @@
 //!
 //! - [`expr`]: a hash-consed expression graph with canonical, simplifying construction, symbolic
 //!   differentiation and printing as text and LaTeX;
-//! - [`KernelSpec`]: squared exponential, Matérn 3/2 and 5/2, rational quadratic, periodic, and their
-//!   sums, products and scalings;
+//! - [`KernelSpec`]: the base families of [`family`] (squared exponential, Matérn 3/2 and 5/2,
+//!   rational quadratic, periodic, constant, linear; one file each), and their sums, products and
+//!   scalings;
 //! - [`operator`]: linear operators and their parser (`u_t - a*u_xx`, `d(u, x1, 2)`, `rho*u1 + u2`);
 //! - [`apply`]: the covariance of two operators and its derivatives by every parameter;
 //! - [`compile`]: a program that evaluates many expressions together over many point pairs.
@@ -19,13 +20,13 @@
 //! use noether_kernels::{apply, compile::Program, expr::{Env, Graph, Var}, operator::{Names, Operator}, KernelSpec};
 //!
 //! let mut g = Graph::new(&["t", "x"]);
-//! let k = KernelSpec::SquaredExponential { ard: true }.build(&mut g, "u");
+//! let k = KernelSpec::se(true).build(&mut g, "u");
 //! ```
 //! Parse the operator `L = ∂_t − a ∂_xx`, whose coefficient `a` is an unknown parameter:
 //! ```
 //! # use noether_kernels::{apply, compile::Program, expr::{Env, Graph, Var}, operator::{Names, Operator}, KernelSpec};
 //! # let mut g = Graph::new(&["t", "x"]);
-//! # let k = KernelSpec::SquaredExponential { ard: true }.build(&mut g, "u");
+//! # let k = KernelSpec::se(true).build(&mut g, "u");
 //! let names = Names { latents: vec!["u".into()], parameters: vec!["a".into()] };
 //! let heat = Operator::parse("u_t - a*u_xx", &mut g, &names)?;
 //! let ident = Operator::parse("u", &mut g, &names)?;
@@ -35,7 +36,7 @@
 //! ```
 //! # use noether_kernels::{apply, compile::Program, expr::{Env, Graph, Var}, operator::{Names, Operator}, KernelSpec};
 //! # let mut g = Graph::new(&["t", "x"]);
-//! # let k = KernelSpec::SquaredExponential { ard: true }.build(&mut g, "u");
+//! # let k = KernelSpec::se(true).build(&mut g, "u");
 //! # let names = Names { latents: vec!["u".into()], parameters: vec!["a".into()] };
 //! # let heat = Operator::parse("u_t - a*u_xx", &mut g, &names)?;
 //! # let ident = Operator::parse("u", &mut g, &names)?;
@@ -51,7 +52,7 @@
 //! ```
 //! # use noether_kernels::{apply, compile::Program, expr::{Env, Graph, Var}, operator::{Names, Operator}, KernelSpec};
 //! # let mut g = Graph::new(&["t", "x"]);
-//! # let k = KernelSpec::SquaredExponential { ard: true }.build(&mut g, "u");
+//! # let k = KernelSpec::se(true).build(&mut g, "u");
 //! # let names = Names { latents: vec!["u".into()], parameters: vec!["a".into()] };
 //! # let heat = Operator::parse("u_t - a*u_xx", &mut g, &names)?;
 //! # let kff = apply::covariance(&mut g, &[k], &names.latents, &heat, &heat)?;
@@ -76,10 +77,12 @@ pub mod apply;
 pub mod compile;
 mod error;
 pub mod expr;
+pub mod family;
 mod kernel;
 pub mod operator;
 pub mod radial;
 pub mod spectral;
 
 pub use error::KernelError;
-pub use kernel::{Family, InputMap, Involution, Kernel, KernelSpec, Role};
+pub use family::{Base, BaseFamily, Family};
+pub use kernel::{InputMap, Involution, Kernel, KernelSpec, Role};

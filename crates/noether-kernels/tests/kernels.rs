@@ -11,32 +11,26 @@ use rand::{Rng, SeedableRng};
 
 fn specs() -> Vec<KernelSpec> {
     vec![
-        KernelSpec::SquaredExponential { ard: true },
-        KernelSpec::Matern32 { ard: true },
-        KernelSpec::Matern52 { ard: true },
-        KernelSpec::RationalQuadratic { ard: true },
-        KernelSpec::Periodic { ard: true },
-        KernelSpec::Sum(vec![
-            KernelSpec::SquaredExponential { ard: false },
-            KernelSpec::Periodic { ard: false },
-        ]),
+        KernelSpec::se(true),
+        KernelSpec::matern32(true),
+        KernelSpec::matern52(true),
+        KernelSpec::rq(true),
+        KernelSpec::periodic(true),
+        KernelSpec::Sum(vec![KernelSpec::se(false), KernelSpec::periodic(false)]),
         KernelSpec::Product(vec![
-            KernelSpec::Matern52 { ard: true },
-            KernelSpec::Scaled(0.5, Box::new(KernelSpec::RationalQuadratic { ard: false })),
+            KernelSpec::matern52(true),
+            KernelSpec::Scaled(0.5, Box::new(KernelSpec::rq(false))),
         ]),
         // The magnetic-field potential: SE plus a linear trend plus a constant.
         KernelSpec::Sum(vec![
-            KernelSpec::SquaredExponential { ard: true },
-            KernelSpec::Linear { offset: true },
-            KernelSpec::Constant,
+            KernelSpec::se(true),
+            KernelSpec::linear(true),
+            KernelSpec::constant(),
         ]),
-        KernelSpec::Product(vec![
-            KernelSpec::Linear { offset: false },
-            KernelSpec::SquaredExponential { ard: false },
-        ]),
+        KernelSpec::Product(vec![KernelSpec::linear(false), KernelSpec::se(false)]),
         // Even in x0, odd in x0, symmetric under x0 ↔ x1 (when there are two inputs).
         KernelSpec::Symmetric {
-            spec: Box::new(KernelSpec::SquaredExponential { ard: true }),
+            spec: Box::new(KernelSpec::se(true)),
             map: noether_kernels::Involution {
                 negate: vec![0],
                 swap: vec![],
@@ -44,7 +38,7 @@ fn specs() -> Vec<KernelSpec> {
             sign: 1.0,
         },
         KernelSpec::Symmetric {
-            spec: Box::new(KernelSpec::Matern52 { ard: true }),
+            spec: Box::new(KernelSpec::matern52(true)),
             map: noether_kernels::Involution {
                 negate: vec![0],
                 swap: vec![],
@@ -168,27 +162,11 @@ fn derivative_kernels_match_finite_differences_up_to_order_4() {
 fn parameter_derivatives_match_finite_differences() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(11);
     let cases = [
-        (
-            KernelSpec::SquaredExponential { ard: true },
-            "u_t - a*u_xx",
-            "u",
-        ),
-        (
-            KernelSpec::SquaredExponential { ard: true },
-            "u_t - a*u_xx",
-            "u_t - a*u_xx",
-        ),
-        (
-            KernelSpec::Matern52 { ard: true },
-            "u_x + a*u",
-            "x*u_t + exp(a)*u",
-        ),
-        (
-            KernelSpec::RationalQuadratic { ard: false },
-            "u_xx + a*u_x",
-            "u",
-        ),
-        (KernelSpec::Periodic { ard: true }, "u_tx", "a^2*u_x"),
+        (KernelSpec::se(true), "u_t - a*u_xx", "u"),
+        (KernelSpec::se(true), "u_t - a*u_xx", "u_t - a*u_xx"),
+        (KernelSpec::matern52(true), "u_x + a*u", "x*u_t + exp(a)*u"),
+        (KernelSpec::rq(false), "u_xx + a*u_x", "u"),
+        (KernelSpec::periodic(true), "u_tx", "a^2*u_x"),
     ];
     for (spec, o1, o2) in cases {
         let mut g = Graph::new(&["t", "x"]);
@@ -352,7 +330,7 @@ fn joint_gram_matrix_of_several_operators_is_positive_semidefinite() {
 #[test]
 fn second_derivative_se_kernel_matches_closed_form() {
     let mut g = Graph::new(&["x"]);
-    let k = KernelSpec::SquaredExponential { ard: false }.build(&mut g, "u");
+    let k = KernelSpec::se(false).build(&mut g, "u");
     let names = Names {
         latents: vec!["u".into()],
         parameters: vec![],
@@ -385,8 +363,8 @@ fn second_derivative_se_kernel_matches_closed_form() {
 #[test]
 fn matern_derivative_kernels_are_continuous_at_zero_distance() {
     for (spec, op) in [
-        (KernelSpec::Matern32 { ard: true }, "u_x"),
-        (KernelSpec::Matern52 { ard: true }, "u_xx + u_tx"),
+        (KernelSpec::matern32(true), "u_x"),
+        (KernelSpec::matern52(true), "u_xx + u_tx"),
     ] {
         let mut g = Graph::new(&["t", "x"]);
         let k = spec.build(&mut g, "u");
@@ -425,7 +403,7 @@ fn matern_derivative_kernels_are_continuous_at_zero_distance() {
 #[test]
 fn operator_past_a_matern_kernels_order_is_rejected() {
     let mut g = Graph::new(&["x"]);
-    let k = KernelSpec::Matern32 { ard: false }.build(&mut g, "u");
+    let k = KernelSpec::matern32(false).build(&mut g, "u");
     let names = Names {
         latents: vec!["u".into()],
         parameters: vec![],
@@ -571,7 +549,7 @@ fn parser_errors_name_the_term_and_column() {
 #[test]
 fn printing_as_text_and_latex() {
     let mut g = Graph::new(&["x"]);
-    let k = KernelSpec::SquaredExponential { ard: false }.build(&mut g, "u");
+    let k = KernelSpec::se(false).build(&mut g, "u");
     let t = g.to_text(k.expr);
     assert!(
         t.contains("exp(") && t.contains("(x - x')^2") && t.contains("u.lengthscale^-2"),
@@ -620,7 +598,7 @@ proptest! {
     fn random_operators_assemble_correctly(o1 in arb_operator(), o2 in arb_operator(),
                                            xs in prop::array::uniform4(-1.0f64..1.0)) {
         let mut g = Graph::new(&["t", "x"]);
-        let k = KernelSpec::SquaredExponential { ard: true }.build(&mut g, "u");
+        let k = KernelSpec::se(true).build(&mut g, "u");
         let names = Names { latents: vec!["u".into()], parameters: vec!["a".into()] };
         let Ok(l1) = Operator::parse(&o1, &mut g, &names) else { return Ok(()) };
         let Ok(l2) = Operator::parse(&o2, &mut g, &names) else { return Ok(()) };
@@ -726,7 +704,7 @@ fn integrated_se_kernels_match_quadrature_and_their_parameter_derivatives() {
     };
     for _ in 0..6 {
         let mut g = Graph::new(&["x", "t"]);
-        let k = KernelSpec::SquaredExponential { ard: true }.build(&mut g, "u");
+        let k = KernelSpec::se(true).build(&mut g, "u");
         let p = [
             rng.random_range(0.5..2.0),
             rng.random_range(0.3..1.5),
@@ -794,7 +772,7 @@ fn integrated_se_kernels_match_quadrature_and_their_parameter_derivatives() {
     }
     // Other kernels have no closed form here: the error names the term and the kernel.
     let mut g = Graph::new(&["x"]);
-    let k = KernelSpec::Matern52 { ard: false }.build(&mut g, "u");
+    let k = KernelSpec::matern52(false).build(&mut g, "u");
     let l = Operator::parse("int(u, x)", &mut g, &names).unwrap();
     let e = covariance(&mut g, &[k], &names.latents, &l, &l)
         .unwrap_err()
@@ -830,7 +808,7 @@ fn fractional_se_kernels_agree_with_derivatives_at_integer_orders() {
         parameters: vec!["a".into()],
     };
     let mut g = Graph::new(&["x", "t"]);
-    let k = KernelSpec::SquaredExponential { ard: true }.build(&mut g, "u");
+    let k = KernelSpec::se(true).build(&mut g, "u");
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     for (frac, plain) in [
         ("frac(u, x, 1)", "u_x"),
@@ -962,13 +940,9 @@ fn every_stationary_family_is_the_fourier_transform_of_its_spectral_density() {
     let mut with_density = 0;
     for spec in KernelSpec::families(true) {
         let Some((density, ard)) = spec.spectral_density() else {
+            let key = spec.family().unwrap().key;
             assert!(
-                !matches!(
-                    spec,
-                    KernelSpec::SquaredExponential { .. }
-                        | KernelSpec::Matern32 { .. }
-                        | KernelSpec::Matern52 { .. }
-                ),
+                !["se", "matern32", "matern52"].contains(&key),
                 "{}",
                 spec.name()
             );
@@ -1066,4 +1040,73 @@ fn every_stationary_family_is_the_fourier_transform_of_its_spectral_density() {
         with_density, 3,
         "the squared exponential and the two Matérns"
     );
+}
+
+/// Every registered family declares what it builds: a unique key that finds it again, the
+/// variance first, lengthscales exactly when it says it has them (one per input or one shared),
+/// its own hyperparameters under their declared names and roles (optional ones only when asked
+/// for), and the explicit columns of a family without a spectral density name hyperparameters
+/// it has.
+#[test]
+fn every_family_declares_what_it_builds() {
+    use noether_kernels::family::{self, Base, Column};
+    use noether_kernels::Role;
+    let mut keys: Vec<&str> = family::registry()
+        .iter()
+        .map(|f| f.declares().key)
+        .collect();
+    let n = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), n, "two families share a key");
+    for &f in family::registry() {
+        let decl = f.declares();
+        let found = family::lookup(decl.key).expect("lookup by key");
+        assert_eq!(found.declares(), decl);
+        for (ard, optional) in [(true, true), (false, false)] {
+            let mut g = Graph::new(&input_names(2));
+            let spec = KernelSpec::Base(Base {
+                family: f,
+                ard,
+                optional,
+            });
+            let k = spec.build(&mut g, "k");
+            let names = g.param_names();
+            assert_eq!(names[0], "k.variance", "{}", decl.key);
+            assert_eq!(k.roles[0], Role::Variance);
+            let mut want = vec!["k.variance".to_string()];
+            if decl.lengthscales {
+                if ard {
+                    want.extend(["k.lengthscales.x0".into(), "k.lengthscales.x1".into()]);
+                } else {
+                    want.push("k.lengthscale".into());
+                }
+            }
+            for h in decl.own.iter().filter(|h| h.required || optional) {
+                want.push(format!("k.{}", h.name));
+                let i = names.iter().position(|p| *p == format!("k.{}", h.name));
+                assert_eq!(
+                    i.map(|i| k.roles[i]),
+                    Some(h.role),
+                    "{} {}",
+                    decl.key,
+                    h.name
+                );
+            }
+            let (mut got, mut want) = (names.to_vec(), want);
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "{}", decl.key);
+            assert_eq!(spec.spectral_density().map(|d| d.0), decl.density);
+            for c in decl.columns {
+                let (Column::Constant(p) | Column::Linear(p)) = *c;
+                assert!(
+                    p == "variance" || decl.own.iter().any(|h| h.name == p),
+                    "{}: column weighted by `{p}`",
+                    decl.key
+                );
+            }
+            assert!(decl.density.is_none() || decl.columns.is_empty());
+        }
+    }
 }

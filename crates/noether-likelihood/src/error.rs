@@ -76,11 +76,16 @@ pub enum LikelihoodError {
         /// The posterior variance there.
         variance: f64,
     },
-    /// More observations than an exact GP can hold in memory.
-    #[error("{n} observations need {gib:.0} GiB for {what}, more than this machine may use (24 GiB); {fix}")]
+    /// A problem whose dense matrices would not fit in memory: refused before allocating
+    /// (one check, in `nlml.rs`, that every solver asks).
+    #[error(
+        "{n} {of} need {gib:.0} GiB for {what}, more than this machine may use (24 GiB); {fix}"
+    )]
     TooLarge {
-        /// The number of observations.
+        /// How many of what the size grows with.
         n: usize,
+        /// What is counted (`observations`, `basis functions`).
+        of: String,
         /// What needs the memory.
         what: String,
         /// What to do instead.

@@ -214,13 +214,105 @@ pub(crate) fn compile_pair(
     })
 }
 
+/// The prior covariance of `l1` at the points `a` against `l2` at the points `b`, at the graph
+/// parameters `gp`, row-major (entry i·|b| + j): the one place a prediction's prior block is
+/// compiled and filled, for every solver (the exact posterior's cross-covariances, variances
+/// and joint covariances; the inducing points' K_z* and their joint priors). Entries that
+/// overflowed between points so far apart that every latent's kernel has underflowed to 0 there
+/// are 0 ([`far_apart`]); other non-finite entries stay, for the caller to report.
+pub(crate) fn prior_block(
+    model: &Model,
+    graph: &mut Graph,
+    gp: &[f64],
+    (l1, a): (&Operator, &[f64]),
+    (l2, b): (&Operator, &[f64]),
+) -> Result<Vec<f64>, LikelihoodError> {
+    let e = covariance(graph, &model.kernels, &model.latents, l1, l2)?;
+    let prog = Program::compile(graph, &[e]);
+    let mut out = prog.fill(&prog.bind(gp), a, b).swap_remove(0);
+    if out.iter().any(|v| !v.is_finite()) {
+        far_apart(model, graph, gp, (l1, a), (l2, b), &mut out);
+    }
+    Ok(out)
+}
+
+/// The prior variance of `op` at each of `points`: [`prior_block`]'s diagonal, without the
+/// block.
+pub(crate) fn prior_diagonal(
+    model: &Model,
+    graph: &mut Graph,
+    gp: &[f64],
+    op: &Operator,
+    points: &[f64],
+) -> Result<Vec<f64>, LikelihoodError> {
+    let e = covariance(graph, &model.kernels, &model.latents, op, op)?;
+    let prog = Program::compile(graph, &[e]);
+    let bound = prog.bind(gp);
+    Ok(points
+        .chunks(model.dim().max(1))
+        .map(|p| prog.eval_pair(&bound, p, p)[0])
+        .collect())
+}
+
+/// Zero the entries of a block (`out[i·|b| + j]` between `a`'s point i and `b`'s point j) that
+/// overflowed between points so far apart that the kernel of every latent involved has
+/// underflowed to 0 there: for kernels that decay ([`KernelSpec::decays`]) the covariance of any
+/// operator is 0 too (a polynomial times e^{−r²/2}), and a prediction far from all data is the
+/// prior's. Other non-finite entries stay, to be reported.
+fn far_apart(
+    model: &Model,
+    graph: &mut Graph,
+    gp: &[f64],
+    (l1, a): (&Operator, &[f64]),
+    (l2, b): (&Operator, &[f64]),
+    out: &mut [f64],
+) {
+    let d = model.dim();
+    let mut latents: Vec<usize> = l1.terms.iter().chain(&l2.terms).map(|t| t.latent).collect();
+    latents.sort_unstable();
+    latents.dedup();
+    if !latents.iter().all(|&l| model.specs[l].decays()) {
+        return;
+    }
+    let progs: Vec<Program> = latents
+        .iter()
+        .map(|&l| {
+            let id = Operator::identity(graph, l, &model.latents[l]);
+            covariance(graph, &model.kernels, &model.latents, &id, &id)
+                .map(|e| Program::compile(graph, &[e]))
+        })
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    if progs.len() != latents.len() {
+        return;
+    }
+    let bound: Vec<_> = progs.iter().map(|p| p.bind(gp)).collect();
+    let n = b.len() / d.max(1);
+    for (k, v) in out.iter_mut().enumerate() {
+        if v.is_finite() {
+            continue;
+        }
+        let (p, x) = (
+            &a[(k / n) * d..(k / n + 1) * d],
+            &b[(k % n) * d..(k % n + 1) * d],
+        );
+        if progs
+            .iter()
+            .zip(&bound)
+            .all(|(prog, bd)| prog.eval_pair(bd, p, x)[0] == 0.0)
+        {
+            *v = 0.0;
+        }
+    }
+}
+
 /// A Gaussian-process model over latent functions observed through linear operators.
 ///
 /// # Examples
 /// ```
 /// use noether_likelihood::Model;
 /// use noether_kernels::KernelSpec;
-/// let mut m = Model::new(&["x"], &[("u", KernelSpec::SquaredExponential { ard: false })], &[])?;
+/// let mut m = Model::new(&["x"], &[("u", KernelSpec::se(false))], &[])?;
 /// m.add_channel("u", "u", vec![0.0, 0.5, 1.0], vec![0.0, 1.0, 0.0], 1e-4)?;
 /// assert_eq!(m.param_names(), ["u.variance", "u.lengthscale", "noise.u"]);
 /// let e = m.nlml(&m.values(), true)?;

@@ -25,6 +25,29 @@ pub const NUGGET: f64 = 1e-8;
 /// An exact GP at 30,000 observations needs 20 GiB.
 pub const MAX_DENSE_BYTES: f64 = 24.0 * 1024.0 * 1024.0 * 1024.0;
 
+/// The one memory refusal every solver makes before allocating its dense matrices: `doubles`
+/// f64s in all (every matrix that lives at once, counted by the caller), growing with `count`
+/// (how many, of what), refused above [`MAX_DENSE_BYTES`] as [`LikelihoodError::TooLarge`]
+/// naming `what` needs them and `fix`, rather than aborting on allocation.
+pub(crate) fn refuse_memory(
+    doubles: f64,
+    (n, of): (usize, &str),
+    what: &str,
+    fix: &str,
+) -> Result<(), LikelihoodError> {
+    let bytes = 8.0 * doubles;
+    if bytes > MAX_DENSE_BYTES {
+        return Err(LikelihoodError::TooLarge {
+            n,
+            of: of.into(),
+            what: what.into(),
+            fix: fix.into(),
+            gib: bytes / f64::from(1u32 << 30),
+        });
+    }
+    Ok(())
+}
+
 /// One evaluation of the NLML.
 #[derive(Clone, Debug)]
 pub struct Evaluation {
@@ -266,17 +289,13 @@ impl Model {
         if n == 0 {
             return Err(LikelihoodError::NoData);
         }
-        // The covariance, its inverse and the gradient's weights are n × n each: say so before
-        // asking for more memory than a workstation has, rather than abort on allocation.
-        let bytes = 3.0 * 8.0 * (n as f64) * (n as f64);
-        if bytes > MAX_DENSE_BYTES {
-            return Err(LikelihoodError::TooLarge {
-                n,
-                what: "the exact covariance and its inverse".into(),
-                fix: "use fewer observations, or inducing points (\"approximation\": {\"inducing\": 1000})".into(),
-                gib: bytes / f64::from(1u32 << 30),
-            });
-        }
+        // The covariance, its inverse and the gradient's weights are n × n each.
+        refuse_memory(
+            3.0 * (n as f64) * (n as f64),
+            (n, "observations"),
+            "the exact covariance and its inverse",
+            "use fewer observations, or inducing points (\"approximation\": {\"inducing\": 1000})",
+        )?;
         let mut k = self.kernel_lower(values);
         if let Some(e) = self.blame_nonfinite(&k, values) {
             return Err(e);

@@ -422,12 +422,7 @@ mod tests {
     /// density's gradient (log-Jacobians included) likewise.
     #[test]
     fn objective_gradients_match_finite_differences() {
-        let mut m = Model::new(
-            &["x"],
-            &[("u", KernelSpec::SquaredExponential { ard: false })],
-            &[("a", 0.7)],
-        )
-        .unwrap();
+        let mut m = Model::new(&["x"], &[("u", KernelSpec::se(false))], &[("a", 0.7)]).unwrap();
         let x: Vec<f64> = (0..12).map(|i| i as f64 / 11.0).collect();
         let y: Vec<f64> = x.iter().map(|v| (3.0 * v).sin()).collect();
         let f: Vec<f64> = x

@@ -5,7 +5,7 @@
 //! K** − K*ᵀ K⁻¹ K* (Rasmussen & Williams 2006, eqs. 2.25–2.26), for any linear operator L*.
 
 use crate::factor::JitterPolicy;
-use crate::model::Model;
+use crate::model::{prior_block, prior_diagonal, Model};
 use crate::nlml::Factored;
 use crate::solver::{Conditioned, Feature, Solver};
 use crate::LikelihoodError;
@@ -362,23 +362,17 @@ impl Posterior<'_> {
         let mut cov = vec![0.0; size * size];
         for a in 0..t {
             for b in a..t {
-                let e = covariance(
+                let prior = prior_block(
+                    self.model,
                     &mut self.graph,
-                    &self.model.kernels,
-                    &self.model.latents,
-                    &ops[a],
-                    &ops[b],
+                    &gp,
+                    (&ops[a], points),
+                    (&ops[b], points),
                 )?;
-                let prog = Program::compile(&mut self.graph, &[e]);
-                let mut prior = prog.fill(&prog.bind(&gp), points, points);
-                if prior[0].iter().any(|v| !v.is_finite()) {
-                    let (la, lb) = (ops[a].clone(), ops[b].clone());
-                    self.far_apart(&la, &lb, points, points, &mut prior[0]);
-                }
                 for i in 0..m {
                     for j in 0..m {
                         let reduce: f64 = (0..n).map(|r| ks[a][(r, i)] * vs[b][(r, j)]).sum();
-                        let c = prior[0][i * m + j] - reduce;
+                        let c = prior[i * m + j] - reduce;
                         let (r, q) = (a * m + i, b * m + j);
                         cov[r * size + q] = c;
                         cov[q * size + r] = c;
@@ -494,84 +488,20 @@ impl Posterior<'_> {
         let mut ks = Mat::<f64>::zeros(n, m);
         let offsets = model.offsets();
         for (c, ch) in model.channels.iter().enumerate() {
-            let e = covariance(
+            let blk = prior_block(
+                model,
                 &mut self.graph,
-                &self.model.kernels,
-                &self.model.latents,
-                op,
-                &ch.operator,
+                &gp,
+                (op, points),
+                (&ch.operator, &ch.x),
             )?;
-            let prog = Program::compile(&mut self.graph, &[e]);
-            let mut blk = prog.fill(&prog.bind(&gp), points, &ch.x);
-            if blk[0].iter().any(|v| !v.is_finite()) {
-                self.far_apart(op, &ch.operator, points, &ch.x, &mut blk[0]);
-            }
             for j in 0..m {
                 for i in 0..ch.len() {
-                    ks[(offsets[c] + i, j)] = blk[0][j * ch.len() + i];
+                    ks[(offsets[c] + i, j)] = blk[j * ch.len() + i];
                 }
             }
         }
         Ok(ks)
-    }
-
-    /// Zero the entries of a cross-covariance block (`out[j·n + i]` between `points` j and
-    /// `data` i) that overflowed between points so far apart that the kernel of every latent
-    /// involved has underflowed to 0 there: for kernels that decay ([`KernelSpec::decays`]) the
-    /// covariance of any operator is 0 too (a polynomial times e^{−r²/2}), and a prediction far
-    /// from all data is the prior's. Other non-finite entries stay, to be reported.
-    fn far_apart(
-        &mut self,
-        l1: &Operator,
-        l2: &Operator,
-        points: &[f64],
-        data: &[f64],
-        out: &mut [f64],
-    ) {
-        let d = self.model.dim();
-        let gp = self.values[..self.model.num_graph_params()].to_vec();
-        let mut latents: Vec<usize> = l1.terms.iter().chain(&l2.terms).map(|t| t.latent).collect();
-        latents.sort_unstable();
-        latents.dedup();
-        if !latents.iter().all(|&l| self.model.specs[l].decays()) {
-            return;
-        }
-        let progs: Vec<Program> = latents
-            .iter()
-            .map(|&l| {
-                let id = Operator::identity(&mut self.graph, l, &self.model.latents[l]);
-                covariance(
-                    &mut self.graph,
-                    &self.model.kernels,
-                    &self.model.latents,
-                    &id,
-                    &id,
-                )
-                .map(|e| Program::compile(&mut self.graph, &[e]))
-            })
-            .collect::<Result<_, _>>()
-            .unwrap_or_default();
-        if progs.len() != latents.len() {
-            return;
-        }
-        let bound: Vec<_> = progs.iter().map(|p| p.bind(&gp)).collect();
-        let n = data.len() / d.max(1);
-        for (k, v) in out.iter_mut().enumerate() {
-            if v.is_finite() {
-                continue;
-            }
-            let (p, x) = (
-                &points[(k / n) * d..(k / n + 1) * d],
-                &data[(k % n) * d..(k % n + 1) * d],
-            );
-            if progs
-                .iter()
-                .zip(&bound)
-                .all(|(prog, b)| prog.eval_pair(b, p, x)[0] == 0.0)
-            {
-                *v = 0.0;
-            }
-        }
     }
 
     /// K*ᵀα: the posterior mean at each column of K*ᵀ.
@@ -653,28 +583,15 @@ impl Posterior<'_> {
                 zero: op.is_zero(),
             });
         }
-        let (gp, d) = (
-            self.values[..self.model.num_graph_params()].to_vec(),
-            self.model.dim(),
-        );
+        let gp = self.values[..self.model.num_graph_params()].to_vec();
         let n = self.exact()?.y.len();
         let ks = self.cross(op, points, m)?;
         let mean = self.mean(&ks)?;
         let v = self.exact()?.factor.llt.solve(&ks); // K⁻¹ K*ᵀ
-        let e = covariance(
-            &mut self.graph,
-            &self.model.kernels,
-            &self.model.latents,
-            op,
-            op,
-        )?;
-        let prog = Program::compile(&mut self.graph, &[e]);
-        let bound = prog.bind(&gp);
+        let priors = prior_diagonal(self.model, &mut self.graph, &gp, op, points)?;
         let reduce = |a: usize, b: usize| -> f64 { (0..n).map(|i| ks[(i, a)] * v[(i, b)]).sum() };
         let mut variance = Vec::with_capacity(m);
-        for j in 0..m {
-            let p = &points[j * d..(j + 1) * d];
-            let prior = prog.eval_pair(&bound, p, p)[0];
+        for (j, &prior) in priors.iter().enumerate() {
             let var = prior - reduce(j, j);
             // Rounding leaves a variance a little below 0 where the data pin the value down (the
             // cancellation error is about ε·cond(K)·prior, and cond(K) can reach 1e12); a
@@ -689,19 +606,18 @@ impl Posterior<'_> {
             }
             variance.push(var.max(0.0));
         }
-        let covariance = full.then(|| {
-            let mut kss = prog.fill(&bound, points, points);
-            if kss[0].iter().any(|v| !v.is_finite()) {
-                self.far_apart(op, op, points, points, &mut kss[0]);
-            }
+        let covariance = if full {
+            let kss = prior_block(self.model, &mut self.graph, &gp, (op, points), (op, points))?;
             let mut c = vec![0.0; m * m];
             for a in 0..m {
                 for b in 0..m {
-                    c[a * m + b] = kss[0][a * m + b] - reduce(a, b);
+                    c[a * m + b] = kss[a * m + b] - reduce(a, b);
                 }
             }
-            c
-        });
+            Some(c)
+        } else {
+            None
+        };
         Ok(Prediction {
             mean,
             variance,

@@ -57,7 +57,7 @@ pub fn heat_e4(n_u: usize, n_f: usize, seed: u64, alpha0: f64) -> Result<Model, 
     let [xu, yu, xf, yf] = heat_e4_data(n_u, n_f, seed);
     let mut m = Model::new(
         &["t", "x"],
-        &[("u", KernelSpec::SquaredExponential { ard: true })],
+        &[("u", KernelSpec::se(true))],
         &[("a", alpha0)],
     )?;
     m.add_channel("u", "u", xu, yu, 1e-3)?;

@@ -153,12 +153,7 @@ mod tests {
         // The same data twice: once with exact repeats (merged), once with the repeats moved by
         // 1e-9 (a kernel change of 1e-18 relative, so not merged and otherwise equal).
         let build = |shift: f64| {
-            let mut m = Model::new(
-                &["x"],
-                &[("u", KernelSpec::SquaredExponential { ard: false })],
-                &[("a", 0.7)],
-            )
-            .unwrap();
+            let mut m = Model::new(&["x"], &[("u", KernelSpec::se(false))], &[("a", 0.7)]).unwrap();
             let xs = [0.1, 0.1, 0.1, 0.5, 0.9, 0.9];
             let x: Vec<f64> = xs
                 .iter()

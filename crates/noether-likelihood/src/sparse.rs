@@ -13,7 +13,7 @@
 //! ∂NLML/∂Kᵢᵢ with the programs' parameter derivatives, pair by pair: no N × N matrix appears.
 
 use crate::factor::{cholesky_with_jitter, JitterPolicy};
-use crate::model::{compile_pair, Model, PairProgram};
+use crate::model::{compile_pair, prior_block, prior_diagonal, Model, PairProgram};
 use crate::nlml::Evaluation;
 use crate::LikelihoodError;
 use faer::Mat;
@@ -322,17 +322,13 @@ impl Inducing {
         if n == 0 {
             return Err(LikelihoodError::NoData);
         }
-        // About six N × M matrices live at once (K_zx, V and the gradient's work): say so
-        // before asking for more memory than the machine has.
-        let bytes = 6.0 * 8.0 * n as f64 * self.size(model) as f64;
-        if bytes > crate::nlml::MAX_DENSE_BYTES {
-            return Err(LikelihoodError::TooLarge {
-                n,
-                what: format!("{} inducing values", self.size(model)),
-                fix: "use fewer inducing points".into(),
-                gib: bytes / f64::from(1u32 << 30),
-            });
-        }
+        // About six N × M matrices live at once (K_zx, V and the gradient's work).
+        crate::nlml::refuse_memory(
+            6.0 * n as f64 * self.size(model) as f64,
+            (n, "observations"),
+            &format!("{} inducing values", self.size(model)),
+            "use fewer inducing points",
+        )?;
         let (kzz, kzx, kdiag) = self.blocks(model, values);
         if kzx.col_iter().any(|c| c.iter().any(|v| !v.is_finite()))
             || kdiag.iter().any(|v| !v.is_finite())
@@ -502,11 +498,10 @@ impl Inducing {
         let mut kzs = Mat::<f64>::zeros(m * nl, np);
         for l in 0..nl {
             let id = Operator::identity(graph, l, &model.latents[l]);
-            let pp = compile_pair(graph, &model.kernels, &model.latents, &id, op)?;
-            let b = pp.value.fill(&pp.value.bind(gp), &self.z, points);
+            let b = prior_block(model, graph, gp, (&id, &self.z), (op, points))?;
             for a in 0..m {
                 for j in 0..np {
-                    kzs[(l * m + a, j)] = b[0][a * np + j];
+                    kzs[(l * m + a, j)] = b[a * np + j];
                 }
             }
         }
@@ -533,8 +528,7 @@ impl Inducing {
         let np = points.len() / d.max(1);
         let mt = m * nl;
         let kzs = self.cross_to(model, gp, graph, op, points)?;
-        let own = compile_pair(graph, &model.kernels, &model.latents, op, op)?;
-        let bound = own.value.bind(gp);
+        let priors = prior_diagonal(model, graph, gp, op, points)?;
         let a = lower_solve(&f.lz, kzs);
         // K_*z L_z⁻ᵀ L_B⁻ᵀ c = aᵀ (L_B⁻ᵀ c).
         let lbc = lower_t_solve(&f.lb, mat_from(mt, 1, |k, _| f.c[k]));
@@ -543,8 +537,7 @@ impl Inducing {
         let mut variance = Vec::with_capacity(np);
         for j in 0..np {
             let mu: f64 = (0..mt).map(|k| a[(k, j)] * lbc[(k, 0)]).sum();
-            let x = &points[j * d..(j + 1) * d];
-            let prior = own.value.eval_pair(&bound, x, x)[0];
+            let prior = priors[j];
             let aa: f64 = (0..mt).map(|k| a[(k, j)] * a[(k, j)]).sum();
             let bb: f64 = (0..mt).map(|k| b[(k, j)] * b[(k, j)]).sum();
             let var = prior - aa + bb;
@@ -603,13 +596,12 @@ impl Inducing {
         let mut cov = vec![0.0; size * size];
         for s in 0..ops.len() {
             for t in s..ops.len() {
-                let pp = compile_pair(graph, &model.kernels, &model.latents, &ops[s], &ops[t])?;
-                let prior = pp.value.fill(&pp.value.bind(gp), points, points);
+                let prior = prior_block(model, graph, gp, (&ops[s], points), (&ops[t], points))?;
                 let aa = a_all[s].transpose() * &a_all[t];
                 let bb = b_all[s].transpose() * &b_all[t];
                 for i in 0..np {
                     for j in 0..np {
-                        let c = prior[0][i * np + j] - aa[(i, j)] + bb[(i, j)];
+                        let c = prior[i * np + j] - aa[(i, j)] + bb[(i, j)];
                         let (r, q) = (s * np + i, t * np + j);
                         cov[r * size + q] = c;
                         cov[q * size + r] = c;

@@ -18,12 +18,7 @@ use noether_likelihood::{LikelihoodError, Model};
 fn nlml_and_gradient_match_scikit_learn() {
     let x = vec![0.0, 0.13, 0.29, 0.41, 0.58, 0.66, 0.83, 1.0];
     let y = vec![0.2, 0.9, 1.3, 0.8, -0.1, -0.6, -1.1, -0.4];
-    let mut m = Model::new(
-        &["x"],
-        &[("u", KernelSpec::SquaredExponential { ard: false })],
-        &[],
-    )
-    .unwrap();
+    let mut m = Model::new(&["x"], &[("u", KernelSpec::se(false))], &[]).unwrap();
     m.add_channel("u", "u", x, y, 0.01).unwrap();
     m.set("u.variance", 1.7).unwrap();
     m.set("u.lengthscale", 0.35).unwrap();
@@ -78,12 +73,7 @@ fn gradient_matches_finite_differences_on_operator_problems() {
     let m = heat_e4(12, 10, 3, 0.7).unwrap();
     check_gradient(&m, &[1.3, 0.8, 0.35, 0.7, 0.05, 0.2]);
     // Matérn 5/2 with a derivative channel and a coordinate-dependent coefficient.
-    let mut m = Model::new(
-        &["x"],
-        &[("u", KernelSpec::Matern52 { ard: false })],
-        &[("b", 0.4)],
-    )
-    .unwrap();
+    let mut m = Model::new(&["x"], &[("u", KernelSpec::matern52(false))], &[("b", 0.4)]).unwrap();
     let xs: Vec<f64> = (0..9).map(|i| i as f64 / 8.0).collect();
     m.add_channel(
         "u",
@@ -106,8 +96,8 @@ fn gradient_matches_finite_differences_on_operator_problems() {
     let mut m = Model::new(
         &["x"],
         &[
-            ("u1", KernelSpec::SquaredExponential { ard: false }),
-            ("u2", KernelSpec::Matern32 { ard: false }),
+            ("u1", KernelSpec::se(false)),
+            ("u2", KernelSpec::matern32(false)),
         ],
         &[("rho", 0.8)],
     )
@@ -213,12 +203,7 @@ fn posterior_matches_an_independent_dense_computation() {
     let xd: [f64; 4] = [0.1, 0.35, 0.7, 0.9];
     let yu: Vec<f64> = xu.iter().map(|x| (3.0 * x).sin()).collect();
     let yd: Vec<f64> = xd.iter().map(|x| 3.0 * (3.0 * x).cos()).collect();
-    let mut m = Model::new(
-        &["x"],
-        &[("u", KernelSpec::SquaredExponential { ard: false })],
-        &[],
-    )
-    .unwrap();
+    let mut m = Model::new(&["x"], &[("u", KernelSpec::se(false))], &[]).unwrap();
     m.add_channel("u", "u", xu.to_vec(), yu.clone(), nu)
         .unwrap();
     m.add_channel("d", "u_x", xd.to_vec(), yd.clone(), nd)
@@ -295,10 +280,7 @@ fn posterior_matches_an_independent_dense_computation() {
 #[test]
 fn matrix_that_cannot_be_factored_is_an_error_not_a_panic() {
     // A negative multiple of a kernel is no covariance: no jitter can save it.
-    let k = KernelSpec::Scaled(
-        -1.0,
-        Box::new(KernelSpec::SquaredExponential { ard: false }),
-    );
+    let k = KernelSpec::Scaled(-1.0, Box::new(KernelSpec::se(false)));
     let mut m = Model::new(&["x"], &[("u", k)], &[]).unwrap();
     m.add_channel("u", "u", vec![0.0, 0.5, 1.0], vec![1.0, 2.0, 3.0], 1e-6)
         .unwrap();
@@ -316,12 +298,7 @@ fn matrix_that_cannot_be_factored_is_an_error_not_a_panic() {
 /// is the nugget.
 #[test]
 fn noise_free_duplicates_factor_thanks_to_the_nugget() {
-    let mut m = Model::new(
-        &["x"],
-        &[("u", KernelSpec::SquaredExponential { ard: false })],
-        &[],
-    )
-    .unwrap();
+    let mut m = Model::new(&["x"], &[("u", KernelSpec::se(false))], &[]).unwrap();
     m.add_channel("u", "u", vec![0.1, 0.1, 0.7], vec![1.0, 1.0, 2.0], 1e-300)
         .unwrap();
     let e = m.nlml(&m.values(), true).unwrap();
@@ -359,12 +336,7 @@ fn noise_free_duplicates_factor_thanks_to_the_nugget() {
 
 #[test]
 fn bad_data_and_names_are_errors() {
-    let mut m = Model::new(
-        &["t", "x"],
-        &[("u", KernelSpec::SquaredExponential { ard: true })],
-        &[("a", 1.0)],
-    )
-    .unwrap();
+    let mut m = Model::new(&["t", "x"], &[("u", KernelSpec::se(true))], &[("a", 1.0)]).unwrap();
     assert!(matches!(
         m.add_channel("u", "u", vec![0.0; 3], vec![1.0, 2.0], 1e-3),
         Err(LikelihoodError::Data { .. })
@@ -389,7 +361,7 @@ fn bad_data_and_names_are_errors() {
         Err(LikelihoodError::UnknownParameter { .. })
     ));
     assert!(matches!(
-        Model::new(&["t"], &[("t", KernelSpec::Matern32 { ard: false })], &[]),
+        Model::new(&["t"], &[("t", KernelSpec::matern32(false))], &[]),
         Err(LikelihoodError::Duplicate { .. })
     ));
 }
@@ -411,9 +383,9 @@ mod random_operators {
 
     fn kernel() -> impl Strategy<Value = KernelSpec> {
         prop::sample::select(vec![
-            KernelSpec::SquaredExponential { ard: true },
-            KernelSpec::Matern52 { ard: true },
-            KernelSpec::RationalQuadratic { ard: false },
+            KernelSpec::se(true),
+            KernelSpec::matern52(true),
+            KernelSpec::rq(false),
         ])
     }
 
@@ -462,12 +434,7 @@ mod random_operators {
 #[test]
 fn a_model_too_large_for_memory_is_refused_before_allocating() {
     let n = 35_000;
-    let mut m = Model::new(
-        &["x"],
-        &[("u", KernelSpec::SquaredExponential { ard: false })],
-        &[],
-    )
-    .unwrap();
+    let mut m = Model::new(&["x"], &[("u", KernelSpec::se(false))], &[]).unwrap();
     let x: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
     m.add_channel("u", "u", x, vec![0.0; n], 1e-2).unwrap();
     let e = m.nlml(&m.values(), true).unwrap_err().to_string();
@@ -480,12 +447,7 @@ fn a_model_too_large_for_memory_is_refused_before_allocating() {
 #[test]
 fn zeros_of_a_law_are_conditioned_on() {
     let build = |with_u: bool| {
-        let mut m = Model::new(
-            &["t", "x"],
-            &[("u", KernelSpec::SquaredExponential { ard: true })],
-            &[("a", 0.7)],
-        )
-        .unwrap();
+        let mut m = Model::new(&["t", "x"], &[("u", KernelSpec::se(true))], &[("a", 0.7)]).unwrap();
         if with_u {
             let x: Vec<f64> = (0..6)
                 .flat_map(|k| [0.15 * k as f64, 0.9 - 0.13 * k as f64])

@@ -69,12 +69,7 @@ fn noisy_e4(n_u: usize, n_f: usize, seed: u64) -> Model {
         y.into_iter().map(|v| v + n.sample(&mut rng)).collect()
     };
     let (yu, yf) = (noisy(yu, 0.01), noisy(yf, 0.05));
-    let mut m = Model::new(
-        &["t", "x"],
-        &[("u", KernelSpec::SquaredExponential { ard: true })],
-        &[("a", 0.7)],
-    )
-    .unwrap();
+    let mut m = Model::new(&["t", "x"], &[("u", KernelSpec::se(true))], &[("a", 0.7)]).unwrap();
     m.add_channel("u", "u", xu, yu, 1e-3).unwrap();
     m.add_channel("f", "u_t - a*u_xx", xf, yf, 1e-3).unwrap();
     let o = noether_likelihood::fit::FitOptions {
@@ -145,12 +140,7 @@ fn draws_of_a_skewed_noise_variance_match_the_integral() {
         .iter()
         .map(|x| (2.0 * x).sin() + 0.1 * (17.0 * x).cos())
         .collect();
-    let mut m = Model::new(
-        &["x"],
-        &[("u", KernelSpec::SquaredExponential { ard: false })],
-        &[],
-    )
-    .unwrap();
+    let mut m = Model::new(&["x"], &[("u", KernelSpec::se(false))], &[]).unwrap();
     m.add_channel("u", "u", x, y, 0.01).unwrap();
     m.set("u.variance", 0.5).unwrap();
     m.set("u.lengthscale", 0.4).unwrap();

@@ -10,12 +10,7 @@ fn regression() -> Model {
     // Points far enough apart for K_zz to factor without jitter at this lengthscale.
     let x: Vec<f64> = (0..16).map(|i| i as f64 * 0.2).collect();
     let y: Vec<f64> = x.iter().map(|v| (2.0 * v).sin() + 0.1 * v).collect();
-    let mut m = Model::new(
-        &["x"],
-        &[("u", KernelSpec::SquaredExponential { ard: false })],
-        &[],
-    )
-    .unwrap();
+    let mut m = Model::new(&["x"], &[("u", KernelSpec::se(false))], &[]).unwrap();
     m.add_channel("u", "u", x, y, 1e-2).unwrap();
     m.set("u.lengthscale", 0.25).unwrap();
     m
