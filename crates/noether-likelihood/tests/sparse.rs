@@ -88,6 +88,69 @@ fn the_gradient_of_the_bound_matches_finite_differences() {
     }
 }
 
+/// Repeated observations merged into one (a channel's λ_i no longer one number): with the
+/// inducing points at the distinct data points the bound is the exact NLML, gradient included,
+/// and with fewer its gradient matches finite differences. The gradient takes the merged points'
+/// own diagonal terms from their columns alone and the channel's trace for the rest.
+#[test]
+fn the_bound_with_merged_repeats_is_exact_at_the_data_and_its_gradient_is_right() {
+    for every in [false, true] {
+        merged_repeats(every);
+    }
+}
+
+/// Points 3 and 7 observed twice more and point 12 once more (`every`: every point twice).
+fn merged_repeats(every: bool) {
+    let x: Vec<f64> = (0..16).map(|i| i as f64 * 0.2).collect();
+    let mut xs = x.clone();
+    let mut ys: Vec<f64> = x.iter().map(|v| (2.0 * v).sin() + 0.1 * v).collect();
+    let repeats: Vec<(usize, f64)> = if every {
+        (0..16).map(|i| (i, 0.03 * (i as f64).cos())).collect()
+    } else {
+        vec![(3, 0.05), (3, -0.02), (7, 0.03), (7, 0.01), (12, -0.04)]
+    };
+    for (i, dy) in repeats {
+        xs.push(x[i]);
+        ys.push(ys[i] + dy);
+    }
+    let mut m = Model::new(&["x"], &[("u", KernelSpec::se(false))], &[]).unwrap();
+    m.add_channel("u", "u", xs, ys, 1e-2).unwrap();
+    m.set("u.lengthscale", 0.25).unwrap();
+    assert!(m.channels()[0].replicates().is_some());
+    let v = m.values();
+    let z = m.channels()[0].x.clone();
+    let ind = m.inducing(z).unwrap();
+    let exact = m.nlml(&v, true).unwrap();
+    let vfe = ind.nlml(&m, &v, true).unwrap();
+    assert!(
+        (vfe.nlml - exact.nlml).abs() < 1e-8 * exact.nlml.abs().max(1.0),
+        "{} vs {}",
+        vfe.nlml,
+        exact.nlml
+    );
+    for (a, b) in vfe.gradient.iter().zip(&exact.gradient) {
+        assert!((a - b).abs() < 1e-5 * b.abs().max(1.0), "{a} vs {b}");
+    }
+    let pts = m.channels()[0].x.clone();
+    let ind = m.inducing(kmeans(&pts, 1, 6, 0)).unwrap();
+    let e = ind.nlml(&m, &v, true).unwrap();
+    for i in 0..v.len() {
+        let h = 1e-6 * v[i].abs().max(1e-3);
+        let at = |d: f64| {
+            let mut w = v.clone();
+            w[i] += d;
+            ind.nlml(&m, &w, false).unwrap().nlml
+        };
+        let fd = (at(h) - at(-h)) / (2.0 * h);
+        assert!(
+            (fd - e.gradient[i]).abs() < 1e-5 * fd.abs().max(1.0),
+            "{}: {fd} vs {}",
+            m.params()[i].name,
+            e.gradient[i]
+        );
+    }
+}
+
 /// Predictions under the bound with Z at the data are the exact ones; with fewer inducing points
 /// they stay close where the data are dense.
 #[test]
