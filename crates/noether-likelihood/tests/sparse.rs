@@ -19,21 +19,8 @@ fn regression() -> Model {
 #[test]
 fn with_inducing_points_at_the_data_the_bound_is_the_exact_nlml() {
     let mut m = regression();
-    let z = m.channels()[0].x.clone();
-    let ind = m.inducing(z).unwrap();
     let v = m.values();
-    let exact = m.nlml(&v, true).unwrap();
-    let vfe = ind.nlml(&m, &v, true).unwrap();
-    assert_eq!(vfe.jitter, 0.0);
-    assert!(
-        (vfe.nlml - exact.nlml).abs() < 1e-8 * exact.nlml.abs().max(1.0),
-        "{} vs {}",
-        vfe.nlml,
-        exact.nlml
-    );
-    for (a, b) in vfe.gradient.iter().zip(&exact.gradient) {
-        assert!((a - b).abs() < 1e-5 * b.abs().max(1.0), "{a} vs {b}");
-    }
+    bound_is_exact_at_the_data(&mut m, &v);
 }
 
 #[test]
@@ -70,13 +57,22 @@ fn the_gradient_of_the_bound_matches_finite_differences() {
             *x = 0.7;
         }
     }
-    let e = ind.nlml(&m, &v, true).unwrap();
+    gradient_matches_finite_differences(&m, &ind, &v);
+}
+
+/// The bound's gradient at `v` against central differences, 1e-5 relative.
+fn gradient_matches_finite_differences(
+    m: &Model,
+    ind: &noether_likelihood::sparse::Inducing,
+    v: &[f64],
+) {
+    let e = ind.nlml(m, v, true).unwrap();
     for i in 0..v.len() {
         let h = 1e-6 * v[i].abs().max(1e-3);
         let at = |d: f64| {
-            let mut w = v.clone();
+            let mut w = v.to_vec();
             w[i] += d;
-            ind.nlml(&m, &w, false).unwrap().nlml
+            ind.nlml(m, &w, false).unwrap().nlml
         };
         let fd = (at(h) - at(-h)) / (2.0 * h);
         let name = &m.params()[i].name;
@@ -88,10 +84,29 @@ fn the_gradient_of_the_bound_matches_finite_differences() {
     }
 }
 
+/// With the inducing points at the (distinct) data points, the bound is the exact NLML, gradient
+/// included.
+fn bound_is_exact_at_the_data(m: &mut Model, v: &[f64]) {
+    let z = m.channels()[0].x.clone();
+    let ind = m.inducing(z).unwrap();
+    let exact = m.nlml(v, true).unwrap();
+    let vfe = ind.nlml(m, v, true).unwrap();
+    assert_eq!(vfe.jitter, 0.0);
+    assert!(
+        (vfe.nlml - exact.nlml).abs() < 1e-8 * exact.nlml.abs().max(1.0),
+        "{} vs {}",
+        vfe.nlml,
+        exact.nlml
+    );
+    for (a, b) in vfe.gradient.iter().zip(&exact.gradient) {
+        assert!((a - b).abs() < 1e-5 * b.abs().max(1.0), "{a} vs {b}");
+    }
+}
+
 /// Repeated observations merged into one (a channel's λ_i no longer one number): with the
 /// inducing points at the distinct data points the bound is the exact NLML, gradient included,
-/// and with fewer its gradient matches finite differences. The gradient takes the merged points'
-/// own diagonal terms from their columns alone and the channel's trace for the rest.
+/// and with fewer its gradient matches finite differences (the bound's path for channels whose
+/// noise differs from point to point).
 #[test]
 fn the_bound_with_merged_repeats_is_exact_at_the_data_and_its_gradient_is_right() {
     for every in [false, true] {
@@ -118,37 +133,10 @@ fn merged_repeats(every: bool) {
     m.set("u.lengthscale", 0.25).unwrap();
     assert!(m.channels()[0].replicates().is_some());
     let v = m.values();
-    let z = m.channels()[0].x.clone();
-    let ind = m.inducing(z).unwrap();
-    let exact = m.nlml(&v, true).unwrap();
-    let vfe = ind.nlml(&m, &v, true).unwrap();
-    assert!(
-        (vfe.nlml - exact.nlml).abs() < 1e-8 * exact.nlml.abs().max(1.0),
-        "{} vs {}",
-        vfe.nlml,
-        exact.nlml
-    );
-    for (a, b) in vfe.gradient.iter().zip(&exact.gradient) {
-        assert!((a - b).abs() < 1e-5 * b.abs().max(1.0), "{a} vs {b}");
-    }
+    bound_is_exact_at_the_data(&mut m, &v);
     let pts = m.channels()[0].x.clone();
     let ind = m.inducing(kmeans(&pts, 1, 6, 0)).unwrap();
-    let e = ind.nlml(&m, &v, true).unwrap();
-    for i in 0..v.len() {
-        let h = 1e-6 * v[i].abs().max(1e-3);
-        let at = |d: f64| {
-            let mut w = v.clone();
-            w[i] += d;
-            ind.nlml(&m, &w, false).unwrap().nlml
-        };
-        let fd = (at(h) - at(-h)) / (2.0 * h);
-        assert!(
-            (fd - e.gradient[i]).abs() < 1e-5 * fd.abs().max(1.0),
-            "{}: {fd} vs {}",
-            m.params()[i].name,
-            e.gradient[i]
-        );
-    }
+    gradient_matches_finite_differences(&m, &ind, &v);
 }
 
 /// Predictions under the bound with Z at the data are the exact ones; with fewer inducing points
