@@ -642,41 +642,62 @@ impl Inducing {
         let alpha: Vec<f64> = (0..n).map(|i| (y[i] - vtb[(i, 0)]) / lam[i]).collect();
         let eye = Mat::<f64>::identity(mt, mt);
         let binv = lower_t_solve(&f.lb, lower_solve(&f.lb, eye.clone()));
-        // diag((Q + Λ)⁻¹)_i = 1/λ_i − ‖L_B⁻¹V_i‖²/λ_i². What the gradient needs of it are its
-        // sums over each channel (the noise's derivative, the nugget's share); where a channel's
-        // λ is one number (no merged repeats), its sum is n_c/λ_c − tr(B⁻¹B_c)/λ_c, M² work in
-        // place of an M × N triangular solve, and each observation carries the channel's mean.
+        // diag((Q + Λ)⁻¹)_i = 1/λ_i − t_i/λ_i with t_i = V_iᵀB⁻¹V_i/λ_i. What the gradient
+        // needs of it are its sums over each channel, plain and weighted by w_i (the noise's
+        // derivative, the nugget's share). Σ_{i∈c} t_i = tr(B⁻¹B_c), M² work from B_c's lower
+        // half; only merged repeats (w_i ≠ 1, λ_i ≠ λ_c) need their own t_i, from L_B⁻¹ on
+        // their columns alone (M² each). Every other point of a channel has λ_i = λ_c and
+        // w_i = 1, so it carries the channel's remaining sum in equal shares and both sums are
+        // exact, without the M × N triangular solve that every column's own t_i would cost.
         let offsets = model.offsets();
-        let uniform = model.channels.iter().all(|c| c.replicates.is_none());
-        let sinv: Vec<f64> = if uniform {
-            let mut out = vec![0.0; n];
-            for (c, bc) in f.per_channel.iter().enumerate() {
-                let r = offsets[c]..offsets[c + 1];
-                let Some(&lc) = lam.get(r.start) else {
-                    continue;
-                };
-                // tr(B⁻¹B_c) from B_c's lower half.
-                let mut tr = 0.0;
-                for j in 0..mt {
-                    tr += binv[(j, j)] * bc[(j, j)];
-                    for i in j + 1..mt {
-                        tr += 2.0 * binv[(i, j)] * bc[(i, j)];
-                    }
-                }
-                let mean = (r.len() as f64 - tr) / lc / r.len().max(1) as f64;
-                out[r].iter_mut().for_each(|v| *v = mean);
+        let merged: Vec<usize> = model
+            .channels
+            .iter()
+            .enumerate()
+            .flat_map(|(c, ch)| {
+                let o = offsets[c];
+                (0..ch.len())
+                    .filter(move |&j| ch.noise_weight(j) != 1.0)
+                    .map(move |j| o + j)
+            })
+            .collect();
+        let mut t_merged = vec![0.0; n];
+        if !merged.is_empty() {
+            let cols = mat_from(mt, merged.len(), |a, k| v[(a, merged[k])]);
+            let x = lower_solve(&f.lb, cols);
+            for (k, &i) in merged.iter().enumerate() {
+                let s: f64 = x.col(k).iter().map(|q| q * q).sum();
+                t_merged[i] = s / lam[i];
             }
-            out
-        } else {
-            let lbinv_vl = lower_solve(&f.lb, scaled_columns(v, |i| 1.0 / lam[i]));
-            (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    let s: f64 = lbinv_vl.col(i).iter().map(|x| x * x).sum();
-                    1.0 / lam[i] - s
-                })
-                .collect()
-        };
+        }
+        let mut sinv = vec![0.0; n];
+        for (c, bc) in f.per_channel.iter().enumerate() {
+            let r = offsets[c]..offsets[c + 1];
+            // tr(B⁻¹B_c) from B_c's lower half.
+            let mut tr = 0.0;
+            for j in 0..mt {
+                tr += binv[(j, j)] * bc[(j, j)];
+                for i in j + 1..mt {
+                    tr += 2.0 * binv[(i, j)] * bc[(i, j)];
+                }
+            }
+            let ch = &model.channels[c];
+            let mut rest = Vec::with_capacity(r.len());
+            for (j, i) in r.clone().enumerate() {
+                if ch.noise_weight(j) != 1.0 {
+                    sinv[i] = (1.0 - t_merged[i]) / lam[i];
+                    tr -= t_merged[i];
+                } else {
+                    rest.push(i);
+                }
+            }
+            if let Some(&first) = rest.first() {
+                let share = (rest.len() as f64 - tr) / lam[first] / rest.len() as f64;
+                for i in rest {
+                    sinv[i] = share;
+                }
+            }
+        }
         // H = ∂NLML/∂Q = ½(Q+Λ)⁻¹ − ½ααᵀ − ½Λ⁻¹ (the last from the trace term), and
         // V(Q + Λ)⁻¹ = B⁻¹VΛ⁻¹, so VH = ½(B⁻¹ − I)VΛ⁻¹ − ½(Vα)αᵀ. Then
         //   ∂NLML/∂K_zx = 2 L_z⁻ᵀ(VH) = L_z⁻ᵀ(B⁻¹ − I)·VΛ⁻¹ − (L_z⁻ᵀVα)αᵀ,
