@@ -413,27 +413,38 @@ pub struct Draw {
     pub ratio: f64,
 }
 
-/// Both models on seeds `0..seeds` of the case's data (its sizes, `side × side` grid): one data
-/// set is one draw of the noise and the points, and the targets of a comparison are statements
-/// about the distribution of such draws, not about one of them.
+impl Draw {
+    /// One seed's draw from its report.
+    pub fn of(r: &Report, seed: u64) -> Draw {
+        let pair = |o: &Outcome| (o.coefficient.0, o.coefficient.1.unwrap_or(f64::NAN));
+        Draw {
+            seed,
+            plain: pair(&r.plain),
+            declared: pair(&r.declared),
+            ratio: r.plain.errors.0 / r.declared.errors.0,
+        }
+    }
+}
+
+/// Both models on `seeds` of the case's data (its sizes, `side × side` grid): one data set is
+/// one draw of the noise and the points, and the targets of a comparison are statements about
+/// the distribution of such draws, not about one of them.
 ///
 /// # Errors
 /// A fit or prediction failure, naming the seed.
-pub fn study(case: Case, seeds: u64, side: usize) -> Result<Vec<Draw>, InferError> {
+pub fn study(
+    case: Case,
+    seeds: std::ops::Range<u64>,
+    side: usize,
+) -> Result<Vec<Draw>, InferError> {
     let (n_u, n_f) = case.sizes();
-    (0..seeds)
+    seeds
         .map(|seed| {
             let r = run(case, n_u, n_f, side, seed).map_err(|e| InferError::Field {
                 field: format!("{} seed {seed}", case.name()),
                 message: e.to_string(),
             })?;
-            let pair = |o: &Outcome| (o.coefficient.0, o.coefficient.1.unwrap_or(f64::NAN));
-            Ok(Draw {
-                seed,
-                plain: pair(&r.plain),
-                declared: pair(&r.declared),
-                ratio: r.plain.errors.0 / r.declared.errors.0,
-            })
+            Ok(Draw::of(&r, seed))
         })
         .collect()
 }
@@ -529,7 +540,10 @@ pub fn example(case: Case) -> Result<(), Box<dyn std::error::Error>> {
         println!("wrote {f}");
     }
     if seeds > 0 {
-        print!("\n{}", study_table(case, &study(case, seeds, 120)?));
+        // Seed 0 is the report above; the others are fitted here.
+        let mut draws = vec![Draw::of(&r, 0)];
+        draws.extend(study(case, 1..seeds, 120)?);
+        print!("\n{}", study_table(case, &draws));
     }
     Ok(())
 }

@@ -1153,7 +1153,8 @@ fn density(model: &Model, l: usize) -> Result<(Option<Density>, Vec<Extra>), Str
                 let f = b.declares();
                 for column in f.columns {
                     let (Column::Constant(p) | Column::Linear(p)) = *column;
-                    if !f.own.iter().all(|h| h.name != p || b.builds(h)) {
+                    // An optional hyperparameter the kernel was built without (no offset).
+                    if f.own.iter().any(|h| h.name == p && !b.builds(h)) {
                         continue;
                     }
                     let v = find(format!("{pre}.{p}"))?;

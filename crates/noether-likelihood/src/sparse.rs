@@ -739,7 +739,6 @@ impl Inducing {
             })
             .collect();
         // λ_i = σ²_c·w_i + the nugget: the noises' share, and the nugget's on ∂NLML/∂K_ii.
-        let offsets = model.offsets();
         let ds = model.replicate_terms(values).1;
         let mut dl = dlam.clone();
         model.noise_gradient(&ds, &mut dl, grad);
